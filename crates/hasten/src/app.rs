@@ -1,0 +1,549 @@
+//! [`App`]: routes, state, limits and error handlers; built into an [`AppService`].
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use http_body::Body as _;
+
+use crate::blocking::{BlockingPool, DEFAULT_BLOCKING_THREADS};
+use crate::body::{Body, RequestBody};
+use crate::error::{ErrorMarker, HttpError};
+use crate::extract::{Errors, RequestCtx};
+use crate::operation::{BoxFuture, Endpoint, Operation, OperationMeta};
+use crate::response::{internal_error, IntoResponse, Response};
+use crate::routing::{Match, Routes};
+use crate::validation::RequestValidationError;
+
+/// The default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What an error handler knows of the request that failed.
+#[derive(Debug, Clone)]
+pub struct ErrorContext {
+    /// The request method.
+    pub method: Method,
+    /// The request URI.
+    pub uri: Uri,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The operation that was serving it, if routing got that far.
+    pub operation: Option<&'static OperationMeta>,
+}
+
+type ValidationHandler =
+    dyn Fn(&RequestValidationError, &ErrorContext) -> Response + Send + Sync + 'static;
+type HttpErrorHandler = dyn Fn(&HttpError, &ErrorContext) -> Response + Send + Sync + 'static;
+type PanicHandler = dyn Fn(&ErrorContext) -> Response + Send + Sync + 'static;
+
+#[derive(Default, Clone)]
+struct ErrorHandlers {
+    validation: Option<Arc<ValidationHandler>>,
+    http: Option<Arc<HttpErrorHandler>>,
+    panic: Option<Arc<PanicHandler>>,
+}
+
+/// Typed app state, one value per type.
+#[derive(Default, Clone)]
+pub(crate) struct StateMap(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl StateMap {
+    pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.0
+            .get(&TypeId::of::<T>())
+            .cloned()
+            .and_then(|v| v.downcast::<T>().ok())
+    }
+}
+
+/// A web application: its path operations, state, limits and error handlers.
+///
+/// ```
+/// use hasten::prelude::*;
+///
+/// /// Say hello.
+/// #[get("/hello/{name}")]
+/// async fn hello(name: String, excited: Option<bool>) -> String {
+///     format!("Hello, {name}{}", if excited == Some(true) { "!" } else { "." })
+/// }
+///
+/// let app = App::new().title("Greeter").route(hello);
+/// # let _ = app.build().unwrap();
+/// ```
+pub struct App {
+    title: String,
+    version: String,
+    description: Option<String>,
+    operations: Vec<Operation>,
+    state: StateMap,
+    body_limit: usize,
+    blocking_threads: usize,
+    redirect_slashes: bool,
+    handlers: ErrorHandlers,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App::new()
+    }
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("title", &self.title)
+            .field("version", &self.version)
+            .field("operations", &self.operations.len())
+            .field("body_limit", &self.body_limit)
+            .field("blocking_threads", &self.blocking_threads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// An empty app titled "hasten", version "0.1.0", with the default limits.
+    pub fn new() -> Self {
+        App {
+            title: "hasten".to_owned(),
+            version: "0.1.0".to_owned(),
+            description: None,
+            operations: Vec::new(),
+            state: StateMap::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            blocking_threads: DEFAULT_BLOCKING_THREADS,
+            redirect_slashes: true,
+            handlers: ErrorHandlers::default(),
+        }
+    }
+
+    /// The API title (for the documentation).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// The API version (for the documentation).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// The API description (for the documentation).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Add a path operation (a function annotated with `#[get]`, `#[post]` …).
+    pub fn route(mut self, endpoint: impl Endpoint) -> Self {
+        self.operations.push(endpoint.operation());
+        self
+    }
+
+    /// Share a value with every request; handlers take it as [`State<T>`](crate::State).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.0.insert(TypeId::of::<T>(), Arc::new(value));
+        self
+    }
+
+    /// The largest request body accepted, in bytes (default 1 MiB). A larger body gets
+    /// 413 "Content Too Large" without being read.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How many plain (non-async) handlers may run at once on the blocking pool
+    /// (default 40, like FastAPI's thread pool).
+    pub fn blocking_threads(mut self, n: usize) -> Self {
+        self.blocking_threads = n.max(1);
+        self
+    }
+
+    /// Redirect (307) `/items` to `/items/` and back when only the other exists
+    /// (default on, like FastAPI).
+    pub fn redirect_slashes(mut self, on: bool) -> Self {
+        self.redirect_slashes = on;
+        self
+    }
+
+    /// Replace the 422 response for invalid input.
+    ///
+    /// ```
+    /// use hasten::{App, Json, StatusCode, IntoResponse};
+    /// let app = App::new().on_validation_error(|err, _ctx| {
+    ///     (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "errors": err.errors().len() })))
+    ///         .into_response()
+    /// });
+    /// ```
+    pub fn on_validation_error<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&RequestValidationError, &ErrorContext) -> Response + Send + Sync + 'static,
+    {
+        self.handlers.validation = Some(Arc::new(f));
+        self
+    }
+
+    /// Replace the rendering of every [`HttpError`]: those returned by handlers and the
+    /// framework's own (404, 405, 413).
+    pub fn on_http_error<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&HttpError, &ErrorContext) -> Response + Send + Sync + 'static,
+    {
+        self.handlers.http = Some(Arc::new(f));
+        self
+    }
+
+    /// Replace the 500 sent when a handler panics (the panic is logged either way).
+    pub fn on_panic<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&ErrorContext) -> Response + Send + Sync + 'static,
+    {
+        self.handlers.panic = Some(Arc::new(f));
+        self
+    }
+
+    /// The operations added so far.
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    /// Check the whole app and build the service that serves it. Every problem found
+    /// (conflicting routes, a state no one provided, a bad pattern) is reported at once.
+    pub fn build(self) -> Result<AppService, BuildError> {
+        let mut problems = Vec::new();
+        let mut routes = Routes::default();
+        for op in self.operations {
+            for spec in op.params {
+                if let Err(e) = spec.validate() {
+                    problems.push(format!("`{}`: {e}", op.meta.fn_name));
+                }
+            }
+            for (ty, name) in &op.doc.required_state {
+                if !self.state.0.contains_key(ty) {
+                    problems.push(format!(
+                        "`{}` takes `State<{name}>` but the app has no such state; add it with `App::state`",
+                        op.meta.fn_name
+                    ));
+                }
+            }
+            if let Err(e) = routes.add(op) {
+                problems.push(e);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
+        Ok(AppService {
+            inner: Arc::new(AppInner {
+                routes,
+                state: self.state,
+                body_limit: self.body_limit,
+                blocking: BlockingPool::new(self.blocking_threads),
+                redirect_slashes: self.redirect_slashes,
+                handlers: self.handlers,
+                title: self.title,
+                version: self.version,
+                description: self.description,
+            }),
+        })
+    }
+}
+
+/// Everything wrong with an app, found when it was built.
+#[derive(Debug, Clone)]
+pub struct BuildError {
+    problems: Vec<String>,
+}
+
+impl BuildError {
+    /// Each problem, as a sentence.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the app cannot be built:")?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+pub(crate) struct AppInner {
+    routes: Routes,
+    pub(crate) state: StateMap,
+    pub(crate) body_limit: usize,
+    pub(crate) blocking: BlockingPool,
+    redirect_slashes: bool,
+    handlers: ErrorHandlers,
+    pub(crate) title: String,
+    pub(crate) version: String,
+    pub(crate) description: Option<String>,
+}
+
+/// A built app: a cheap-to-clone [`tower_service::Service`] over HTTP requests.
+#[derive(Clone)]
+pub struct AppService {
+    pub(crate) inner: Arc<AppInner>,
+}
+
+impl fmt::Debug for AppService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppService")
+            .field("title", &self.inner.title)
+            .field("routes", &self.inner.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppService {
+    /// Serve one request.
+    pub async fn handle(&self, req: http::Request<RequestBody>) -> Response {
+        self.inner.dispatch(req).await
+    }
+
+    /// The API title, version and description.
+    pub fn info(&self) -> (&str, &str, Option<&str>) {
+        (
+            &self.inner.title,
+            &self.inner.version,
+            self.inner.description.as_deref(),
+        )
+    }
+
+    /// Every operation, in the order added.
+    pub fn operations(&self) -> Vec<&Operation> {
+        self.inner.routes.operations()
+    }
+}
+
+impl<B> tower_service::Service<http::Request<B>> for AppService
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<crate::body::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let inner = self.inner.clone();
+        let req = req.map(RequestBody::new);
+        Box::pin(async move { Ok(inner.dispatch(req).await) })
+    }
+}
+
+/// Polls a boxed future, turning a panic into `Err(message)`.
+struct CatchUnwind(BoxFuture<Response>);
+
+impl Future for CatchUnwind {
+    type Output = Result<Response, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Ready(r)) => Poll::Ready(Ok(r)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(panic_message(payload))),
+        }
+    }
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+impl AppInner {
+    pub(crate) async fn dispatch(self: &Arc<Self>, req: http::Request<RequestBody>) -> Response {
+        let (parts, body) = req.into_parts();
+        let is_head = parts.method == Method::HEAD;
+        let mut resp = match self.routes.find(&parts.method, parts.uri.path()) {
+            Match::Found(route, params) => {
+                let meta = route.op.meta;
+                // Only kept when an error handler may need them.
+                let keep = self.handlers.http.is_some() || self.handlers.panic.is_some();
+                let head = keep.then(|| (parts.method.clone(), parts.uri.clone(), parts.headers.clone()));
+                let ctx = RequestCtx {
+                    parts,
+                    body: Some(body),
+                    app: self.clone(),
+                    path_params: params,
+                    query: None,
+                    form: None,
+                    meta,
+                };
+                let error_ctx = |head: Option<(Method, Uri, HeaderMap)>| {
+                    let (method, uri, headers) = head.unwrap_or_default();
+                    ErrorContext {
+                        method,
+                        uri,
+                        headers,
+                        operation: Some(meta),
+                    }
+                };
+                match CatchUnwind((route.op.handler)(ctx)).await {
+                    Ok(mut resp) => {
+                        if let Some(status) = meta.status {
+                            if resp.status() == StatusCode::OK {
+                                if let Ok(s) = StatusCode::from_u16(status) {
+                                    *resp.status_mut() = s;
+                                }
+                            }
+                        }
+                        if self.handlers.http.is_some() && resp.extensions().get::<ErrorMarker>().is_some() {
+                            self.replace_http_error(resp, &error_ctx(head))
+                        } else {
+                            resp
+                        }
+                    }
+                    Err(message) => {
+                        tracing::error!(
+                            route = meta.path,
+                            handler = meta.fn_name,
+                            panic = %message,
+                            "handler panicked"
+                        );
+                        match &self.handlers.panic {
+                            Some(h) => h(&error_ctx(head)),
+                            None => internal_error(),
+                        }
+                    }
+                }
+            }
+            Match::MethodNotAllowed(allow) => {
+                let err = HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+                    .with_header(ALLOW, allow.clone());
+                self.framework_error(err, parts)
+            }
+            Match::NotFound => match self.slash_redirect(&parts.uri) {
+                Some(location) => crate::Redirect::to(&location).into_response(),
+                None => self.framework_error(
+                    HttpError::new(StatusCode::NOT_FOUND, "Not Found"),
+                    parts,
+                ),
+            },
+        };
+        if is_head {
+            strip_body(&mut resp);
+        }
+        resp
+    }
+
+    fn framework_error(&self, err: HttpError, parts: http::request::Parts) -> Response {
+        match &self.handlers.http {
+            Some(h) => h(
+                &err,
+                &ErrorContext {
+                    method: parts.method,
+                    uri: parts.uri,
+                    headers: parts.headers,
+                    operation: None,
+                },
+            ),
+            None => err.render(),
+        }
+    }
+
+    fn replace_http_error(&self, resp: Response, ctx: &ErrorContext) -> Response {
+        match (&self.handlers.http, resp.extensions().get::<ErrorMarker>()) {
+            (Some(h), Some(ErrorMarker(err))) => h(err, ctx),
+            _ => resp,
+        }
+    }
+
+    /// The other spelling of the path (with or without a trailing slash), if routed.
+    fn slash_redirect(&self, uri: &Uri) -> Option<String> {
+        if !self.redirect_slashes {
+            return None;
+        }
+        let path = uri.path();
+        if path == "/" {
+            return None;
+        }
+        let other = match path.strip_suffix('/') {
+            Some(p) => p.to_owned(),
+            None => format!("{path}/"),
+        };
+        if !self.routes.has_path(&other) {
+            return None;
+        }
+        Some(match uri.query() {
+            Some(q) => format!("{other}?{q}"),
+            None => other,
+        })
+    }
+
+    /// The response for a panic in a plain handler.
+    pub(crate) fn panic_response(&self, ctx: &RequestCtx) -> Response {
+        match &self.handlers.panic {
+            Some(h) => h(&ErrorContext {
+                method: ctx.parts.method.clone(),
+                uri: ctx.parts.uri.clone(),
+                headers: ctx.parts.headers.clone(),
+                operation: Some(ctx.meta),
+            }),
+            None => internal_error(),
+        }
+    }
+}
+
+/// A HEAD answered by a GET operation: keep the headers (and the length), drop the body.
+fn strip_body(resp: &mut Response) {
+    if !resp.headers().contains_key(CONTENT_LENGTH) {
+        if let Some(n) = resp.body().size_hint().exact() {
+            resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(n));
+        }
+    }
+    *resp.body_mut() = Body::empty();
+}
+
+/// The response for failed extraction: an outright rejection (413 …), or the 422 —
+/// rendered by the app's validation handler when it has one. Used by generated code.
+pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
+    if let Some(rejection) = errors.rejection {
+        return rejection.into_response();
+    }
+    match &ctx.app.handlers.validation {
+        Some(h) => h(
+            &errors.validation,
+            &ErrorContext {
+                method: ctx.parts.method.clone(),
+                uri: ctx.parts.uri.clone(),
+                headers: ctx.parts.headers.clone(),
+                operation: Some(ctx.meta),
+            },
+        ),
+        None => {
+            let mut resp = Response::new(Body::full(errors.validation.to_json_bytes()));
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            resp.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            resp
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The bounded pool that runs plain (non-async) handlers, never on the reactor.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::extract::RequestCtx;
+use crate::response::{internal_error, Response};
+
+/// FastAPI's (AnyIO's) default thread limit.
+pub(crate) const DEFAULT_BLOCKING_THREADS: usize = 40;
+
+/// Limits how many plain handlers run at once; the rest wait (asynchronously) for a
+/// slot, so the reactor keeps serving.
+#[derive(Debug)]
+pub(crate) struct BlockingPool {
+    slots: Arc<Semaphore>,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(size: usize) -> Self {
+        BlockingPool {
+            slots: Arc::new(Semaphore::new(size.max(1))),
+        }
+    }
+}
+
+/// Run a plain handler on the blocking pool. A panic becomes a 500 and is logged.
+pub async fn run_blocking<F>(ctx: &RequestCtx, f: F) -> Response
+where
+    F: FnOnce() -> Response + Send + 'static,
+{
+    let Ok(permit) = ctx.app.blocking.slots.clone().acquire_owned().await else {
+        return internal_error();
+    };
+    let joined = tokio::task::spawn_blocking(move || {
+        let resp = f();
+        drop(permit);
+        resp
+    })
+    .await;
+    match joined {
+        Ok(resp) => resp,
+        Err(e) => {
+            let meta = ctx.operation();
+            let message = if e.is_panic() {
+                crate::app::panic_message(e.into_panic())
+            } else {
+                "cancelled".to_owned()
+            };
+            tracing::error!(
+                route = meta.path,
+                handler = meta.fn_name,
+                panic = %message,
+                "handler panicked"
+            );
+            ctx.app.panic_response(ctx)
+        }
+    }
+}

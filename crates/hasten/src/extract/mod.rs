@@ -1,0 +1,354 @@
+//! Extraction: turning a request into the typed arguments of a path operation.
+//!
+//! The route macros generate, for each parameter, a call to
+//! [`FromRequest::from_request`] with a static [`ParamSpec`] describing the parameter
+//! (its name, whether it appears in the path template, the attribute that sets its
+//! source, its constraints). Every parameter is extracted; failures are pushed into a
+//! shared [`RequestValidationError`] so one 422 lists them all.
+//!
+//! The same trait describes the parameter for the OpenAPI document
+//! ([`FromRequest::describe`]), so the documentation cannot drift from the extraction.
+
+mod body;
+mod param;
+mod request;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::HeaderMap;
+
+pub use body::BodyError;
+pub(crate) use body::read_body;
+pub use param::{Checkable, Number, ParamValue, ParseError};
+#[doc(hidden)]
+pub use param::{enum_error, enum_schema, or_default};
+pub use request::{Request, State};
+
+use crate::app::AppInner;
+use crate::body::RequestBody;
+use crate::operation::{OperationDoc, OperationMeta};
+use crate::validation::{LocItem, RequestValidationError, ValidationError};
+
+/// Where a parameter's value comes from, as in FastAPI's `loc[0]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// A `{name}` segment of the path template.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+    /// The request body.
+    Body,
+    /// A field of a form body.
+    Form,
+}
+
+impl Source {
+    /// The first element of an error's `loc`.
+    pub fn loc_name(self) -> &'static str {
+        match self {
+            Source::Path => "path",
+            Source::Query => "query",
+            Source::Header => "header",
+            Source::Cookie => "cookie",
+            Source::Body | Source::Form => "body",
+        }
+    }
+}
+
+/// Constraints on a scalar parameter, from the parameter's attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Constraints {
+    /// Exclusive lower bound.
+    pub gt: Option<Number>,
+    /// Inclusive lower bound.
+    pub ge: Option<Number>,
+    /// Exclusive upper bound.
+    pub lt: Option<Number>,
+    /// Inclusive upper bound.
+    pub le: Option<Number>,
+    /// Minimum length of a string (in characters) or a list.
+    pub min_length: Option<u64>,
+    /// Maximum length of a string (in characters) or a list.
+    pub max_length: Option<u64>,
+    /// A regular expression a string must match somewhere (like Python's `re.search`).
+    pub pattern: Option<&'static str>,
+}
+
+impl Constraints {
+    /// No constraint at all.
+    pub const NONE: Constraints = Constraints {
+        gt: None,
+        ge: None,
+        lt: None,
+        le: None,
+        min_length: None,
+        max_length: None,
+        pattern: None,
+    };
+}
+
+/// Everything the route macro knows about one parameter. Generated as a `static`.
+#[derive(Debug)]
+pub struct ParamSpec {
+    /// The Rust parameter name.
+    pub name: &'static str,
+    /// The source set by an attribute (`#[query]`, `#[header]` …), if any.
+    pub source: Option<Source>,
+    /// Whether `name` appears as `{name}` in the path template.
+    pub in_path: bool,
+    /// The name on the wire, when it differs from `name`.
+    pub alias: Option<&'static str>,
+    /// For headers: turn `_` into `-` (the default, as in FastAPI).
+    pub convert_underscores: bool,
+    /// Value constraints.
+    pub constraints: Constraints,
+    /// Marked deprecated in the documentation.
+    pub deprecated: bool,
+    /// Whether a default value was given (the parameter is then optional).
+    pub has_default: bool,
+    /// A title for the documentation.
+    pub title: Option<&'static str>,
+    /// A description for the documentation.
+    pub description: Option<&'static str>,
+    /// An example value, as JSON text, for the documentation.
+    pub example: Option<&'static str>,
+    /// Compiled `pattern`, built on first use.
+    pub pattern_cache: std::sync::OnceLock<regex::Regex>,
+}
+
+impl ParamSpec {
+    /// A spec with only a name; the macros fill the rest with struct-update syntax.
+    pub const fn new(name: &'static str) -> Self {
+        ParamSpec {
+            name,
+            source: None,
+            in_path: false,
+            alias: None,
+            convert_underscores: true,
+            constraints: Constraints::NONE,
+            deprecated: false,
+            has_default: false,
+            title: None,
+            description: None,
+            example: None,
+            pattern_cache: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The source of a scalar parameter: the attribute's, else path when named in the
+    /// template, else query (FastAPI's rule).
+    pub fn scalar_source(&self) -> Source {
+        match self.source {
+            Some(s) => s,
+            None if self.in_path => Source::Path,
+            None => Source::Query,
+        }
+    }
+
+    /// The name on the wire for `source`: the alias, or the name (for headers with
+    /// underscores turned into hyphens unless disabled).
+    pub fn wire_name(&self, source: Source) -> std::borrow::Cow<'static, str> {
+        if let Some(alias) = self.alias {
+            return alias.into();
+        }
+        if source == Source::Header && self.convert_underscores && self.name.contains('_') {
+            return self.name.replace('_', "-").into();
+        }
+        self.name.into()
+    }
+
+    /// The compiled pattern, if any. Patterns are checked by the macro, so a failure
+    /// here is a bug: it is reported once at startup by [`ParamSpec::validate`].
+    pub fn pattern(&self) -> Option<&regex::Regex> {
+        let p = self.constraints.pattern?;
+        Some(self.pattern_cache.get_or_init(|| {
+            regex::Regex::new(p).unwrap_or_else(|_| regex::Regex::new("$^").expect("valid"))
+        }))
+    }
+
+    /// Checks made once when the app is built (a bad regular expression, say).
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(p) = self.constraints.pattern {
+            regex::Regex::new(p)
+                .map_err(|e| format!("parameter `{}`: invalid pattern: {e}", self.name))?;
+        }
+        Ok(())
+    }
+}
+
+/// The location of a parameter for its errors: `[source, wire name]`.
+pub(crate) fn param_loc(spec: &ParamSpec, source: Source) -> Vec<LocItem> {
+    vec![
+        LocItem::Key(source.loc_name().into()),
+        LocItem::Key(spec.wire_name(source)),
+    ]
+}
+
+/// The request as seen by extractors: head, body (until taken), matched path
+/// parameters, and the app.
+pub struct RequestCtx {
+    pub(crate) parts: Parts,
+    pub(crate) body: Option<RequestBody>,
+    pub(crate) app: Arc<AppInner>,
+    /// Names and raw values of the matched path parameters (still percent-encoded).
+    pub(crate) path_params: Vec<(&'static str, (usize, usize))>,
+    pub(crate) query: Option<Vec<(String, String)>>,
+    pub(crate) form: Option<Vec<(String, String)>>,
+    pub(crate) meta: &'static OperationMeta,
+}
+
+impl RequestCtx {
+    /// The request head (method, URI, headers, extensions).
+    pub fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// The operation being served.
+    pub fn operation(&self) -> &'static OperationMeta {
+        self.meta
+    }
+
+    /// The raw (percent-decoded) value of a path parameter.
+    pub fn path_param(&self, name: &str) -> Option<String> {
+        let path = self.parts.uri.path();
+        self.path_params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, (s, e))| {
+                percent_encoding::percent_decode_str(&path[*s..*e])
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+    }
+
+    /// The query pairs, percent-decoded, parsed once per request.
+    pub fn query_pairs(&mut self) -> &[(String, String)] {
+        if self.query.is_none() {
+            let pairs = match self.parts.uri.query() {
+                Some(q) => form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect(),
+                None => Vec::new(),
+            };
+            self.query = Some(pairs);
+        }
+        self.query.as_deref().unwrap_or(&[])
+    }
+
+    /// Take the body. Only the first body extractor gets it; later ones see `None`.
+    pub fn take_body(&mut self) -> Option<RequestBody> {
+        self.body.take()
+    }
+
+    /// Read the whole body within the app's body limit.
+    pub async fn read_body(&mut self) -> Result<Bytes, BodyError> {
+        match self.body.take() {
+            Some(body) => read_body(body, &self.parts.headers, self.app.body_limit).await,
+            None => Ok(Bytes::new()),
+        }
+    }
+
+    /// The pairs of an urlencoded form body, read and parsed once per request. Any other
+    /// body has no form fields. `None` after a rejection (body too large) was recorded.
+    pub async fn form_pairs(&mut self, errors: &mut Errors) -> Option<&[(String, String)]> {
+        if self.form.is_none() {
+            let is_form = crate::form::is_form(self.headers());
+            let bytes = match self.read_body().await {
+                Ok(b) => b,
+                Err(e) => {
+                    errors.reject(e.into_http_error());
+                    return None;
+                }
+            };
+            let pairs = if is_form {
+                form_urlencoded::parse(&bytes)
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            self.form = Some(pairs);
+        }
+        self.form.as_deref()
+    }
+
+    /// App state of type `T`, if the app has it.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.app.state.get::<T>()
+    }
+}
+
+/// The result of one extractor: `None` means it pushed at least one error (or a
+/// rejection) into the [`Errors`] collector.
+pub type Extracted<T> = Option<T>;
+
+/// Collects every failure of one request's extraction.
+#[derive(Debug, Default)]
+pub struct Errors {
+    pub(crate) validation: RequestValidationError,
+    pub(crate) rejection: Option<crate::HttpError>,
+}
+
+impl Errors {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Record a validation error.
+    pub fn push(&mut self, err: ValidationError) {
+        self.validation.push(err);
+    }
+
+    /// Record an outright rejection (not a 422). The first one is kept.
+    pub fn reject(&mut self, err: crate::HttpError) {
+        if self.rejection.is_none() {
+            self.rejection = Some(err);
+        }
+    }
+
+    /// Whether nothing failed.
+    pub fn is_empty(&self) -> bool {
+        self.validation.is_empty() && self.rejection.is_none()
+    }
+}
+
+/// A type that can be a parameter of a path operation.
+///
+/// Implemented for the scalar types (query, path, header and cookie parameters),
+/// `Option` and `Vec` of those, [`Json`](crate::Json), [`Form`](crate::Form),
+/// [`Bytes`], [`Request`], [`HeaderMap`], [`State`] …
+///
+/// `from_request` returns `None` after pushing at least one error (or a rejection) into
+/// `errors`; it never returns `None` silently.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of a path operation",
+    label = "not a parameter type",
+    note = "parameters are scalars (String, integers, floats, bool, enums deriving `ParamValue`), \
+            `Option`/`Vec` of those, `Json<T>`, `Form<T>`, `Bytes`, `Request`, `HeaderMap` or `State<T>`"
+)]
+pub trait FromRequest: Sized + Send + 'static {
+    /// Extract the parameter described by `spec` from the request.
+    fn from_request(
+        ctx: &mut RequestCtx,
+        spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> impl Future<Output = Extracted<Self>> + Send;
+
+    /// Describe the parameter for the documentation (and check the app can supply it).
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        let _ = (spec, doc);
+    }
+}

@@ -1,0 +1,609 @@
+//! Scalar parameters: path, query, header, cookie and form fields.
+//!
+//! A scalar type implements [`ParamValue`] (parse from one string, describe its schema).
+//! `T`, `Option<T>`, `Vec<T>` and `Option<Vec<T>>` of a `ParamValue` are then
+//! parameters: required, optional, repeated (`?q=1&q=2`), optional repeated.
+
+use std::borrow::Cow;
+
+use serde_json::{json, Value};
+
+use super::{param_loc, Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
+use crate::operation::{OperationDoc, ParamDoc};
+use crate::validation::{messages, LocItem, ValidationError};
+
+/// A number as written in a constraint attribute (`ge = 1`, `lt = 2.5`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    /// An integer literal.
+    Int(i128),
+    /// A floating-point literal.
+    Float(f64),
+}
+
+impl Number {
+    /// As JSON, kept as written (`1` stays an integer).
+    pub fn to_json(self) -> Value {
+        match self {
+            Number::Int(i) => {
+                if let Ok(v) = i64::try_from(i) {
+                    json!(v)
+                } else if let Ok(v) = u64::try_from(i) {
+                    json!(v)
+                } else {
+                    json!(i as f64)
+                }
+            }
+            Number::Float(f) => json!(f),
+        }
+    }
+}
+
+/// What a constraint check can see of a parsed value.
+#[derive(Debug, Clone, Copy)]
+pub enum Checkable<'a> {
+    /// An integer.
+    Int(i128),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(&'a str),
+    /// Nothing to check (booleans, enums).
+    None,
+}
+
+/// A parse failure of one raw value; the caller adds `loc`.
+pub type ParseError = ValidationError;
+
+/// A scalar that can be parsed from one string: the element type of path, query,
+/// header, cookie and form parameters.
+///
+/// Implemented for `String`, the integer and float types, `bool` (FastAPI's words) and
+/// `char`; derive it for a unit-only enum with `#[derive(ParamValue)]`.
+pub trait ParamValue: Sized + Send + 'static {
+    /// Parse one raw value. The error's `input` is the raw string.
+    fn parse(raw: &str) -> Result<Self, ParseError>;
+
+    /// The value as seen by the `gt ge lt le min_length max_length pattern` checks.
+    fn checkable(&self) -> Checkable<'_> {
+        Checkable::None
+    }
+
+    /// The JSON Schema of one value, for the documentation.
+    fn schema() -> Value;
+}
+
+macro_rules! int_param {
+    ($($t:ty => $fmt:literal),*) => {$(
+        impl ParamValue for $t {
+            fn parse(raw: &str) -> Result<Self, ParseError> {
+                parse_int::<$t>(raw)
+            }
+            fn checkable(&self) -> Checkable<'_> {
+                Checkable::Int(*self as i128)
+            }
+            fn schema() -> Value {
+                int_schema($fmt, <$t>::MIN as i128, <$t>::MAX as i128)
+            }
+        }
+    )*};
+}
+
+int_param!(i8 => "int8", i16 => "int16", i32 => "int32", i64 => "int64", isize => "int64",
+           u8 => "uint8", u16 => "uint16", u32 => "uint32", u64 => "uint64", usize => "uint64");
+
+fn int_schema(format: &str, min: i128, max: i128) -> Value {
+    let mut s = json!({ "type": "integer", "format": format });
+    if min == 0 {
+        s["minimum"] = json!(0);
+    }
+    if max <= u16::MAX as i128 {
+        s["maximum"] = json!(max);
+        if min < 0 {
+            s["minimum"] = json!(min);
+        }
+    }
+    s
+}
+
+/// Parse an integer like pydantic's lax mode: surrounding whitespace, `_` separators
+/// and a `.0` fraction are accepted; out-of-range values are range errors.
+fn parse_int<T: TryFrom<i128>>(raw: &str) -> Result<T, ParseError>
+where
+    T: Copy,
+{
+    let input = Value::String(raw.to_owned());
+    let s = raw.trim();
+    let wide: i128 = match s.replace('_', "").parse::<i128>() {
+        Ok(v) if !s.starts_with('_') && !s.ends_with('_') && !s.contains("__") => v,
+        _ => match s.parse::<f64>() {
+            Ok(f) if f.is_finite() && f.fract() == 0.0 && s.contains('.') => f as i128,
+            Ok(f) if f.is_finite() && s.contains('.') => {
+                return Err(messages::int_from_float(input));
+            }
+            _ => return Err(messages::int_parsing(input)),
+        },
+    };
+    T::try_from(wide).map_err(|_| {
+        // Out of the type's range: report the bound that was crossed.
+        let (min, max) = int_bounds::<T>();
+        if wide < min {
+            messages::range("ge", input, Number::Int(min).to_json())
+        } else {
+            messages::range("le", input, Number::Int(max).to_json())
+        }
+    })
+}
+
+fn int_bounds<T: TryFrom<i128>>() -> (i128, i128) {
+    // Find the bounds by probing powers of two; cheap and only on the error path.
+    let mut max: i128 = 0;
+    for bits in (0..127).rev() {
+        let candidate = (1i128 << bits) - 1;
+        if T::try_from(candidate).is_ok() {
+            max = candidate;
+            break;
+        }
+    }
+    let min = if T::try_from(-1i128).is_ok() {
+        -max - 1
+    } else {
+        0
+    };
+    (min, max)
+}
+
+macro_rules! float_param {
+    ($($t:ty => $fmt:literal),*) => {$(
+        impl ParamValue for $t {
+            fn parse(raw: &str) -> Result<Self, ParseError> {
+                let s = raw.trim();
+                match s.to_ascii_lowercase().as_str() {
+                    "inf" | "+inf" | "infinity" | "+infinity" => return Ok(<$t>::INFINITY),
+                    "-inf" | "-infinity" => return Ok(<$t>::NEG_INFINITY),
+                    "nan" => return Ok(<$t>::NAN),
+                    _ => {}
+                }
+                s.replace('_', "")
+                    .parse::<$t>()
+                    .ok()
+                    .filter(|_| !s.is_empty() && !s.starts_with('_') && !s.ends_with('_'))
+                    .ok_or_else(|| messages::float_parsing(Value::String(raw.to_owned())))
+            }
+            fn checkable(&self) -> Checkable<'_> {
+                Checkable::Float(*self as f64)
+            }
+            fn schema() -> Value {
+                json!({ "type": "number", "format": $fmt })
+            }
+        }
+    )*};
+}
+
+float_param!(f32 => "float", f64 => "double");
+
+impl ParamValue for bool {
+    fn parse(raw: &str) -> Result<Self, ParseError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "on" | "yes" | "t" | "y" => Ok(true),
+            "0" | "false" | "off" | "no" | "f" | "n" => Ok(false),
+            _ => Err(messages::bool_parsing(Value::String(raw.to_owned()))),
+        }
+    }
+    fn schema() -> Value {
+        json!({ "type": "boolean" })
+    }
+}
+
+impl ParamValue for String {
+    fn parse(raw: &str) -> Result<Self, ParseError> {
+        Ok(raw.to_owned())
+    }
+    fn checkable(&self) -> Checkable<'_> {
+        Checkable::Str(self)
+    }
+    fn schema() -> Value {
+        json!({ "type": "string" })
+    }
+}
+
+impl ParamValue for char {
+    fn parse(raw: &str) -> Result<Self, ParseError> {
+        let mut it = raw.chars();
+        match (it.next(), it.next()) {
+            (Some(c), None) => Ok(c),
+            _ => {
+                let n = raw.chars().count() as u64;
+                let input = Value::String(raw.to_owned());
+                Err(if n == 0 {
+                    messages::string_too_short(input, 1)
+                } else {
+                    messages::string_too_long(input, 1)
+                })
+            }
+        }
+    }
+    fn schema() -> Value {
+        json!({ "type": "string", "minLength": 1, "maxLength": 1 })
+    }
+}
+
+/// Check a parsed value against the spec's constraints, in pydantic's order.
+fn check_constraints<T: ParamValue>(
+    value: &T,
+    spec: &ParamSpec,
+    raw: &str,
+) -> Result<(), ValidationError> {
+    let c = &spec.constraints;
+    let input = || Value::String(raw.to_owned());
+    match value.checkable() {
+        Checkable::Int(v) => check_range(v as f64, Some(v), c, input),
+        Checkable::Float(v) => check_range(v, None, c, input),
+        Checkable::Str(s) => {
+            if c.min_length.is_some() || c.max_length.is_some() {
+                let n = s.chars().count() as u64;
+                if let Some(min) = c.min_length {
+                    if n < min {
+                        return Err(messages::string_too_short(input(), min));
+                    }
+                }
+                if let Some(max) = c.max_length {
+                    if n > max {
+                        return Err(messages::string_too_long(input(), max));
+                    }
+                }
+            }
+            if let (Some(re), Some(p)) = (spec.pattern(), c.pattern) {
+                if !re.is_match(s) {
+                    return Err(messages::string_pattern_mismatch(input(), p));
+                }
+            }
+            Ok(())
+        }
+        Checkable::None => Ok(()),
+    }
+}
+
+fn check_range(
+    v: f64,
+    exact: Option<i128>,
+    c: &super::Constraints,
+    input: impl Fn() -> Value,
+) -> Result<(), ValidationError> {
+    // Integer against integer bound compares exactly; anything else as f64.
+    let cmp = |bound: Number| -> std::cmp::Ordering {
+        match (exact, bound) {
+            (Some(i), Number::Int(b)) => i.cmp(&b),
+            (_, Number::Int(b)) => v.partial_cmp(&(b as f64)).unwrap_or(std::cmp::Ordering::Less),
+            (_, Number::Float(b)) => v.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Less),
+        }
+    };
+    use std::cmp::Ordering::*;
+    if let Some(b) = c.le {
+        if cmp(b) == Greater {
+            return Err(messages::range("le", input(), b.to_json()));
+        }
+    }
+    if let Some(b) = c.lt {
+        if cmp(b) != Less {
+            return Err(messages::range("lt", input(), b.to_json()));
+        }
+    }
+    if let Some(b) = c.ge {
+        if cmp(b) == Less {
+            return Err(messages::range("ge", input(), b.to_json()));
+        }
+    }
+    if let Some(b) = c.gt {
+        if cmp(b) != Greater {
+            return Err(messages::range("gt", input(), b.to_json()));
+        }
+    }
+    Ok(())
+}
+
+/// Parse and check one raw value; on failure push the error at `loc`.
+fn parse_one<T: ParamValue>(
+    raw: &str,
+    spec: &ParamSpec,
+    loc: Vec<LocItem>,
+    errors: &mut Errors,
+) -> Option<T> {
+    match T::parse(raw).and_then(|v| check_constraints(&v, spec, raw).map(|()| v)) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e.at(loc));
+            None
+        }
+    }
+}
+
+/// The raw values of a scalar parameter, wherever it comes from.
+async fn raw_values(
+    ctx: &mut RequestCtx,
+    spec: &ParamSpec,
+    source: Source,
+    errors: &mut Errors,
+) -> Option<Vec<String>> {
+    let name = spec.wire_name(source);
+    let values = match source {
+        Source::Path => ctx.path_param(&name).into_iter().collect(),
+        Source::Query => ctx
+            .query_pairs()
+            .iter()
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .collect(),
+        Source::Header => ctx
+            .headers()
+            .get_all(name.as_ref())
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect(),
+        Source::Cookie => cookies(ctx.headers())
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+            .collect(),
+        Source::Form => match ctx.form_pairs(errors).await {
+            Some(pairs) => pairs
+                .iter()
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+                .collect(),
+            None => return None,
+        },
+        Source::Body => match ctx.read_body().await {
+            Ok(bytes) if bytes.is_empty() => Vec::new(),
+            Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
+                Ok(s) => vec![s],
+                Err(e) => {
+                    let raw = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                    errors.push(
+                        messages::string_unicode(Value::String(raw))
+                            .at(vec![LocItem::Key("body".into())]),
+                    );
+                    return None;
+                }
+            },
+            Err(e) => {
+                errors.reject(e.into_http_error());
+                return None;
+            }
+        },
+    };
+    Some(values)
+}
+
+/// `name=value` pairs of every `Cookie` header.
+pub(crate) fn cookies(headers: &http::HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            Some((k.trim(), v))
+        })
+}
+
+fn loc_for(spec: &ParamSpec, source: Source) -> Vec<LocItem> {
+    if source == Source::Body {
+        return vec![LocItem::Key("body".into())];
+    }
+    param_loc(spec, source)
+}
+
+/// Which value wins when a single-valued parameter is given several times: the last
+/// for query, cookie and form (Starlette's multidict), the first for headers.
+fn pick(values: Vec<String>, source: Source) -> Option<String> {
+    match source {
+        Source::Header => values.into_iter().next(),
+        _ => values.into_iter().last(),
+    }
+}
+
+fn describe_scalar<T: ParamValue>(spec: &'static ParamSpec, doc: &mut OperationDoc, required: bool, many: bool) {
+    let source = spec.scalar_source();
+    let mut schema = T::schema();
+    if many {
+        schema = json!({ "type": "array", "items": schema });
+    }
+    doc.params.push(ParamDoc {
+        spec,
+        source,
+        name: spec.wire_name(source),
+        required: required && !spec.has_default,
+        schema,
+    });
+}
+
+impl<T: ParamValue> FromRequest for T {
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        let source = spec.scalar_source();
+        let values = raw_values(ctx, spec, source, errors).await?;
+        match pick(values, source) {
+            Some(raw) => parse_one(&raw, spec, loc_for(spec, source), errors),
+            None => {
+                errors.push(ValidationError::missing().at(loc_for(spec, source)));
+                None
+            }
+        }
+    }
+
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        describe_scalar::<T>(spec, doc, true, false);
+    }
+}
+
+impl<T: ParamValue> FromRequest for Option<T> {
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        let source = spec.scalar_source();
+        let values = raw_values(ctx, spec, source, errors).await?;
+        match pick(values, source) {
+            Some(raw) => parse_one(&raw, spec, loc_for(spec, source), errors).map(Some),
+            None => Some(None),
+        }
+    }
+
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        describe_scalar::<T>(spec, doc, false, false);
+    }
+}
+
+fn parse_many<T: ParamValue>(
+    values: Vec<String>,
+    spec: &ParamSpec,
+    source: Source,
+    errors: &mut Errors,
+) -> Option<Vec<T>> {
+    let mut out = Vec::with_capacity(values.len());
+    let mut ok = true;
+    for (i, raw) in values.iter().enumerate() {
+        let mut loc = loc_for(spec, source);
+        loc.push(LocItem::Index(i));
+        match T::parse(raw) {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                errors.push(e.at(loc));
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    // Length constraints apply to the list itself.
+    let c = &spec.constraints;
+    let n = out.len() as u64;
+    let input = || Value::Array(values.iter().cloned().map(Value::String).collect());
+    if let Some(min) = c.min_length.filter(|m| n < *m) {
+        errors.push(messages::too_short(input(), min, n).at(loc_for(spec, source)));
+        return None;
+    }
+    if let Some(max) = c.max_length.filter(|m| n > *m) {
+        errors.push(messages::too_long(input(), max, n).at(loc_for(spec, source)));
+        return None;
+    }
+    Some(out)
+}
+
+impl<T: ParamValue> FromRequest for Vec<T> {
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        let source = spec.scalar_source();
+        let values = raw_values(ctx, spec, source, errors).await?;
+        if values.is_empty() {
+            errors.push(ValidationError::missing().at(loc_for(spec, source)));
+            return None;
+        }
+        parse_many(values, spec, source, errors)
+    }
+
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        describe_scalar::<T>(spec, doc, true, true);
+    }
+}
+
+impl<T: ParamValue> FromRequest for Option<Vec<T>> {
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        let source = spec.scalar_source();
+        let values = raw_values(ctx, spec, source, errors).await?;
+        if values.is_empty() {
+            return Some(None);
+        }
+        parse_many(values, spec, source, errors).map(Some)
+    }
+
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        describe_scalar::<T>(spec, doc, false, true);
+    }
+}
+
+/// Helpers for `#[derive(ParamValue)]` on enums.
+#[doc(hidden)]
+pub fn enum_error(raw: &str, choices: &[&str]) -> ParseError {
+    messages::enumeration(Value::String(raw.to_owned()), choices)
+}
+
+/// The schema of a string enum.
+#[doc(hidden)]
+pub fn enum_schema(title: &str, choices: &[&str]) -> Value {
+    json!({ "type": "string", "enum": choices, "title": title })
+}
+
+/// Used by the generated code for a parameter with a `default = …`: a value, or the
+/// default when absent.
+#[doc(hidden)]
+pub fn or_default<T>(v: Option<Option<T>>, default: impl FnOnce() -> T) -> Option<T> {
+    v.map(|o| o.unwrap_or_else(default))
+}
+
+#[allow(dead_code)]
+fn _cow(_: Cow<'static, str>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_parse_like_pydantic_lax_mode() {
+        assert_eq!(i32::parse(" 42 ").unwrap(), 42);
+        assert_eq!(i32::parse("1_000").unwrap(), 1000);
+        assert_eq!(i32::parse("3.0").unwrap(), 3);
+        assert_eq!(i32::parse("abc").unwrap_err().kind, "int_parsing");
+        assert_eq!(i32::parse("1.5").unwrap_err().kind, "int_from_float");
+        let e = u8::parse("300").unwrap_err();
+        assert_eq!(e.kind, "less_than_equal");
+        assert_eq!(e.ctx, Some(json!({"le": 255})));
+        let e = u32::parse("-1").unwrap_err();
+        assert_eq!(e.kind, "greater_than_equal");
+        assert_eq!(e.ctx, Some(json!({"ge": 0})));
+    }
+
+    #[test]
+    fn bools_accept_fastapi_words() {
+        for w in ["1", "true", "True", "on", "yes"] {
+            assert!(bool::parse(w).unwrap(), "{w}");
+        }
+        for w in ["0", "false", "OFF", "no"] {
+            assert!(!bool::parse(w).unwrap(), "{w}");
+        }
+        assert_eq!(bool::parse("maybe").unwrap_err().kind, "bool_parsing");
+    }
+
+    #[test]
+    fn floats_reject_garbage() {
+        assert_eq!(f64::parse("2.5").unwrap(), 2.5);
+        assert_eq!(f64::parse("x").unwrap_err().kind, "float_parsing");
+        assert_eq!(f64::parse("").unwrap_err().kind, "float_parsing");
+    }
+
+    #[test]
+    fn cookies_are_split_and_unquoted() {
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::COOKIE, "a=1; b=\"two\"".parse().unwrap());
+        let v: Vec<_> = cookies(&h).collect();
+        assert_eq!(v, vec![("a", "1"), ("b", "two")]);
+    }
+}

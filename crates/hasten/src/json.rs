@@ -1,0 +1,196 @@
+//! [`Json<T>`]: a JSON request body (validated, every error reported) and a JSON response.
+
+use bytes::{BufMut, BytesMut};
+use http::header::CONTENT_TYPE;
+use http::HeaderMap;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::body::Body;
+use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
+use crate::operation::{BodyDoc, OperationDoc};
+use crate::response::{internal_error, with_type, IntoResponse, Response, APPLICATION_JSON};
+use crate::schema_validate::{self, Mode};
+use crate::validation::{messages, LocItem, ValidationError};
+
+/// JSON body or response.
+///
+/// As a parameter, `Json<T>` reads the body as `T` (`T: Deserialize + JsonSchema`).
+/// `application/json` and `application/*+json` are accepted; any other (or no)
+/// `Content-Type` is a 422 `model_attributes_type`, like FastAPI. A valid body takes
+/// one typed parse; an invalid one is checked against `T`'s JSON Schema so that *every*
+/// missing or wrong field is reported, at `["body", field, …]`. Pydantic's lax
+/// conversions are applied too (`"50.5"` is accepted for a float field).
+///
+/// As a return value, `Json<T>` serialises `T` (`T: Serialize`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Json<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        let mut buf = BytesMut::with_capacity(128).writer();
+        match serde_json::to_writer(&mut buf, &self.0) {
+            Ok(()) => with_type(Body::full(buf.into_inner().freeze()), APPLICATION_JSON),
+            Err(e) => {
+                tracing::error!(error = %e, "failed to serialise JSON response");
+                internal_error()
+            }
+        }
+    }
+}
+
+/// Whether the request declares a JSON body: `application/json` or `application/*+json`.
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    let Some((ty, sub)) = mime.split_once('/') else {
+        return false;
+    };
+    ty.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json")
+            || sub.len() > 5 && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
+}
+
+fn body_loc() -> Vec<LocItem> {
+    vec![LocItem::Key("body".into())]
+}
+
+/// Read and validate a JSON body. `Ok(None)`: no body and none required.
+async fn json_body<T>(ctx: &mut RequestCtx, errors: &mut Errors, required: bool) -> Option<Option<T>>
+where
+    T: DeserializeOwned + JsonSchema + 'static,
+{
+    let json = is_json(ctx.headers());
+    let bytes = match ctx.read_body().await {
+        Ok(b) => b,
+        Err(e) => {
+            errors.reject(e.into_http_error());
+            return None;
+        }
+    };
+    if bytes.is_empty() {
+        if required {
+            errors.push(ValidationError::missing().at(body_loc()));
+            return None;
+        }
+        return Some(None);
+    }
+    if !json {
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        errors.push(messages::model_attributes_type(Value::String(raw)).at(body_loc()));
+        return None;
+    }
+    // Fast path: one typed parse.
+    if let Ok(v) = serde_json::from_slice::<T>(&bytes) {
+        return Some(Some(v));
+    }
+    // Slow path: find every error.
+    let value: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(schema_validate::json_invalid(&bytes, &e));
+            return None;
+        }
+    };
+    let schema = schema_validate::schema_of::<T>();
+    match schema_validate::validate(&schema, value, Mode::Json, &body_loc()) {
+        Ok(coerced) => match serde_json::from_value::<T>(coerced.clone()) {
+            Ok(v) => Some(Some(v)),
+            Err(e) => {
+                errors.push(
+                    ValidationError::new("value_error", format!("Value error, {e}"), coerced)
+                        .at(body_loc()),
+                );
+                None
+            }
+        },
+        Err(errs) => {
+            for e in errs {
+                errors.push(e);
+            }
+            None
+        }
+    }
+}
+
+fn describe_json<T: JsonSchema + 'static>(doc: &mut OperationDoc, required: bool) {
+    doc.body = Some(BodyDoc {
+        content_types: vec![APPLICATION_JSON],
+        required,
+        schema: (*schema_validate::schema_of::<T>()).clone(),
+    });
+}
+
+impl<T> FromRequest for Json<T>
+where
+    T: DeserializeOwned + JsonSchema + Send + 'static,
+{
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        _spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        json_body::<T>(ctx, errors, true).await.flatten().map(Json)
+    }
+
+    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        describe_json::<T>(doc, true);
+    }
+}
+
+impl<T> FromRequest for Option<Json<T>>
+where
+    T: DeserializeOwned + JsonSchema + Send + 'static,
+{
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        _spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        json_body::<T>(ctx, errors, false).await.map(|o| o.map(Json))
+    }
+
+    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        describe_json::<T>(doc, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        let mut h = HeaderMap::new();
+        for (ct, ok) in [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("application/vnd.api+json", true),
+            ("Application/JSON", true),
+            ("text/plain", false),
+            ("application/x-www-form-urlencoded", false),
+            ("application/jsonx", false),
+        ] {
+            h.insert(CONTENT_TYPE, ct.parse().unwrap());
+            assert_eq!(is_json(&h), ok, "{ct}");
+        }
+        assert!(!is_json(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,68 @@
+#![doc = include_str!("docs/crate.md")]
+
+mod app;
+mod blocking;
+mod body;
+mod error;
+mod extract;
+mod form;
+mod json;
+mod operation;
+mod response;
+mod routing;
+mod schema_validate;
+mod server;
+pub mod testing;
+pub mod validation;
+
+pub use app::{App, AppService, BuildError, ErrorContext, DEFAULT_BODY_LIMIT};
+pub use body::{Body, BoxError, RequestBody};
+pub use error::HttpError;
+pub use extract::{
+    BodyError, Checkable, Constraints, Errors, Extracted, FromRequest, Number, ParamSpec,
+    ParamValue, Request, RequestCtx, Source, State,
+};
+pub use form::Form;
+pub use json::Json;
+pub use operation::{
+    BodyDoc, BoxFuture, Endpoint, Operation, OperationDoc, OperationMeta, ParamDoc,
+};
+pub use response::{Html, IntoResponse, Redirect, Response};
+pub use server::{serve, Server};
+pub use validation::{RequestValidationError, ValidationError};
+
+/// Path-operation macros and the parameter-enum derive.
+// pub use hasten_macros::{delete, get, head, options, patch, post, put, route, ParamValue};
+
+pub use bytes::Bytes;
+pub use http::{self, HeaderMap, HeaderValue, Method, StatusCode};
+
+/// What a handler author needs, in one import: `use hasten::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        App, Bytes, Form, HeaderMap,
+        Html, HttpError, IntoResponse, Json, ParamValue, Redirect, Request, Response, State,
+        StatusCode,
+    };
+    pub use schemars::JsonSchema;
+    pub use serde::{Deserialize, Serialize};
+}
+
+/// Items used by the code the macros generate. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::blocking::run_blocking;
+    pub use crate::extract::{
+        Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue,
+        ParseError, RequestCtx, Source,
+    };
+    pub use crate::extract::{enum_error, enum_schema, or_default};
+    pub use crate::operation::{
+        describe_param, BoxFuture, Operation, OperationDoc, OperationMeta,
+    };
+    pub use crate::response::{IntoResponse, Response};
+    pub use crate::app::validation_failed;
+    pub use serde_json::Value;
+    pub use std::boxed::Box;
+    pub use std::option::Option::{self, None, Some};
+}

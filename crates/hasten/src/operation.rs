@@ -1,0 +1,236 @@
+//! Path operations: a handler plus everything known about it from its signature.
+//!
+//! The route macros (`#[get]`, `#[post]` …) turn a function into a unit struct that
+//! implements [`Endpoint`]; [`App::route`](crate::App::route) asks it for its
+//! [`Operation`].
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::extract::{FromRequest, ParamSpec, RequestCtx, Source};
+use crate::response::Response;
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// The type-erased handler of an operation: extraction, call, response.
+pub(crate) type HandlerFn = dyn Fn(RequestCtx) -> BoxFuture<Response> + Send + Sync + 'static;
+
+/// What the macro knows of an operation; generated as a `static`.
+#[derive(Debug)]
+pub struct OperationMeta {
+    /// HTTP methods, upper case (`"GET"`).
+    pub methods: &'static [&'static str],
+    /// The path template, FastAPI style: `/items/{item_id}`, `/files/{path:path}`.
+    pub path: &'static str,
+    /// The Rust function name (used for the operationId and default summary).
+    pub fn_name: &'static str,
+    /// Default status of a successful response (`status = 201`), if set.
+    pub status: Option<u16>,
+    /// Tags.
+    pub tags: &'static [&'static str],
+    /// A summary set in the attribute; else derived from the doc comment or name.
+    pub summary: Option<&'static str>,
+    /// The doc comment, trimmed.
+    pub doc: Option<&'static str>,
+    /// An explicit operationId.
+    pub operation_id: Option<&'static str>,
+    /// Marked deprecated.
+    pub deprecated: bool,
+    /// Whether the operation appears in the OpenAPI document.
+    pub include_in_schema: bool,
+    /// Whether the handler is a plain `fn` (run on the blocking pool).
+    pub blocking: bool,
+}
+
+impl OperationMeta {
+    /// The summary FastAPI would show: the attribute's, else the function name
+    /// title-cased (`read_item` → "Read Item").
+    pub fn summary(&self) -> Cow<'static, str> {
+        if let Some(s) = self.summary {
+            return s.into();
+        }
+        self.fn_name
+            .split('_')
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                    None => String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into()
+    }
+
+    /// The description: the doc comment.
+    pub fn description(&self) -> Option<&'static str> {
+        self.doc
+    }
+
+    /// FastAPI's generated operationId for one method:
+    /// `re.sub(r"\W", "_", name + path) + "_" + method.lower()`.
+    pub fn operation_id(&self, method: &str) -> String {
+        if let Some(id) = self.operation_id {
+            return id.to_owned();
+        }
+        let raw = format!("{}{}", self.fn_name, self.path);
+        let mut id: String = raw
+            .chars()
+            .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' })
+            .collect();
+        id.push('_');
+        id.push_str(&method.to_ascii_lowercase());
+        id
+    }
+}
+
+/// The documentation of one parameter, filled by [`FromRequest::describe`].
+#[derive(Debug, Clone)]
+pub struct ParamDoc {
+    /// The macro's spec (constraints, title, deprecation …).
+    pub spec: &'static ParamSpec,
+    /// Where the value comes from.
+    pub source: Source,
+    /// The name on the wire.
+    pub name: Cow<'static, str>,
+    /// Whether the parameter must be given.
+    pub required: bool,
+    /// JSON Schema of the value.
+    pub schema: Value,
+}
+
+/// The documentation of a request body.
+#[derive(Debug, Clone)]
+pub struct BodyDoc {
+    /// Accepted media types.
+    pub content_types: Vec<&'static str>,
+    /// Whether the body must be given.
+    pub required: bool,
+    /// JSON Schema of the body (may use `$defs`).
+    pub schema: Value,
+}
+
+/// Everything the extractors say about an operation's inputs.
+#[derive(Debug, Default, Clone)]
+pub struct OperationDoc {
+    /// Path, query, header and cookie parameters, in declaration order.
+    pub params: Vec<ParamDoc>,
+    /// The request body, if any.
+    pub body: Option<BodyDoc>,
+    /// App state types the operation needs (checked when the app is built).
+    pub required_state: Vec<(std::any::TypeId, &'static str)>,
+}
+
+impl OperationDoc {
+    /// Whether the operation takes any input (then FastAPI documents a 422).
+    pub fn takes_input(&self) -> bool {
+        !self.params.is_empty() || self.body.is_some()
+    }
+}
+
+/// A complete path operation: metadata, handler and input documentation.
+#[derive(Clone)]
+pub struct Operation {
+    pub(crate) meta: &'static OperationMeta,
+    pub(crate) params: &'static [ParamSpec],
+    pub(crate) handler: Arc<HandlerFn>,
+    pub(crate) doc: OperationDoc,
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operation")
+            .field("meta", &self.meta)
+            .field("doc", &self.doc)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Operation {
+    /// Build an operation. Called by the route macros.
+    pub fn new<F>(
+        meta: &'static OperationMeta,
+        params: &'static [ParamSpec],
+        handler: F,
+        describe: fn(&mut OperationDoc),
+    ) -> Self
+    where
+        F: Fn(RequestCtx) -> BoxFuture<Response> + Send + Sync + 'static,
+    {
+        let mut doc = OperationDoc::default();
+        describe(&mut doc);
+        Operation {
+            meta,
+            params,
+            handler: Arc::new(handler),
+            doc,
+        }
+    }
+
+    /// The operation's metadata.
+    pub fn meta(&self) -> &'static OperationMeta {
+        self.meta
+    }
+
+    /// The documentation of its inputs.
+    pub fn doc(&self) -> &OperationDoc {
+        &self.doc
+    }
+}
+
+/// A value that can be routed: what the route macros generate.
+pub trait Endpoint {
+    /// The operation this endpoint serves.
+    fn operation(self) -> Operation;
+}
+
+impl Endpoint for Operation {
+    fn operation(self) -> Operation {
+        self
+    }
+}
+
+/// Describe one parameter type; used by generated code.
+#[doc(hidden)]
+pub fn describe_param<T: FromRequest>(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+    T::describe(spec, doc);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(fn_name: &'static str, path: &'static str) -> OperationMeta {
+        OperationMeta {
+            methods: &["GET"],
+            path,
+            fn_name,
+            status: None,
+            tags: &[],
+            summary: None,
+            doc: None,
+            operation_id: None,
+            deprecated: false,
+            include_in_schema: true,
+            blocking: false,
+        }
+    }
+
+    #[test]
+    fn operation_id_follows_fastapi() {
+        let m = meta("read_item", "/items/{item_id}");
+        assert_eq!(m.operation_id("GET"), "read_item_items__item_id__get");
+    }
+
+    #[test]
+    fn summary_is_title_cased_name() {
+        assert_eq!(meta("read_item", "/").summary(), "Read Item");
+    }
+}

@@ -1,0 +1,242 @@
+//! The route table: matchit per path, then a method table per path.
+//!
+//! Templates use FastAPI's syntax: `/items/{item_id}` and a trailing catch-all
+//! `/files/{file_path:path}`. Two operations on the same method and path shape, or
+//! shapes matchit cannot tell apart, are an error when the app is built.
+
+use std::sync::Arc;
+
+use http::{HeaderValue, Method};
+
+use crate::operation::Operation;
+
+/// The methods a route can be declared for, in the order `Allow` lists them.
+const METHODS: [Method; 7] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+];
+
+/// An operation as routed: the operation and its path parameter names, in template order.
+#[derive(Debug)]
+pub(crate) struct RouteOp {
+    pub(crate) op: Operation,
+    pub(crate) param_names: Vec<&'static str>,
+}
+
+#[derive(Debug)]
+struct PathEntry {
+    template: &'static str,
+    methods: Vec<(Method, Arc<RouteOp>)>,
+    allow: HeaderValue,
+}
+
+/// The result of a lookup.
+pub(crate) enum Match<'a> {
+    /// An operation, and its path parameters as byte ranges of the path.
+    Found(&'a Arc<RouteOp>, Vec<(&'static str, (usize, usize))>),
+    /// The path exists for other methods.
+    MethodNotAllowed(&'a HeaderValue),
+    /// No such path.
+    NotFound,
+}
+
+/// All routes of an app.
+#[derive(Default)]
+pub(crate) struct Routes {
+    matcher: matchit::Router<usize>,
+    entries: Vec<PathEntry>,
+}
+
+impl std::fmt::Debug for Routes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.entries.iter().map(|e| e.template))
+            .finish()
+    }
+}
+
+/// Translate a FastAPI template into matchit's syntax with positional names, so that
+/// `/items/{id}` and `/items/{item_id}` share one entry. Returns the shape and the names.
+pub(crate) fn parse_template(template: &str) -> Result<(String, Vec<&str>), String> {
+    if !template.starts_with('/') {
+        return Err(format!("path `{template}` must start with `/`"));
+    }
+    let mut shape = String::with_capacity(template.len());
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        shape.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            return Err(format!("path `{template}` has an unclosed `{{`"));
+        };
+        let inner = &rest[open + 1..open + close];
+        let (name, catch_all) = match inner.split_once(':') {
+            Some((n, "path")) => (n, true),
+            Some((_, conv)) => {
+                return Err(format!(
+                    "path `{template}`: converter `{conv}` is not supported (only `:path`)"
+                ))
+            }
+            None => (inner, false),
+        };
+        if name.is_empty() {
+            return Err(format!("path `{template}` has an empty `{{}}`"));
+        }
+        let after = &rest[open + close + 1..];
+        if catch_all {
+            if !after.is_empty() {
+                return Err(format!(
+                    "path `{template}`: `{{{name}:path}}` must be the last segment"
+                ));
+            }
+            shape.push_str(&format!("{{*p{}}}", names.len()));
+        } else {
+            shape.push_str(&format!("{{p{}}}", names.len()));
+        }
+        names.push(name);
+        rest = after;
+    }
+    if rest.contains('}') {
+        return Err(format!("path `{template}` has an unmatched `}}`"));
+    }
+    shape.push_str(rest);
+    Ok((shape, names))
+}
+
+impl Routes {
+    /// Add an operation under each of its methods.
+    pub(crate) fn add(&mut self, op: Operation) -> Result<(), String> {
+        let meta = op.meta;
+        let (shape, names) = parse_template(meta.path)?;
+        let route = Arc::new(RouteOp {
+            op,
+            param_names: names,
+        });
+        let idx = match self.matcher.at(&shape) {
+            Ok(m) if self.entries[*m.value].shape_eq(&shape) => *m.value,
+            _ => {
+                let idx = self.entries.len();
+                self.matcher.insert(shape.clone(), idx).map_err(|e| {
+                    format!(
+                        "route `{}` conflicts with an existing route: {e}",
+                        meta.path
+                    )
+                })?;
+                self.entries.push(PathEntry {
+                    template: meta.path,
+                    methods: Vec::new(),
+                    allow: HeaderValue::from_static(""),
+                });
+                idx
+            }
+        };
+        let entry = &mut self.entries[idx];
+        for m in meta.methods {
+            let method = Method::from_bytes(m.as_bytes())
+                .ok()
+                .filter(|m| METHODS.contains(m))
+                .ok_or_else(|| format!("route `{}`: unsupported method `{m}`", meta.path))?;
+            if let Some((_, other)) = entry.methods.iter().find(|(x, _)| *x == method) {
+                return Err(format!(
+                    "{method} `{}` is declared twice: by `{}` and by `{}`",
+                    meta.path, other.op.meta.fn_name, meta.fn_name
+                ));
+            }
+            entry.methods.push((method, route.clone()));
+        }
+        entry.allow = allow_header(&entry.methods);
+        Ok(())
+    }
+
+    /// Find the operation for a method and path.
+    pub(crate) fn find(&self, method: &Method, path: &str) -> Match<'_> {
+        let Ok(m) = self.matcher.at(path) else {
+            return Match::NotFound;
+        };
+        let entry = &self.entries[*m.value];
+        let found = entry
+            .methods
+            .iter()
+            .find(|(x, _)| x == method)
+            .or_else(|| {
+                (*method == Method::HEAD)
+                    .then(|| entry.methods.iter().find(|(x, _)| *x == Method::GET))
+                    .flatten()
+            });
+        let Some((_, route)) = found else {
+            return Match::MethodNotAllowed(&entry.allow);
+        };
+        let base = path.as_ptr() as usize;
+        let params = m
+            .params
+            .iter()
+            .zip(route.param_names.iter())
+            .map(|((_, v), name)| {
+                let start = v.as_ptr() as usize - base;
+                (*name, (start, start + v.len()))
+            })
+            .collect();
+        Match::Found(route, params)
+    }
+
+    /// Whether any route matches this path (for the trailing-slash redirect).
+    pub(crate) fn has_path(&self, path: &str) -> bool {
+        self.matcher.at(path).is_ok()
+    }
+
+    /// Every routed operation, in the order added (one per operation, not per method).
+    pub(crate) fn operations(&self) -> Vec<&Operation> {
+        let mut seen: Vec<*const RouteOp> = Vec::new();
+        let mut out = Vec::new();
+        for e in &self.entries {
+            for (_, r) in &e.methods {
+                let p = Arc::as_ptr(r);
+                if !seen.contains(&p) {
+                    seen.push(p);
+                    out.push(&r.op);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl PathEntry {
+    fn shape_eq(&self, shape: &str) -> bool {
+        parse_template(self.template).is_ok_and(|(s, _)| s == shape)
+    }
+}
+
+fn allow_header(methods: &[(Method, Arc<RouteOp>)]) -> HeaderValue {
+    let has = |m: &Method| {
+        methods.iter().any(|(x, _)| x == m) || (*m == Method::HEAD && methods.iter().any(|(x, _)| *x == Method::GET))
+    };
+    let list: Vec<&str> = METHODS.iter().filter(|m| has(m)).map(Method::as_str).collect();
+    HeaderValue::from_str(&list.join(", ")).unwrap_or_else(|_| HeaderValue::from_static("GET"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_translate_to_positional_shapes() {
+        assert_eq!(
+            parse_template("/items/{item_id}").unwrap(),
+            ("/items/{p0}".to_owned(), vec!["item_id"])
+        );
+        assert_eq!(
+            parse_template("/files/{file_path:path}").unwrap(),
+            ("/files/{*p0}".to_owned(), vec!["file_path"])
+        );
+        assert!(parse_template("/a/{x:path}/b").is_err());
+        assert!(parse_template("/a/{x:int}").is_err());
+        assert!(parse_template("a").is_err());
+        assert!(parse_template("/a/{x").is_err());
+    }
+}

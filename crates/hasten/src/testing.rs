@@ -1,0 +1,336 @@
+//! [`TestClient`]: drive an app in-process, through the real HTTP connection code.
+//!
+//! Each request opens an in-memory duplex pipe, serves the server side with the same
+//! hyper connection code as production, and talks HTTP/1.1 (or HTTP/2) to it from the
+//! client side — so parsing, limits and errors behave exactly as over TCP, without a
+//! port.
+//!
+//! ```
+//! use hasten::prelude::*;
+//! use hasten::testing::TestClient;
+//!
+//! #[get("/items/{item_id}")]
+//! async fn read_item(item_id: u32, q: Option<String>) -> Json<serde_json::Value> {
+//!     Json(serde_json::json!({ "item_id": item_id, "q": q }))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let client = TestClient::new(App::new().route(read_item));
+//! let resp = client.get("/items/5").query(&[("q", "x")]).send().await;
+//! assert_eq!(resp.status(), 200);
+//! assert_eq!(resp.json::<serde_json::Value>(), serde_json::json!({"item_id": 5, "q": "x"}));
+//!
+//! let resp = client.get("/items/abc").send().await;
+//! assert_eq!(resp.status(), 422);
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{HeaderName, CONTENT_TYPE, HOST};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::app::{AppService, BuildError};
+use crate::server::{serve_connection, ServerConfig};
+use crate::App;
+
+/// An in-process client for an app.
+#[derive(Clone)]
+pub struct TestClient {
+    service: AppService,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+}
+
+impl std::fmt::Debug for TestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestClient")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestClient {
+    /// Build the app and a client for it.
+    ///
+    /// # Panics
+    /// If the app cannot be built (the message lists every problem); use
+    /// [`TestClient::try_new`] to inspect the error instead.
+    pub fn new(app: App) -> Self {
+        match Self::try_new(app) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Build the app and a client for it.
+    pub fn try_new(app: App) -> Result<Self, BuildError> {
+        Ok(Self::from_service(app.build()?))
+    }
+
+    /// A client for an already built app.
+    pub fn from_service(service: AppService) -> Self {
+        TestClient {
+            service,
+            builder: Arc::new(ServerConfig::default().builder()),
+        }
+    }
+
+    /// A request with any method.
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            client: self,
+            method,
+            path: path.to_owned(),
+            query: String::new(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            http2: false,
+        }
+    }
+
+    /// A GET request.
+    pub fn get(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// A POST request.
+    pub fn post(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// A PUT request.
+    pub fn put(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    /// A PATCH request.
+    pub fn patch(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::PATCH, path)
+    }
+
+    /// A DELETE request.
+    pub fn delete(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// An OPTIONS request.
+    pub fn options(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::OPTIONS, path)
+    }
+
+    /// A HEAD request.
+    pub fn head(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::HEAD, path)
+    }
+}
+
+/// A request being built; [`send`](TestRequest::send) it.
+#[derive(Debug)]
+pub struct TestRequest<'a> {
+    client: &'a TestClient,
+    method: Method,
+    path: String,
+    query: String,
+    headers: HeaderMap,
+    body: Bytes,
+    http2: bool,
+}
+
+impl TestRequest<'_> {
+    /// Add query parameters from anything `serde_urlencoded` can encode: `&[("q", "x")]`,
+    /// a map, a struct.
+    ///
+    /// # Panics
+    /// If the value cannot be encoded as a query string.
+    pub fn query<T: Serialize + ?Sized>(mut self, query: &T) -> Self {
+        let encoded = serde_urlencoded::to_string(query)
+            .unwrap_or_else(|e| panic!("TestRequest::query: cannot encode: {e}"));
+        if !encoded.is_empty() {
+            if !self.query.is_empty() {
+                self.query.push('&');
+            }
+            self.query.push_str(&encoded);
+        }
+        self
+    }
+
+    /// Add a header (appended: call twice for a repeated header).
+    ///
+    /// # Panics
+    /// If the name or value is not valid in HTTP.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .unwrap_or_else(|e| panic!("TestRequest::header: bad name {name:?}: {e}"));
+        let value = HeaderValue::from_str(value)
+            .unwrap_or_else(|e| panic!("TestRequest::header: bad value {value:?}: {e}"));
+        self.headers.append(name, value);
+        self
+    }
+
+    /// A JSON body (and `Content-Type: application/json`).
+    ///
+    /// # Panics
+    /// If the value cannot be serialised.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        let bytes = serde_json::to_vec(body)
+            .unwrap_or_else(|e| panic!("TestRequest::json: cannot serialise: {e}"));
+        self.body = bytes.into();
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self
+    }
+
+    /// An urlencoded form body (and its `Content-Type`).
+    ///
+    /// # Panics
+    /// If the value cannot be encoded.
+    pub fn form<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        let encoded = serde_urlencoded::to_string(body)
+            .unwrap_or_else(|e| panic!("TestRequest::form: cannot encode: {e}"));
+        self.body = encoded.into();
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self
+    }
+
+    /// A raw body (set `Content-Type` yourself with [`header`](Self::header)).
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Speak HTTP/2 (prior knowledge) instead of HTTP/1.1.
+    pub fn http2(mut self) -> Self {
+        self.http2 = true;
+        self
+    }
+
+    /// Send the request and read the whole response.
+    ///
+    /// # Panics
+    /// If the connection fails (the server closed it without a response, say).
+    pub async fn send(self) -> TestResponse {
+        match self.try_send().await {
+            Ok(r) => r,
+            Err(e) => panic!("TestRequest::send: {e}"),
+        }
+    }
+
+    /// Send the request; a connection failure is an `Err` instead of a panic.
+    pub async fn try_send(self) -> Result<TestResponse, crate::body::BoxError> {
+        let (client_io, server_io) = tokio::io::duplex(256 * 1024);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let app = self.client.service.inner.clone();
+        let builder = self.client.builder.clone();
+        tokio::spawn(async move {
+            let _keep_open = stop_tx;
+            serve_connection(server_io, None, app, &builder, None, stop_rx).await;
+        });
+
+        let mut target = self.path.clone();
+        if !self.query.is_empty() {
+            target.push(if target.contains('?') { '&' } else { '?' });
+            target.push_str(&self.query);
+        }
+        let uri = if self.http2 {
+            format!("http://testserver{target}")
+        } else {
+            target
+        };
+        let mut req = http::Request::builder()
+            .method(self.method)
+            .uri(uri)
+            .body(Full::new(self.body))?;
+        *req.headers_mut() = self.headers;
+        if !self.http2 && !req.headers().contains_key(HOST) {
+            req.headers_mut()
+                .insert(HOST, HeaderValue::from_static("testserver"));
+        }
+
+        let resp = if self.http2 {
+            let (mut sender, conn) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(client_io))
+                    .await?;
+            tokio::spawn(conn);
+            sender.send_request(req).await?
+        } else {
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await?;
+            tokio::spawn(conn);
+            sender.send_request(req).await?
+        };
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok(TestResponse {
+            status: parts.status,
+            version: parts.version,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// A complete response.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl TestResponse {
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The HTTP version spoken.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// One header as text, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Panics
+    /// If the body is not JSON of type `T` (the message shows the body).
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "TestResponse::json: {e}; status {}, body: {}",
+                self.status,
+                self.text()
+            )
+        })
+    }
+}

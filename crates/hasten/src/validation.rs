@@ -1,0 +1,446 @@
+//! Request validation errors in FastAPI's (pydantic's) wire format.
+//!
+//! Every parameter of an operation is extracted, every failure is collected into a
+//! [`RequestValidationError`], and one `422 Unprocessable Entity` answers them all:
+//!
+//! ```json
+//! {"detail":[{"type":"int_parsing","loc":["query","limit"],
+//!             "msg":"Input should be a valid integer, unable to parse string as an integer",
+//!             "input":"abc"}]}
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::Value;
+
+/// One element of an error's location: a name or a list index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocItem {
+    /// A named location: `"query"`, a parameter name or a field name.
+    Key(Cow<'static, str>),
+    /// A position in a list.
+    Index(usize),
+}
+
+impl Serialize for LocItem {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LocItem::Key(k) => s.serialize_str(k),
+            LocItem::Index(i) => s.serialize_u64(*i as u64),
+        }
+    }
+}
+
+impl From<&'static str> for LocItem {
+    fn from(s: &'static str) -> Self {
+        LocItem::Key(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for LocItem {
+    fn from(s: String) -> Self {
+        LocItem::Key(Cow::Owned(s))
+    }
+}
+
+impl From<usize> for LocItem {
+    fn from(i: usize) -> Self {
+        LocItem::Index(i)
+    }
+}
+
+/// The error of one input, as pydantic reports it: `type`, `loc`, `msg`, `input`, `ctx`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationError {
+    /// Machine-readable error type, e.g. `"missing"` or `"int_parsing"`.
+    pub kind: Cow<'static, str>,
+    /// Where the input was: `["query", "limit"]`, `["body", "price"]`, `["query", "q", 1]`.
+    pub loc: Vec<LocItem>,
+    /// Human-readable message, in pydantic's wording.
+    pub msg: Cow<'static, str>,
+    /// The offending input (`null` when missing).
+    pub input: Value,
+    /// Error context such as `{"ge": 1}`; omitted when `None`.
+    pub ctx: Option<Value>,
+}
+
+impl ValidationError {
+    /// A new error with no location and no context.
+    pub fn new(
+        kind: impl Into<Cow<'static, str>>,
+        msg: impl Into<Cow<'static, str>>,
+        input: Value,
+    ) -> Self {
+        ValidationError {
+            kind: kind.into(),
+            loc: Vec::new(),
+            msg: msg.into(),
+            input,
+            ctx: None,
+        }
+    }
+
+    /// Set the context object.
+    pub fn with_ctx(mut self, ctx: Value) -> Self {
+        self.ctx = Some(ctx);
+        self
+    }
+
+    /// Set the location.
+    pub fn at(mut self, loc: Vec<LocItem>) -> Self {
+        self.loc = loc;
+        self
+    }
+
+    /// `missing` — "Field required".
+    pub fn missing() -> Self {
+        Self::new("missing", "Field required", Value::Null)
+    }
+}
+
+impl Serialize for ValidationError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(if self.ctx.is_some() { 5 } else { 4 }))?;
+        m.serialize_entry("type", &self.kind)?;
+        m.serialize_entry("loc", &self.loc)?;
+        m.serialize_entry("msg", &self.msg)?;
+        m.serialize_entry("input", &self.input)?;
+        if let Some(ctx) = &self.ctx {
+            m.serialize_entry("ctx", ctx)?;
+        }
+        m.end()
+    }
+}
+
+/// All the input errors of one request; rendered as FastAPI's 422 body.
+///
+/// An app can replace the rendering with
+/// [`App::on_validation_error`](crate::App::on_validation_error).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestValidationError {
+    errors: Vec<ValidationError>,
+}
+
+impl RequestValidationError {
+    /// An empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add one error.
+    pub fn push(&mut self, err: ValidationError) {
+        self.errors.push(err);
+    }
+
+    /// Add several errors.
+    pub fn extend(&mut self, errs: impl IntoIterator<Item = ValidationError>) {
+        self.errors.extend(errs);
+    }
+
+    /// Whether no error was collected.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The collected errors, in parameter order.
+    pub fn errors(&self) -> &[ValidationError] {
+        &self.errors
+    }
+
+    /// The collected errors, by value.
+    pub fn into_errors(self) -> Vec<ValidationError> {
+        self.errors
+    }
+
+    /// The FastAPI body: `{"detail": [ … ]}`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({ "detail": self.errors })
+    }
+
+    /// The FastAPI body, serialised.
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            detail: &'a [ValidationError],
+        }
+        serde_json::to_vec(&Body {
+            detail: &self.errors,
+        })
+        .unwrap_or_else(|_| b"{\"detail\":[]}".to_vec())
+    }
+}
+
+impl fmt::Display for RequestValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} validation error(s)", self.errors.len())?;
+        for e in &self.errors {
+            let loc: Vec<String> = e
+                .loc
+                .iter()
+                .map(|l| match l {
+                    LocItem::Key(k) => k.to_string(),
+                    LocItem::Index(i) => i.to_string(),
+                })
+                .collect();
+            write!(f, "; {}: {} [{}]", loc.join("."), e.msg, e.kind)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RequestValidationError {}
+
+/// Pydantic's wording for the errors hasten reports, in one place.
+pub mod messages {
+    use serde_json::{json, Value};
+
+    use super::ValidationError;
+
+    /// `int_parsing` for a string that is not an integer.
+    pub fn int_parsing(input: Value) -> ValidationError {
+        ValidationError::new(
+            "int_parsing",
+            "Input should be a valid integer, unable to parse string as an integer",
+            input,
+        )
+    }
+
+    /// `int_type` for a value of the wrong JSON type.
+    pub fn int_type(input: Value) -> ValidationError {
+        ValidationError::new("int_type", "Input should be a valid integer", input)
+    }
+
+    /// `int_from_float` for a number with a fractional part.
+    pub fn int_from_float(input: Value) -> ValidationError {
+        ValidationError::new(
+            "int_from_float",
+            "Input should be a valid integer, got a number with a fractional part",
+            input,
+        )
+    }
+
+    /// `float_parsing` for a string that is not a number.
+    pub fn float_parsing(input: Value) -> ValidationError {
+        ValidationError::new(
+            "float_parsing",
+            "Input should be a valid number, unable to parse string as a number",
+            input,
+        )
+    }
+
+    /// `float_type` for a value of the wrong JSON type.
+    pub fn float_type(input: Value) -> ValidationError {
+        ValidationError::new("float_type", "Input should be a valid number", input)
+    }
+
+    /// `bool_parsing` for a string that is not one of FastAPI's boolean words.
+    pub fn bool_parsing(input: Value) -> ValidationError {
+        ValidationError::new(
+            "bool_parsing",
+            "Input should be a valid boolean, unable to interpret input",
+            input,
+        )
+    }
+
+    /// `bool_type` for a value of the wrong JSON type.
+    pub fn bool_type(input: Value) -> ValidationError {
+        ValidationError::new("bool_type", "Input should be a valid boolean", input)
+    }
+
+    /// `string_type` for a value that is not a string.
+    pub fn string_type(input: Value) -> ValidationError {
+        ValidationError::new("string_type", "Input should be a valid string", input)
+    }
+
+    /// `string_unicode` for bytes that are not UTF-8.
+    pub fn string_unicode(input: Value) -> ValidationError {
+        ValidationError::new(
+            "string_unicode",
+            "Input should be a valid string, unable to parse raw data as a unicode string",
+            input,
+        )
+    }
+
+    fn plural(n: u64) -> &'static str {
+        if n == 1 {
+            ""
+        } else {
+            "s"
+        }
+    }
+
+    /// `string_too_short`.
+    pub fn string_too_short(input: Value, min_length: u64) -> ValidationError {
+        ValidationError::new(
+            "string_too_short",
+            format!(
+                "String should have at least {min_length} character{}",
+                plural(min_length)
+            ),
+            input,
+        )
+        .with_ctx(json!({ "min_length": min_length }))
+    }
+
+    /// `string_too_long`.
+    pub fn string_too_long(input: Value, max_length: u64) -> ValidationError {
+        ValidationError::new(
+            "string_too_long",
+            format!(
+                "String should have at most {max_length} character{}",
+                plural(max_length)
+            ),
+            input,
+        )
+        .with_ctx(json!({ "max_length": max_length }))
+    }
+
+    /// `too_short` for a list with too few items.
+    pub fn too_short(input: Value, min_length: u64, actual: u64) -> ValidationError {
+        ValidationError::new(
+            "too_short",
+            format!(
+                "List should have at least {min_length} item{} after validation, not {actual}",
+                plural(min_length)
+            ),
+            input,
+        )
+        .with_ctx(json!({ "field_type": "List", "min_length": min_length, "actual_length": actual }))
+    }
+
+    /// `too_long` for a list with too many items.
+    pub fn too_long(input: Value, max_length: u64, actual: u64) -> ValidationError {
+        ValidationError::new(
+            "too_long",
+            format!(
+                "List should have at most {max_length} item{} after validation, not {actual}",
+                plural(max_length)
+            ),
+            input,
+        )
+        .with_ctx(json!({ "field_type": "List", "max_length": max_length, "actual_length": actual }))
+    }
+
+    /// `string_pattern_mismatch`.
+    pub fn string_pattern_mismatch(input: Value, pattern: &str) -> ValidationError {
+        ValidationError::new(
+            "string_pattern_mismatch",
+            format!("String should match pattern '{pattern}'"),
+            input,
+        )
+        .with_ctx(json!({ "pattern": pattern }))
+    }
+
+    /// The four range errors: `kind` is one of `gt`, `ge`, `lt`, `le`; `bound` is the limit
+    /// as a JSON number (kept as written: `1`, `0.5`).
+    pub fn range(kind: &str, input: Value, bound: Value) -> ValidationError {
+        let (ty, words) = match kind {
+            "gt" => ("greater_than", "greater than"),
+            "ge" => ("greater_than_equal", "greater than or equal to"),
+            "lt" => ("less_than", "less than"),
+            _ => ("less_than_equal", "less than or equal to"),
+        };
+        let shown = match &bound {
+            Value::Number(n) => n.to_string(),
+            other => other.to_string(),
+        };
+        let mut ctx = serde_json::Map::new();
+        ctx.insert(kind.to_owned(), bound);
+        ValidationError::new(ty, format!("Input should be {words} {shown}"), input)
+            .with_ctx(Value::Object(ctx))
+    }
+
+    /// Python's way of listing choices: `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`.
+    pub fn expected_list<S: AsRef<str>>(choices: &[S]) -> String {
+        let quoted: Vec<String> = choices.iter().map(|c| format!("'{}'", c.as_ref())).collect();
+        match quoted.len() {
+            0 => String::new(),
+            1 => quoted[0].clone(),
+            n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+        }
+    }
+
+    /// `enum` for a value that is not one of the choices.
+    pub fn enumeration<S: AsRef<str>>(input: Value, choices: &[S]) -> ValidationError {
+        let expected = expected_list(choices);
+        ValidationError::new("enum", format!("Input should be {expected}"), input)
+            .with_ctx(json!({ "expected": expected }))
+    }
+
+    /// `model_attributes_type` for a body that is not an object.
+    pub fn model_attributes_type(input: Value) -> ValidationError {
+        ValidationError::new(
+            "model_attributes_type",
+            "Input should be a valid dictionary or object to extract fields from",
+            input,
+        )
+    }
+
+    /// `list_type` for a value that is not a list.
+    pub fn list_type(input: Value) -> ValidationError {
+        ValidationError::new("list_type", "Input should be a valid list", input)
+    }
+
+    /// `dict_type` for a value that is not an object.
+    pub fn dict_type(input: Value) -> ValidationError {
+        ValidationError::new("dict_type", "Input should be a valid dictionary", input)
+    }
+
+    /// `extra_forbidden` for a field the model does not allow.
+    pub fn extra_forbidden(input: Value) -> ValidationError {
+        ValidationError::new("extra_forbidden", "Extra inputs are not permitted", input)
+    }
+
+    /// `json_invalid`: `offset` is the character offset, `error` Python's `json` message.
+    pub fn json_invalid(offset: usize, error: &str) -> ValidationError {
+        ValidationError::new("json_invalid", "JSON decode error", json!({}))
+            .with_ctx(json!({ "error": error }))
+            .at(vec!["body".into(), offset.into()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::messages::*;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serialises_in_pydantic_key_order_and_omits_empty_ctx() {
+        let e = int_parsing(json!("abc")).at(vec!["query".into(), "n".into()]);
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"type":"int_parsing","loc":["query","n"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"abc"}"#
+        );
+    }
+
+    #[test]
+    fn lists_choices_like_python() {
+        assert_eq!(expected_list(&["a"]), "'a'");
+        assert_eq!(expected_list(&["a", "b"]), "'a' or 'b'");
+        assert_eq!(
+            expected_list(&["alexnet", "resnet", "lenet"]),
+            "'alexnet', 'resnet' or 'lenet'"
+        );
+    }
+
+    #[test]
+    fn range_message_keeps_the_bound_as_written() {
+        let e = range("ge", json!("0"), json!(1));
+        assert_eq!(e.msg, "Input should be greater than or equal to 1");
+        assert_eq!(e.ctx, Some(json!({"ge": 1})));
+        let e = range("lt", json!("3"), json!(2.5));
+        assert_eq!(e.msg, "Input should be less than 2.5");
+    }
+
+    #[test]
+    fn singular_character() {
+        assert_eq!(
+            string_too_short(json!(""), 1).msg,
+            "String should have at least 1 character"
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Shared nothing: this package only hosts the runnable examples.
