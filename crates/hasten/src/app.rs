@@ -154,6 +154,12 @@ impl App {
         self
     }
 
+    /// Share a value that is already in an `Arc` (keep a handle to it outside the app).
+    pub fn state_arc<T: Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
+        self.state.0.insert(TypeId::of::<T>(), value);
+        self
+    }
+
     /// The largest request body accepted, in bytes (default 1 MiB). A larger body gets
     /// 413 "Content Too Large" without being read.
     pub fn body_limit(mut self, bytes: usize) -> Self {
@@ -381,6 +387,12 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
 impl AppInner {
     pub(crate) async fn dispatch(self: &Arc<Self>, req: http::Request<RequestBody>) -> Response {
         let (parts, body) = req.into_parts();
+        if parts.version == http::Version::HTTP_11 && !single_host(&parts.headers) {
+            // RFC 9112 §3.2: a 1.1 request without exactly one Host is refused.
+            return HttpError::plain(StatusCode::BAD_REQUEST, "Invalid HTTP request received.")
+                .with_header(http::header::CONNECTION, HeaderValue::from_static("close"))
+                .render();
+        }
         let is_head = parts.method == Method::HEAD;
         let mut resp = match self.routes.find(&parts.method, parts.uri.path()) {
             Match::Found(route, params) => {
@@ -510,6 +522,11 @@ impl AppInner {
             None => internal_error(),
         }
     }
+}
+
+fn single_host(headers: &HeaderMap) -> bool {
+    let mut hosts = headers.get_all(http::header::HOST).iter();
+    hosts.next().is_some() && hosts.next().is_none()
 }
 
 /// A HEAD answered by a GET operation: keep the headers (and the length), drop the body.

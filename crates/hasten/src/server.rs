@@ -81,8 +81,7 @@ impl ServerConfig {
         b.http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout)
-            .keep_alive(true)
-            .pipeline_flush(true);
+            .keep_alive(true);
         b.http2()
             .timer(TokioTimer::new())
             .max_concurrent_streams(256);
@@ -391,9 +390,30 @@ pub(crate) async fn serve_connection<I>(
     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
         let app = app.clone();
         let guard = InFlight::new(&svc_activity);
+        // The access log costs nothing unless a subscriber wants it.
+        let log = tracing::enabled!(target: "hasten::access", tracing::Level::INFO).then(|| {
+            (
+                std::time::Instant::now(),
+                req.method().clone(),
+                req.uri().clone(),
+                req.version(),
+            )
+        });
         async move {
             let resp = app.dispatch(req.map(RequestBody::new)).await;
             drop(guard);
+            if let Some((start, method, uri, version)) = log {
+                tracing::info!(
+                    target: "hasten::access",
+                    "{} - \"{} {} {:?}\" {} ({:.1} ms)",
+                    peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+                    method,
+                    uri,
+                    version,
+                    resp.status(),
+                    start.elapsed().as_secs_f64() * 1000.0
+                );
+            }
             Ok::<_, Infallible>(resp)
         }
     });

@@ -119,8 +119,6 @@ pub struct ParamSpec {
     pub description: Option<&'static str>,
     /// An example value, as JSON text, for the documentation.
     pub example: Option<&'static str>,
-    /// Compiled `pattern`, built on first use.
-    pub pattern_cache: std::sync::OnceLock<regex::Regex>,
 }
 
 impl ParamSpec {
@@ -138,7 +136,6 @@ impl ParamSpec {
             title: None,
             description: None,
             example: None,
-            pattern_cache: std::sync::OnceLock::new(),
         }
     }
 
@@ -164,13 +161,31 @@ impl ParamSpec {
         self.name.into()
     }
 
-    /// The compiled pattern, if any. Patterns are checked by the macro, so a failure
-    /// here is a bug: it is reported once at startup by [`ParamSpec::validate`].
-    pub fn pattern(&self) -> Option<&regex::Regex> {
-        let p = self.constraints.pattern?;
-        Some(self.pattern_cache.get_or_init(|| {
-            regex::Regex::new(p).unwrap_or_else(|_| regex::Regex::new("$^").expect("valid"))
-        }))
+    /// Whether `s` matches the `pattern` constraint (true when there is none).
+    /// Patterns are compiled once per thread; a bad pattern is refused when the app is
+    /// built ([`ParamSpec::validate`]), so it never gets here.
+    pub fn pattern_matches(&self, s: &str) -> bool {
+        let Some(p) = self.constraints.pattern else {
+            return true;
+        };
+        thread_local! {
+            static COMPILED: std::cell::RefCell<std::collections::HashMap<&'static str, regex::Regex>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        COMPILED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            match cache.get(p) {
+                Some(re) => re.is_match(s),
+                None => match regex::Regex::new(p) {
+                    Ok(re) => {
+                        let m = re.is_match(s);
+                        cache.insert(p, re);
+                        m
+                    }
+                    Err(_) => false,
+                },
+            }
+        })
     }
 
     /// Checks made once when the app is built (a bad regular expression, say).

@@ -117,9 +117,9 @@ where
     let wide: i128 = match s.replace('_', "").parse::<i128>() {
         Ok(v) if !s.starts_with('_') && !s.ends_with('_') && !s.contains("__") => v,
         _ => match s.parse::<f64>() {
-            Ok(f) if f.is_finite() && f.fract() == 0.0 && s.contains('.') => f as i128,
-            Ok(f) if f.is_finite() && s.contains('.') => {
-                return Err(messages::int_from_float(input));
+            // "3.0" and "-1.00" are integers to pydantic; "1.5" and "1e3" are not.
+            Ok(f) if f.is_finite() && f.fract() == 0.0 && s.contains('.') && !s.contains(['e', 'E']) => {
+                f as i128
             }
             _ => return Err(messages::int_parsing(input)),
         },
@@ -184,7 +184,8 @@ float_param!(f32 => "float", f64 => "double");
 
 impl ParamValue for bool {
     fn parse(raw: &str) -> Result<Self, ParseError> {
-        match raw.trim().to_ascii_lowercase().as_str() {
+        // Case-insensitive, but not trimmed: " yes " is refused, as by pydantic.
+        match raw.to_ascii_lowercase().as_str() {
             "1" | "true" | "on" | "yes" | "t" | "y" => Ok(true),
             "0" | "false" | "off" | "no" | "f" | "n" => Ok(false),
             _ => Err(messages::bool_parsing(Value::String(raw.to_owned()))),
@@ -253,8 +254,8 @@ fn check_constraints<T: ParamValue>(
                     }
                 }
             }
-            if let (Some(re), Some(p)) = (spec.pattern(), c.pattern) {
-                if !re.is_match(s) {
+            if let Some(p) = c.pattern {
+                if !spec.pattern_matches(s) {
                     return Err(messages::string_pattern_mismatch(input(), p));
                 }
             }
@@ -572,7 +573,11 @@ mod tests {
         assert_eq!(i32::parse("1_000").unwrap(), 1000);
         assert_eq!(i32::parse("3.0").unwrap(), 3);
         assert_eq!(i32::parse("abc").unwrap_err().kind, "int_parsing");
-        assert_eq!(i32::parse("1.5").unwrap_err().kind, "int_from_float");
+        assert_eq!(i32::parse("-1.00").unwrap(), -1);
+        assert_eq!(i32::parse("1.5").unwrap_err().kind, "int_parsing");
+        assert_eq!(i32::parse("1e3").unwrap_err().kind, "int_parsing");
+        assert_eq!(i32::parse("1__0").unwrap_err().kind, "int_parsing");
+        assert_eq!(i32::parse("").unwrap_err().kind, "int_parsing");
         let e = u8::parse("300").unwrap_err();
         assert_eq!(e.kind, "less_than_equal");
         assert_eq!(e.ctx, Some(json!({"le": 255})));
@@ -590,6 +595,7 @@ mod tests {
             assert!(!bool::parse(w).unwrap(), "{w}");
         }
         assert_eq!(bool::parse("maybe").unwrap_err().kind, "bool_parsing");
+        assert_eq!(bool::parse(" yes ").unwrap_err().kind, "bool_parsing");
     }
 
     #[test]

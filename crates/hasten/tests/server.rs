@@ -1,0 +1,274 @@
+//! The server over real TCP on 127.0.0.1: limits, timeouts, panics, HTTP/2, graceful
+//! shutdown. Every wait is bounded.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hasten::prelude::*;
+use hasten::Server;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{oneshot, Notify};
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+
+const BOUND: Duration = Duration::from_secs(10);
+
+#[get("/")]
+async fn root() -> &'static str {
+    "hello"
+}
+
+#[post("/upload")]
+async fn upload(body: Bytes) -> String {
+    body.len().to_string()
+}
+
+#[get("/boom")]
+async fn boom() -> &'static str {
+    panic!("boom")
+}
+
+#[derive(Default)]
+struct Gate {
+    started: Notify,
+    release: Notify,
+}
+
+#[get("/slow")]
+async fn slow(gate: State<Gate>) -> &'static str {
+    gate.started.notify_one();
+    gate.release.notified().await;
+    "finished"
+}
+
+fn app(gate: Arc<Gate>) -> App {
+    App::new()
+        .route(root)
+        .route(upload)
+        .route(boom)
+        .route(slow)
+        .state_arc(gate)
+        .body_limit(1024)
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(configure: impl FnOnce(Server) -> Server, gate: Arc<Gate>) -> Running {
+    let server = Server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = configure(server).with_graceful_shutdown(async move {
+        let _ = rx.await;
+    });
+    let task = tokio::spawn(server.serve(app(gate)));
+    Running {
+        addr,
+        stop: Some(tx),
+        task,
+    }
+}
+
+/// Send raw bytes and read until the server closes (or BOUND passes).
+async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = timeout(BOUND, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn oversized_body_gets_413_without_being_read() {
+    let srv = start(|s| s, Arc::default()).await;
+    // Declare 10 MB, send only the head and 100 bytes: the answer must not wait for the rest.
+    let mut req = b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n".to_vec();
+    req.extend_from_slice(&[b'x'; 100]);
+    let resp = raw_exchange(srv.addr, &req).await;
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("content-type: text/plain; charset=utf-8"), "{resp}");
+    assert!(resp.ends_with("Content Too Large"), "{resp}");
+
+    // A chunked body is cut off as soon as it passes the limit.
+    let mut req = b"POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    req.extend_from_slice(b"800\r\n");
+    req.extend_from_slice(&[b'y'; 0x800]);
+    req.extend_from_slice(b"\r\n");
+    let resp = raw_exchange(srv.addr, &req).await;
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+
+    // Within the limit all is well.
+    let resp = raw_exchange(
+        srv.addr,
+        b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    )
+    .await;
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("\r\n\r\n5"), "{resp}");
+}
+
+#[tokio::test]
+async fn slow_header_client_is_disconnected() {
+    let srv = start(
+        |s| s.header_read_timeout(Duration::from_millis(300)),
+        Arc::default(),
+    )
+    .await;
+    let mut s = TcpStream::connect(srv.addr).await.unwrap();
+    // Trickle the head one byte every 50 ms: it would take ~4 s to finish.
+    let head = b"GET / HTTP/1.1\r\nHost: t\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let mut cut_off = false;
+    for byte in head.iter() {
+        if s.write_all(&[*byte]).await.is_err() {
+            cut_off = true;
+            break;
+        }
+        let mut probe = [0u8; 1];
+        match timeout(Duration::from_millis(50), s.read(&mut probe)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                cut_off = true;
+                break;
+            }
+            Ok(Ok(_)) => panic!("server answered an unfinished head"),
+            Err(_) => {}
+        }
+    }
+    assert!(cut_off, "the server waited for the whole slow head");
+}
+
+#[tokio::test]
+async fn panicking_handler_then_normal_request() {
+    let srv = start(|s| s, Arc::default()).await;
+    let resp = raw_exchange(srv.addr, b"GET /boom HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+    assert!(resp.starts_with("HTTP/1.1 500"), "{resp}");
+    assert!(resp.ends_with("Internal Server Error"), "{resp}");
+    let resp = raw_exchange(srv.addr, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("hello"), "{resp}");
+}
+
+#[tokio::test]
+async fn keep_alive_and_pipelining() {
+    let srv = start(|s| s, Arc::default()).await;
+    let resp = raw_exchange(
+        srv.addr,
+        b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let statuses: Vec<&str> = resp
+        .split("HTTP/1.1 ")
+        .skip(1)
+        .map(|r| &r[..3])
+        .collect();
+    assert_eq!(statuses, vec!["200", "404", "200"], "{resp}");
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed() {
+    let srv = start(
+        |s| {
+            s.keep_alive_timeout(Duration::from_millis(200))
+                .header_read_timeout(None)
+        },
+        Arc::default(),
+    )
+    .await;
+    let mut s = TcpStream::connect(srv.addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = timeout(BOUND, s.read(&mut buf)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Now say nothing: the server closes the idle connection.
+    let n = timeout(BOUND, s.read(&mut buf)).await.expect("idle connection was kept open");
+    assert!(matches!(n, Ok(0) | Err(_)));
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge() {
+    let srv = start(|s| s, Arc::default()).await;
+    let stream = TcpStream::connect(srv.addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get(format!("http://{}/", srv.addr))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.version(), http::Version::HTTP_2);
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"hello");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_in_flight_request() {
+    let gate = Arc::new(Gate::default());
+    let mut srv = start(|s| s, gate.clone()).await;
+    let addr = srv.addr;
+    let in_flight = tokio::spawn(async move {
+        raw_exchange(addr, b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n").await
+    });
+    timeout(BOUND, gate.started.notified()).await.expect("handler never started");
+
+    srv.stop.take().unwrap().send(()).unwrap();
+    // The listener closes: new connections are refused.
+    let refused = timeout(BOUND, async {
+        loop {
+            if TcpStream::connect(addr).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(refused.is_ok(), "still accepting after shutdown");
+    assert!(!srv.task.is_finished(), "returned before the in-flight request finished");
+
+    gate.release.notify_one();
+    let resp = timeout(BOUND, in_flight).await.unwrap().unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("finished"), "{resp}");
+    timeout(BOUND, srv.task)
+        .await
+        .expect("server did not return")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn connection_cap_makes_extra_clients_wait() {
+    let srv = start(|s| s.max_connections(1), Arc::default()).await;
+    // The first client holds the only slot with an open keep-alive connection.
+    let mut first = TcpStream::connect(srv.addr).await.unwrap();
+    first.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    timeout(BOUND, first.read(&mut buf)).await.unwrap().unwrap();
+
+    let second = tokio::spawn(raw_exchange(
+        srv.addr,
+        b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "a second connection was served past the cap");
+    drop(first);
+    let resp = timeout(BOUND, second).await.unwrap().unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+}
