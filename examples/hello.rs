@@ -81,7 +81,10 @@ async fn whoami(
     #[header] user_agent: Option<String>,
 ) -> Result<Json<Value>, HttpError> {
     if x_token != "secret" {
-        return Err(HttpError::new(StatusCode::BAD_REQUEST, "X-Token header invalid"));
+        return Err(HttpError::new(
+            StatusCode::BAD_REQUEST,
+            "X-Token header invalid",
+        ));
     }
     Ok(Json(json!({ "user_agent": user_agent })))
 }
@@ -109,8 +112,7 @@ fn app() -> App {
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let addr = std::env::var("HASTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
@@ -130,7 +132,10 @@ mod tests {
             json!({"message": "Hello World"})
         );
         assert_eq!(
-            c.get("/items/42?q=books&limit=5").send().await.json::<Value>(),
+            c.get("/items/42?q=books&limit=5")
+                .send()
+                .await
+                .json::<Value>(),
             json!({"item_id": 42, "q": "books", "limit": 5})
         );
         let resp = c.get("/items/0?limit=abc").send().await;
@@ -157,12 +162,35 @@ mod tests {
             .collect();
         assert_eq!(
             locs,
-            vec![json!(["body", "name"]), json!(["body", "price"]), json!(["body", "tags"])]
+            vec![
+                json!(["body", "name"]),
+                json!(["body", "price"]),
+                json!(["body", "tags"])
+            ]
         );
         assert_eq!(c.get("/models/resnet").send().await.status(), 200);
         assert_eq!(c.get("/models/vgg").send().await.status(), 422);
-        assert_eq!(c.get("/whoami").header("x-token", "secret").send().await.status(), 200);
-        assert_eq!(c.get("/whoami").header("x-token", "nope").send().await.status(), 400);
-        assert!(c.get("/report").send().await.text().starts_with("report checksum"));
+        assert_eq!(
+            c.get("/whoami")
+                .header("x-token", "secret")
+                .send()
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            c.get("/whoami")
+                .header("x-token", "nope")
+                .send()
+                .await
+                .status(),
+            400
+        );
+        assert!(c
+            .get("/report")
+            .send()
+            .await
+            .text()
+            .starts_with("report checksum"));
     }
 }

@@ -399,7 +399,13 @@ impl AppInner {
                 let meta = route.op.meta;
                 // Only kept when an error handler may need them.
                 let keep = self.handlers.http.is_some() || self.handlers.panic.is_some();
-                let head = keep.then(|| (parts.method.clone(), parts.uri.clone(), parts.headers.clone()));
+                let head = keep.then(|| {
+                    (
+                        parts.method.clone(),
+                        parts.uri.clone(),
+                        parts.headers.clone(),
+                    )
+                });
                 let ctx = RequestCtx {
                     parts,
                     body: Some(body),
@@ -427,7 +433,9 @@ impl AppInner {
                                 }
                             }
                         }
-                        if self.handlers.http.is_some() && resp.extensions().get::<ErrorMarker>().is_some() {
+                        if self.handlers.http.is_some()
+                            && resp.extensions().get::<ErrorMarker>().is_some()
+                        {
                             self.replace_http_error(resp, &error_ctx(head))
                         } else {
                             resp
@@ -454,10 +462,9 @@ impl AppInner {
             }
             Match::NotFound => match self.slash_redirect(&parts.uri) {
                 Some(location) => crate::Redirect::to(&location).into_response(),
-                None => self.framework_error(
-                    HttpError::new(StatusCode::NOT_FOUND, "Not Found"),
-                    parts,
-                ),
+                None => {
+                    self.framework_error(HttpError::new(StatusCode::NOT_FOUND, "Not Found"), parts)
+                }
             },
         };
         if is_head {
@@ -510,16 +517,21 @@ impl AppInner {
         })
     }
 
+    /// What a panic handler will need, taken only when there is one.
+    pub(crate) fn panic_context(&self, ctx: &RequestCtx) -> Option<ErrorContext> {
+        self.handlers.panic.as_ref().map(|_| ErrorContext {
+            method: ctx.parts.method.clone(),
+            uri: ctx.parts.uri.clone(),
+            headers: ctx.parts.headers.clone(),
+            operation: Some(ctx.meta),
+        })
+    }
+
     /// The response for a panic in a plain handler.
-    pub(crate) fn panic_response(&self, ctx: &RequestCtx) -> Response {
-        match &self.handlers.panic {
-            Some(h) => h(&ErrorContext {
-                method: ctx.parts.method.clone(),
-                uri: ctx.parts.uri.clone(),
-                headers: ctx.parts.headers.clone(),
-                operation: Some(ctx.meta),
-            }),
-            None => internal_error(),
+    pub(crate) fn panic_response(&self, ctx: Option<ErrorContext>) -> Response {
+        match (&self.handlers.panic, ctx) {
+            (Some(h), Some(ctx)) => h(&ctx),
+            _ => internal_error(),
         }
     }
 }
@@ -533,7 +545,8 @@ fn single_host(headers: &HeaderMap) -> bool {
 fn strip_body(resp: &mut Response) {
     if !resp.headers().contains_key(CONTENT_LENGTH) {
         if let Some(n) = resp.body().size_hint().exact() {
-            resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(n));
+            resp.headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(n));
         }
     }
     *resp.body_mut() = Body::empty();

@@ -1,5 +1,6 @@
 //! The bounded pool that runs plain (non-async) handlers, never on the reactor.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -26,35 +27,41 @@ impl BlockingPool {
 }
 
 /// Run a plain handler on the blocking pool. A panic becomes a 500 and is logged.
-pub async fn run_blocking<F>(ctx: &RequestCtx, f: F) -> Response
+///
+/// Takes what it needs from `ctx` before returning, so the future borrows nothing.
+pub fn run_blocking<F>(ctx: &RequestCtx, f: F) -> impl Future<Output = Response> + Send + 'static
 where
     F: FnOnce() -> Response + Send + 'static,
 {
-    let Ok(permit) = ctx.app.blocking.slots.clone().acquire_owned().await else {
-        return internal_error();
-    };
-    let joined = tokio::task::spawn_blocking(move || {
-        let resp = f();
-        drop(permit);
-        resp
-    })
-    .await;
-    match joined {
-        Ok(resp) => resp,
-        Err(e) => {
-            let meta = ctx.operation();
-            let message = if e.is_panic() {
-                crate::app::panic_message(e.into_panic())
-            } else {
-                "cancelled".to_owned()
-            };
-            tracing::error!(
-                route = meta.path,
-                handler = meta.fn_name,
-                panic = %message,
-                "handler panicked"
-            );
-            ctx.app.panic_response(ctx)
+    let app = ctx.app.clone();
+    let meta = ctx.operation();
+    let error_ctx = app.panic_context(ctx);
+    async move {
+        let Ok(permit) = app.blocking.slots.clone().acquire_owned().await else {
+            return internal_error();
+        };
+        let joined = tokio::task::spawn_blocking(move || {
+            let resp = f();
+            drop(permit);
+            resp
+        })
+        .await;
+        match joined {
+            Ok(resp) => resp,
+            Err(e) => {
+                let message = if e.is_panic() {
+                    crate::app::panic_message(e.into_panic())
+                } else {
+                    "cancelled".to_owned()
+                };
+                tracing::error!(
+                    route = meta.path,
+                    handler = meta.fn_name,
+                    panic = %message,
+                    "handler panicked"
+                );
+                app.panic_response(error_ctx)
+            }
         }
     }
 }

@@ -38,7 +38,9 @@ impl std::fmt::Debug for Inner {
 impl Body {
     /// An empty body.
     pub const fn empty() -> Self {
-        Body { inner: Inner::Empty }
+        Body {
+            inner: Inner::Empty,
+        }
     }
 
     /// A body of one buffer.

@@ -73,7 +73,11 @@ fn body_loc() -> Vec<LocItem> {
 }
 
 /// Read and validate a JSON body. `Ok(None)`: no body and none required.
-async fn json_body<T>(ctx: &mut RequestCtx, errors: &mut Errors, required: bool) -> Option<Option<T>>
+async fn json_body<T>(
+    ctx: &mut RequestCtx,
+    errors: &mut Errors,
+    required: bool,
+) -> Option<Option<T>>
 where
     T: DeserializeOwned + JsonSchema + 'static,
 {
@@ -164,7 +168,9 @@ where
         _spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
-        json_body::<T>(ctx, errors, false).await.map(|o| o.map(Json))
+        json_body::<T>(ctx, errors, false)
+            .await
+            .map(|o| o.map(Json))
     }
 
     fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {

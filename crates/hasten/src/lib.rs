@@ -32,7 +32,7 @@ pub use server::{serve, Server};
 pub use validation::{RequestValidationError, ValidationError};
 
 /// Path-operation macros and the parameter-enum derive.
-// pub use hasten_macros::{delete, get, head, options, patch, post, put, route, ParamValue};
+pub use hasten_macros::{delete, get, head, options, patch, post, put, route, ParamValue};
 
 pub use bytes::Bytes;
 pub use http::{self, HeaderMap, HeaderValue, Method, StatusCode};
@@ -40,9 +40,8 @@ pub use http::{self, HeaderMap, HeaderValue, Method, StatusCode};
 /// What a handler author needs, in one import: `use hasten::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        App, Bytes, Form, HeaderMap,
-        Html, HttpError, IntoResponse, Json, ParamValue, Redirect, Request, Response, State,
-        StatusCode,
+        delete, get, head, options, patch, post, put, route, App, Bytes, Form, HeaderMap, Html,
+        HttpError, IntoResponse, Json, ParamValue, Redirect, Request, Response, State, StatusCode,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
@@ -51,17 +50,15 @@ pub mod prelude {
 /// Items used by the code the macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::blocking::run_blocking;
-    pub use crate::extract::{
-        Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue,
-        ParseError, RequestCtx, Source,
-    };
-    pub use crate::extract::{enum_error, enum_schema, or_default};
-    pub use crate::operation::{
-        describe_param, BoxFuture, Operation, OperationDoc, OperationMeta,
-    };
-    pub use crate::response::{IntoResponse, Response};
     pub use crate::app::validation_failed;
+    pub use crate::blocking::run_blocking;
+    pub use crate::extract::{enum_error, enum_schema, or_default};
+    pub use crate::extract::{
+        Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue, ParseError,
+        RequestCtx, Source,
+    };
+    pub use crate::operation::{describe_param, BoxFuture, Operation, OperationDoc, OperationMeta};
+    pub use crate::response::{IntoResponse, Response};
     pub use serde_json::Value;
     pub use std::boxed::Box;
     pub use std::option::Option::{self, None, Some};

@@ -83,7 +83,13 @@ impl OperationMeta {
         let raw = format!("{}{}", self.fn_name, self.path);
         let mut id: String = raw
             .chars()
-            .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         id.push('_');
         id.push_str(&method.to_ascii_lowercase());
@@ -194,6 +200,14 @@ pub trait Endpoint {
 impl Endpoint for Operation {
     fn operation(self) -> Operation {
         self
+    }
+}
+
+/// What the route macros generate: a function of the handler's name returning its
+/// operation, so `App::new().route(read_item)` works.
+impl<F: FnOnce() -> Operation> Endpoint for F {
+    fn operation(self) -> Operation {
+        self()
     }
 }
 

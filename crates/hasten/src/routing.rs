@@ -159,15 +159,11 @@ impl Routes {
             return Match::NotFound;
         };
         let entry = &self.entries[*m.value];
-        let found = entry
-            .methods
-            .iter()
-            .find(|(x, _)| x == method)
-            .or_else(|| {
-                (*method == Method::HEAD)
-                    .then(|| entry.methods.iter().find(|(x, _)| *x == Method::GET))
-                    .flatten()
-            });
+        let found = entry.methods.iter().find(|(x, _)| x == method).or_else(|| {
+            (*method == Method::HEAD)
+                .then(|| entry.methods.iter().find(|(x, _)| *x == Method::GET))
+                .flatten()
+        });
         let Some((_, route)) = found else {
             return Match::MethodNotAllowed(&entry.allow);
         };
@@ -214,9 +210,14 @@ impl PathEntry {
 
 fn allow_header(methods: &[(Method, Arc<RouteOp>)]) -> HeaderValue {
     let has = |m: &Method| {
-        methods.iter().any(|(x, _)| x == m) || (*m == Method::HEAD && methods.iter().any(|(x, _)| *x == Method::GET))
+        methods.iter().any(|(x, _)| x == m)
+            || (*m == Method::HEAD && methods.iter().any(|(x, _)| *x == Method::GET))
     };
-    let list: Vec<&str> = METHODS.iter().filter(|m| has(m)).map(Method::as_str).collect();
+    let list: Vec<&str> = METHODS
+        .iter()
+        .filter(|m| has(m))
+        .map(Method::as_str)
+        .collect();
     HeaderValue::from_str(&list.join(", ")).unwrap_or_else(|_| HeaderValue::from_static("GET"))
 }
 

@@ -167,7 +167,10 @@ impl Server {
     }
 
     /// Shut down gracefully when `signal` completes, instead of on SIGINT/SIGTERM.
-    pub fn with_graceful_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+    pub fn with_graceful_shutdown(
+        mut self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
         self.shutdown = Some(Box::pin(signal));
         self
     }

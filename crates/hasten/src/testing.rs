@@ -258,9 +258,11 @@ impl TestRequest<'_> {
         }
 
         let resp = if self.http2 {
-            let (mut sender, conn) =
-                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(client_io))
-                    .await?;
+            let (mut sender, conn) = hyper::client::conn::http2::handshake(
+                TokioExecutor::new(),
+                TokioIo::new(client_io),
+            )
+            .await?;
             tokio::spawn(conn);
             sender.send_request(req).await?
         } else {

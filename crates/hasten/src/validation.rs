@@ -308,7 +308,9 @@ pub mod messages {
             ),
             input,
         )
-        .with_ctx(json!({ "field_type": "List", "min_length": min_length, "actual_length": actual }))
+        .with_ctx(
+            json!({ "field_type": "List", "min_length": min_length, "actual_length": actual }),
+        )
     }
 
     /// `too_long` for a list with too many items.
@@ -321,7 +323,9 @@ pub mod messages {
             ),
             input,
         )
-        .with_ctx(json!({ "field_type": "List", "max_length": max_length, "actual_length": actual }))
+        .with_ctx(
+            json!({ "field_type": "List", "max_length": max_length, "actual_length": actual }),
+        )
     }
 
     /// `string_pattern_mismatch`.
@@ -355,7 +359,10 @@ pub mod messages {
 
     /// Python's way of listing choices: `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`.
     pub fn expected_list<S: AsRef<str>>(choices: &[S]) -> String {
-        let quoted: Vec<String> = choices.iter().map(|c| format!("'{}'", c.as_ref())).collect();
+        let quoted: Vec<String> = choices
+            .iter()
+            .map(|c| format!("'{}'", c.as_ref()))
+            .collect();
         match quoted.len() {
             0 => String::new(),
             1 => quoted[0].clone(),
@@ -405,7 +412,6 @@ pub mod messages {
 #[cfg(test)]
 mod tests {
     use super::messages::*;
-    use super::*;
     use serde_json::json;
 
     #[test]

@@ -99,7 +99,12 @@ fn sync_panic() -> String {
 
 #[tokio::test]
 async fn a_panic_in_a_plain_handler_is_a_500() {
-    let client = TestClient::new(App::new().route(sync_panic).route(quick).state(Gate::default()));
+    let client = TestClient::new(
+        App::new()
+            .route(sync_panic)
+            .route(quick)
+            .state(Gate::default()),
+    );
     let resp = client.get("/sync-panic").send().await;
     assert_eq!(resp.status(), 500);
     assert_eq!(resp.text(), "Internal Server Error");

@@ -21,7 +21,7 @@ async fn read_file(file_path: String) -> String {
 }
 
 #[route("/multi", methods = ["GET", "POST"])]
-async fn multi(method: Method) -> String {
+async fn multi(method: hasten::Method) -> String {
     method.to_string()
 }
 
@@ -153,17 +153,26 @@ async fn not_found_and_method_not_allowed_like_fastapi() {
 
     let resp = c.post("/items/1").send().await;
     assert_eq!(resp.status(), 405);
-    assert_eq!(resp.json::<Value>(), json!({"detail": "Method Not Allowed"}));
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"detail": "Method Not Allowed"})
+    );
     assert_eq!(resp.header("allow"), Some("GET, HEAD, DELETE"));
 }
 
 #[tokio::test]
 async fn path_templates_and_methods() {
     let c = TestClient::new(app());
-    assert_eq!(c.get("/items/3").send().await.json::<Value>(), json!({"item_id": 3}));
+    assert_eq!(
+        c.get("/items/3").send().await.json::<Value>(),
+        json!({"item_id": 3})
+    );
     assert_eq!(c.delete("/items/3").send().await.status(), 204);
     assert_eq!(c.get("/files/a/b/c.txt").send().await.text(), "a/b/c.txt");
-    assert_eq!(c.get("/files/with%20space").send().await.text(), "with space");
+    assert_eq!(
+        c.get("/files/with%20space").send().await.text(),
+        "with space"
+    );
     assert_eq!(c.get("/multi").send().await.text(), "GET");
     assert_eq!(c.post("/multi").send().await.text(), "POST");
     assert_eq!(c.put("/multi").send().await.status(), 405);
@@ -205,14 +214,20 @@ async fn headers_cookies_aliases_and_defaults() {
     // A required Vec header that is absent is missing, at its hyphenated name.
     let resp = c.get("/headers").send().await;
     assert_eq!(resp.status(), 422);
-    assert_eq!(resp.json::<Value>()["detail"][0]["loc"], json!(["header", "x-token"]));
+    assert_eq!(
+        resp.json::<Value>()["detail"][0]["loc"],
+        json!(["header", "x-token"])
+    );
 
     assert_eq!(
         c.get("/defaults").send().await.json::<Value>(),
         json!({"limit": 10, "item_query": null})
     );
     assert_eq!(
-        c.get("/defaults?limit=5&item-query=x").send().await.json::<Value>(),
+        c.get("/defaults?limit=5&item-query=x")
+            .send()
+            .await
+            .json::<Value>(),
         json!({"limit": 5, "item_query": "x"})
     );
     let resp = c.get("/defaults?limit=101").send().await;
@@ -230,7 +245,10 @@ async fn form_bodies() {
         .form(&[("username", "ann"), ("remember", "yes")])
         .send()
         .await;
-    assert_eq!(resp.json::<Value>(), json!({"user": "ann", "remember": true}));
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"user": "ann", "remember": true})
+    );
 
     let resp = c.post("/login").form(&[("remember", "maybe")]).send().await;
     assert_eq!(resp.status(), 422);
@@ -240,7 +258,10 @@ async fn form_bodies() {
         .iter()
         .map(|e| e["loc"].clone())
         .collect();
-    assert_eq!(locs, vec![json!(["body", "username"]), json!(["body", "remember"])]);
+    assert_eq!(
+        locs,
+        vec![json!(["body", "username"]), json!(["body", "remember"])]
+    );
 
     let resp = c
         .post("/fields")
@@ -248,7 +269,10 @@ async fn form_bodies() {
         .send()
         .await;
     assert_eq!(resp.status(), 422);
-    assert_eq!(resp.json::<Value>()["detail"][0]["loc"], json!(["body", "age"]));
+    assert_eq!(
+        resp.json::<Value>()["detail"][0]["loc"],
+        json!(["body", "age"])
+    );
     let resp = c
         .post("/fields")
         .form(&[("username", "bo"), ("age", "30")])
@@ -260,7 +284,10 @@ async fn form_bodies() {
 #[tokio::test]
 async fn raw_and_text_bodies() {
     let c = TestClient::new(app());
-    assert_eq!(c.post("/raw").body(vec![0u8; 100]).send().await.text(), "100 bytes");
+    assert_eq!(
+        c.post("/raw").body(vec![0u8; 100]).send().await.text(),
+        "100 bytes"
+    );
     assert_eq!(c.post("/text").body("shout").send().await.text(), "SHOUT");
     let resp = c.post("/text").body(vec![0xff, 0xfe]).send().await;
     assert_eq!(resp.status(), 422);
@@ -282,7 +309,10 @@ async fn response_types() {
     );
 
     let resp = c.get("/html").send().await;
-    assert_eq!(resp.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        resp.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(resp.text(), "<h1>hi</h1>");
 
     let resp = c.get("/go").send().await;
@@ -292,7 +322,10 @@ async fn response_types() {
     let resp = c.get("/tuple").send().await;
     assert_eq!(resp.status(), 202);
     assert_eq!(resp.header("x-extra"), Some("1"));
-    assert_eq!(resp.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        resp.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
 
     let resp = c.get("/nothing").send().await;
     assert_eq!(resp.text(), "null");
@@ -305,7 +338,10 @@ async fn a_panic_is_a_500_and_the_app_keeps_serving() {
     let c = TestClient::new(app());
     let resp = c.get("/boom").send().await;
     assert_eq!(resp.status(), 500);
-    assert_eq!(resp.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        resp.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(resp.text(), "Internal Server Error");
     assert_eq!(c.get("/items/1").send().await.status(), 200);
 }
@@ -327,7 +363,10 @@ async fn http_errors_can_be_rendered_by_the_app() {
         json!({"error": {"reason": "short and stout", "codes": [1, 2]}, "path": "/teapot"})
     );
     let resp = c.get("/nowhere").send().await;
-    assert_eq!(resp.json::<Value>(), json!({"error": "Not Found", "path": "/nowhere"}));
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"error": "Not Found", "path": "/nowhere"})
+    );
 }
 
 #[tokio::test]
@@ -356,7 +395,10 @@ fn conflicts_and_missing_state_are_reported_together_at_build() {
         .unwrap_err();
     let text = err.to_string();
     assert_eq!(err.problems().len(), 2, "{text}");
-    assert!(text.contains("GET `/items/{other}` is declared twice"), "{text}");
+    assert!(
+        text.contains("GET `/items/{other}` is declared twice"),
+        "{text}"
+    );
     assert!(text.contains("State<alloc::string::String>"), "{text}");
 }
 

@@ -102,11 +102,15 @@ async fn oversized_body_gets_413_without_being_read() {
     req.extend_from_slice(&[b'x'; 100]);
     let resp = raw_exchange(srv.addr, &req).await;
     assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
-    assert!(resp.contains("content-type: text/plain; charset=utf-8"), "{resp}");
+    assert!(
+        resp.contains("content-type: text/plain; charset=utf-8"),
+        "{resp}"
+    );
     assert!(resp.ends_with("Content Too Large"), "{resp}");
 
     // A chunked body is cut off as soon as it passes the limit.
-    let mut req = b"POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut req =
+        b"POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     req.extend_from_slice(b"800\r\n");
     req.extend_from_slice(&[b'y'; 0x800]);
     req.extend_from_slice(b"\r\n");
@@ -155,10 +159,18 @@ async fn slow_header_client_is_disconnected() {
 #[tokio::test]
 async fn panicking_handler_then_normal_request() {
     let srv = start(|s| s, Arc::default()).await;
-    let resp = raw_exchange(srv.addr, b"GET /boom HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+    let resp = raw_exchange(
+        srv.addr,
+        b"GET /boom HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(resp.starts_with("HTTP/1.1 500"), "{resp}");
     assert!(resp.ends_with("Internal Server Error"), "{resp}");
-    let resp = raw_exchange(srv.addr, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+    let resp = raw_exchange(
+        srv.addr,
+        b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.ends_with("hello"), "{resp}");
 }
@@ -171,11 +183,7 @@ async fn keep_alive_and_pipelining() {
         b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
     )
     .await;
-    let statuses: Vec<&str> = resp
-        .split("HTTP/1.1 ")
-        .skip(1)
-        .map(|r| &r[..3])
-        .collect();
+    let statuses: Vec<&str> = resp.split("HTTP/1.1 ").skip(1).map(|r| &r[..3]).collect();
     assert_eq!(statuses, vec!["200", "404", "200"], "{resp}");
 }
 
@@ -190,12 +198,16 @@ async fn idle_keep_alive_connection_is_closed() {
     )
     .await;
     let mut s = TcpStream::connect(srv.addr).await.unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
     let mut buf = vec![0u8; 4096];
     let n = timeout(BOUND, s.read(&mut buf)).await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     // Now say nothing: the server closes the idle connection.
-    let n = timeout(BOUND, s.read(&mut buf)).await.expect("idle connection was kept open");
+    let n = timeout(BOUND, s.read(&mut buf))
+        .await
+        .expect("idle connection was kept open");
     assert!(matches!(n, Ok(0) | Err(_)));
 }
 
@@ -223,10 +235,13 @@ async fn graceful_shutdown_finishes_in_flight_request() {
     let gate = Arc::new(Gate::default());
     let mut srv = start(|s| s, gate.clone()).await;
     let addr = srv.addr;
-    let in_flight = tokio::spawn(async move {
-        raw_exchange(addr, b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n").await
-    });
-    timeout(BOUND, gate.started.notified()).await.expect("handler never started");
+    let in_flight =
+        tokio::spawn(
+            async move { raw_exchange(addr, b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n").await },
+        );
+    timeout(BOUND, gate.started.notified())
+        .await
+        .expect("handler never started");
 
     srv.stop.take().unwrap().send(()).unwrap();
     // The listener closes: new connections are refused.
@@ -240,7 +255,10 @@ async fn graceful_shutdown_finishes_in_flight_request() {
     })
     .await;
     assert!(refused.is_ok(), "still accepting after shutdown");
-    assert!(!srv.task.is_finished(), "returned before the in-flight request finished");
+    assert!(
+        !srv.task.is_finished(),
+        "returned before the in-flight request finished"
+    );
 
     gate.release.notify_one();
     let resp = timeout(BOUND, in_flight).await.unwrap().unwrap();
@@ -258,7 +276,10 @@ async fn connection_cap_makes_extra_clients_wait() {
     let srv = start(|s| s.max_connections(1), Arc::default()).await;
     // The first client holds the only slot with an open keep-alive connection.
     let mut first = TcpStream::connect(srv.addr).await.unwrap();
-    first.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    first
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
     let mut buf = vec![0u8; 4096];
     timeout(BOUND, first.read(&mut buf)).await.unwrap().unwrap();
 
@@ -267,8 +288,31 @@ async fn connection_cap_makes_extra_clients_wait() {
         b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
     ));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!second.is_finished(), "a second connection was served past the cap");
+    assert!(
+        !second.is_finished(),
+        "a second connection was served past the cap"
+    );
     drop(first);
     let resp = timeout(BOUND, second).await.unwrap().unwrap();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+}
+
+#[tokio::test]
+async fn malformed_requests_get_400_not_a_silent_close() {
+    let srv = start(|s| s, Arc::default()).await;
+    let cases: [&[u8]; 5] = [
+        b"GET / HTTP/1.1\r\nHost: t\r\nBad Header : v\r\n\r\n",
+        b"GET / HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        b"POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ];
+    for raw in cases {
+        let resp = raw_exchange(srv.addr, raw).await;
+        assert!(
+            resp.starts_with("HTTP/1.1 400"),
+            "{:?} -> {resp:?}",
+            String::from_utf8_lossy(raw)
+        );
+    }
 }

@@ -199,7 +199,10 @@ async fn list_query_error_has_the_index() {
         body,
         json!({"detail":[{"type":"int_parsing","loc":["query","q",1],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"}]})
     );
-    assert_eq!(c.get("/list?q=1&q=2").send().await.json::<Value>(), json!([1, 2]));
+    assert_eq!(
+        c.get("/list?q=1&q=2").send().await.json::<Value>(),
+        json!([1, 2])
+    );
     assert_eq!(c.get("/list").send().await.json::<Value>(), json!(null));
 }
 
@@ -337,18 +340,16 @@ async fn path_query_and_two_body_errors_in_one_422() {
 
 #[tokio::test]
 async fn the_422_body_can_be_replaced() {
-    let app = App::new()
-        .route(count)
-        .on_validation_error(|err, ctx| {
-            (
-                StatusCode::BAD_REQUEST,
-                Json(json!({
-                    "path": ctx.uri.path(),
-                    "problems": err.errors().iter().map(|e| e.msg.to_string()).collect::<Vec<_>>(),
-                })),
-            )
-                .into_response()
-        });
+    let app = App::new().route(count).on_validation_error(|err, ctx| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({
+                "path": ctx.uri.path(),
+                "problems": err.errors().iter().map(|e| e.msg.to_string()).collect::<Vec<_>>(),
+            })),
+        )
+            .into_response()
+    });
     let resp = TestClient::new(app).get("/count?n=x").send().await;
     assert_eq!(resp.status(), 400);
     assert_eq!(

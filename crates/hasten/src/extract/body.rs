@@ -51,8 +51,10 @@ impl std::error::Error for BodyError {}
 /// The 413 response: `text/plain` "Content Too Large", like FastAPI, with
 /// `Connection: close`.
 pub(crate) fn body_limit_response() -> HttpError {
-    HttpError::plain(http::StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large")
-        .with_header(http::header::CONNECTION, http::HeaderValue::from_static("close"))
+    HttpError::plain(http::StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large").with_header(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    )
 }
 
 /// Read a whole body, refusing (without reading further) once it passes `limit`.

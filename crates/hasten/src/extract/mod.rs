@@ -20,11 +20,11 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::HeaderMap;
 
-pub use body::BodyError;
 pub(crate) use body::read_body;
-pub use param::{Checkable, Number, ParamValue, ParseError};
+pub use body::BodyError;
 #[doc(hidden)]
 pub use param::{enum_error, enum_schema, or_default};
+pub use param::{Checkable, Number, ParamValue, ParseError};
 pub use request::{Request, State};
 
 use crate::app::AppInner;

@@ -118,7 +118,12 @@ where
         Ok(v) if !s.starts_with('_') && !s.ends_with('_') && !s.contains("__") => v,
         _ => match s.parse::<f64>() {
             // "3.0" and "-1.00" are integers to pydantic; "1.5" and "1e3" are not.
-            Ok(f) if f.is_finite() && f.fract() == 0.0 && s.contains('.') && !s.contains(['e', 'E']) => {
+            Ok(f)
+                if f.is_finite()
+                    && f.fract() == 0.0
+                    && s.contains('.')
+                    && !s.contains(['e', 'E']) =>
+            {
                 f as i128
             }
             _ => return Err(messages::int_parsing(input)),
@@ -275,7 +280,9 @@ fn check_range(
     let cmp = |bound: Number| -> std::cmp::Ordering {
         match (exact, bound) {
             (Some(i), Number::Int(b)) => i.cmp(&b),
-            (_, Number::Int(b)) => v.partial_cmp(&(b as f64)).unwrap_or(std::cmp::Ordering::Less),
+            (_, Number::Int(b)) => v
+                .partial_cmp(&(b as f64))
+                .unwrap_or(std::cmp::Ordering::Less),
             (_, Number::Float(b)) => v.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Less),
         }
     };
@@ -409,7 +416,12 @@ fn pick(values: Vec<String>, source: Source) -> Option<String> {
     }
 }
 
-fn describe_scalar<T: ParamValue>(spec: &'static ParamSpec, doc: &mut OperationDoc, required: bool, many: bool) {
+fn describe_scalar<T: ParamValue>(
+    spec: &'static ParamSpec,
+    doc: &mut OperationDoc,
+    required: bool,
+    many: bool,
+) {
     let source = spec.scalar_source();
     let mut schema = T::schema();
     if many {

@@ -1,0 +1,977 @@
+//! The path-operation macros: `#[get]` … `#[route]`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Expr, ExprLit, ExprUnary, FnArg, ItemFn, Lit, LitStr, Meta, Pat, Token, Type, UnOp,
+};
+
+use crate::errors::Errors;
+
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
+const ROUTE_KEYS: &str =
+    "status, tags, summary, operation_id, deprecated, include_in_schema (and methods for #[route])";
+const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
+const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
+                          deprecated, title, description, example, convert_underscores";
+const PASSTHROUGH: [&str; 6] = ["cfg", "allow", "warn", "deny", "expect", "doc"];
+
+/// The route attribute: a path and `key = value` options.
+pub(crate) struct RouteArgs {
+    path: LitStr,
+    options: Punctuated<Meta, Token![,]>,
+}
+
+impl Parse for RouteArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the path template first, e.g. #[get(\"/items/{item_id}\")]",
+            )
+        })?;
+        let mut options = Punctuated::new();
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            options = Punctuated::parse_terminated(input)?;
+        }
+        Ok(RouteArgs { path, options })
+    }
+}
+
+#[derive(Default)]
+struct RouteOptions {
+    methods: Vec<String>,
+    status: Option<u16>,
+    tags: Vec<String>,
+    summary: Option<String>,
+    operation_id: Option<String>,
+    deprecated: bool,
+    include_in_schema: bool,
+}
+
+fn lit_str(expr: &Expr, what: &str, errors: &mut Errors) -> Option<String> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some(s.value()),
+        other => {
+            errors.push(other.span(), format!("`{what}` takes a string literal"));
+            None
+        }
+    }
+}
+
+fn lit_bool(expr: &Expr, what: &str, errors: &mut Errors) -> Option<bool> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Some(b.value),
+        other => {
+            errors.push(other.span(), format!("`{what}` takes `true` or `false`"));
+            None
+        }
+    }
+}
+
+fn str_list(expr: &Expr, what: &str, errors: &mut Errors) -> Vec<String> {
+    match expr {
+        Expr::Array(a) => a
+            .elems
+            .iter()
+            .filter_map(|e| lit_str(e, what, errors))
+            .collect(),
+        other => {
+            errors.push(
+                other.span(),
+                format!("`{what}` takes a list of strings, e.g. [\"a\", \"b\"]"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn parse_route_options(
+    args: &RouteArgs,
+    fixed_method: Option<&str>,
+    errors: &mut Errors,
+) -> RouteOptions {
+    let mut o = RouteOptions {
+        include_in_schema: true,
+        ..RouteOptions::default()
+    };
+    if let Some(m) = fixed_method {
+        o.methods.push(m.to_owned());
+    }
+    let mut saw_methods = false;
+    for meta in &args.options {
+        let key = meta
+            .path()
+            .get_ident()
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        match (key.as_str(), meta) {
+            ("deprecated", Meta::Path(_)) => o.deprecated = true,
+            ("deprecated", Meta::NameValue(nv)) => {
+                o.deprecated = lit_bool(&nv.value, "deprecated", errors).unwrap_or(false)
+            }
+            ("include_in_schema", Meta::NameValue(nv)) => {
+                o.include_in_schema =
+                    lit_bool(&nv.value, "include_in_schema", errors).unwrap_or(true)
+            }
+            ("status", Meta::NameValue(nv)) => match &nv.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Int(i), ..
+                }) => match i.base10_parse::<u16>() {
+                    Ok(s) if (100..=599).contains(&s) => o.status = Some(s),
+                    _ => errors.push(
+                        i.span(),
+                        "`status` must be an HTTP status between 100 and 599",
+                    ),
+                },
+                other => errors.push(
+                    other.span(),
+                    "`status` takes an integer literal, e.g. status = 201",
+                ),
+            },
+            ("tags", Meta::NameValue(nv)) => o.tags = str_list(&nv.value, "tags", errors),
+            ("summary", Meta::NameValue(nv)) => o.summary = lit_str(&nv.value, "summary", errors),
+            ("operation_id", Meta::NameValue(nv)) => {
+                o.operation_id = lit_str(&nv.value, "operation_id", errors)
+            }
+            ("methods", Meta::NameValue(nv)) if fixed_method.is_none() => {
+                saw_methods = true;
+                for (i, m) in str_list(&nv.value, "methods", errors)
+                    .into_iter()
+                    .enumerate()
+                {
+                    let upper = m.to_ascii_uppercase();
+                    let span = match &nv.value {
+                        Expr::Array(a) => a.elems.iter().nth(i).map_or(nv.span(), |e| e.span()),
+                        _ => nv.span(),
+                    };
+                    if !METHODS.contains(&upper.as_str()) {
+                        errors.push(
+                            span,
+                            format!(
+                                "unknown method `{m}`; expected one of {}",
+                                METHODS.join(", ")
+                            ),
+                        );
+                    } else if o.methods.contains(&upper) {
+                        errors.push(span, format!("method `{upper}` is listed twice"));
+                    } else {
+                        o.methods.push(upper);
+                    }
+                }
+            }
+            _ => errors.push(
+                meta.span(),
+                format!("unknown or malformed route option `{key}`; expected one of {ROUTE_KEYS}"),
+            ),
+        }
+    }
+    if fixed_method.is_none() && (!saw_methods || o.methods.is_empty()) && errors.is_empty() {
+        errors.push(
+            args.path.span(),
+            "#[route] needs the methods: #[route(\"/path\", methods = [\"GET\", \"POST\"])]",
+        );
+    }
+    o
+}
+
+/// The names in a FastAPI path template, checking its syntax.
+pub(crate) fn template_names(template: &str) -> Result<Vec<String>, String> {
+    if !template.starts_with('/') {
+        return Err(format!(
+            "the path must start with `/`: \"/{}\"",
+            template.trim_start_matches('/')
+        ));
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err("unmatched `}` in the path".to_owned());
+        }
+        let Some(close) = rest[open..].find('}') else {
+            return Err("unclosed `{` in the path".to_owned());
+        };
+        let inner = &rest[open + 1..open + close];
+        if inner.contains('{') {
+            return Err("nested `{` in the path".to_owned());
+        }
+        let after = &rest[open + close + 1..];
+        let name = match inner.split_once(':') {
+            Some((n, "path")) => {
+                if !after.is_empty() {
+                    return Err(format!("`{{{n}:path}}` must be the last part of the path"));
+                }
+                n
+            }
+            Some((_, conv)) => {
+                return Err(format!(
+                    "the `:{conv}` converter is not supported; declare a typed parameter instead (only `:path` is)"
+                ))
+            }
+            None => inner,
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(format!("`{{{name}}}` is not a valid parameter name"));
+        }
+        if names.iter().any(|n| n == name) {
+            return Err(format!("`{{{name}}}` appears twice in the path"));
+        }
+        names.push(name.to_owned());
+        rest = after;
+    }
+    Ok(names)
+}
+
+/// One parameter attribute's settings.
+#[derive(Default)]
+struct ParamAttr {
+    source: Option<&'static str>,
+    source_span: Option<Span>,
+    gt: Option<TokenStream>,
+    ge: Option<TokenStream>,
+    lt: Option<TokenStream>,
+    le: Option<TokenStream>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    pattern: Option<String>,
+    alias: Option<String>,
+    default: Option<Expr>,
+    deprecated: bool,
+    title: Option<String>,
+    description: Option<String>,
+    example: Option<String>,
+    convert_underscores: Option<bool>,
+}
+
+fn number(expr: &Expr, key: &str, errors: &mut Errors) -> Option<TokenStream> {
+    let (neg, lit) = match expr {
+        Expr::Lit(ExprLit { lit, .. }) => (false, lit),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
+            Expr::Lit(ExprLit { lit, .. }) => (true, lit),
+            other => {
+                errors.push(other.span(), format!("`{key}` takes a number literal"));
+                return None;
+            }
+        },
+        other => {
+            errors.push(other.span(), format!("`{key}` takes a number literal"));
+            return None;
+        }
+    };
+    let sign = if neg { quote!(-) } else { quote!() };
+    match lit {
+        Lit::Int(i) => {
+            let v: i128 = i.base10_parse().ok()?;
+            Some(quote!(::hasten::__private::Number::Int(#sign #v)))
+        }
+        Lit::Float(f) => {
+            let v: f64 = f.base10_parse().ok()?;
+            Some(quote!(::hasten::__private::Number::Float(#sign #v)))
+        }
+        other => {
+            errors.push(other.span(), format!("`{key}` takes a number literal"));
+            None
+        }
+    }
+}
+
+fn example_json(expr: &Expr, errors: &mut Errors) -> Option<String> {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Str(s) => Some(format!("{:?}", s.value())),
+            Lit::Int(i) => Some(i.base10_digits().to_owned()),
+            Lit::Float(f) => Some(f.base10_digits().to_owned()),
+            Lit::Bool(b) => Some(b.value.to_string()),
+            other => {
+                errors.push(
+                    other.span(),
+                    "`example` takes a string, number or bool literal",
+                );
+                None
+            }
+        },
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => example_json(expr, errors).map(|s| format!("-{s}")),
+        other => {
+            errors.push(
+                other.span(),
+                "`example` takes a string, number or bool literal",
+            );
+            None
+        }
+    }
+}
+
+fn parse_param_attr(
+    attr: &Attribute,
+    kind: &'static str,
+    out: &mut ParamAttr,
+    errors: &mut Errors,
+) {
+    out.source = Some(kind);
+    out.source_span = Some(attr.span());
+    let Meta::List(_) = &attr.meta else {
+        if let Meta::NameValue(nv) = &attr.meta {
+            errors.push(
+                nv.span(),
+                format!("write #[{kind}] or #[{kind}(key = value, …)]"),
+            );
+        }
+        return;
+    };
+    let result = attr.parse_nested_meta(|meta| {
+        let key = meta
+            .path
+            .get_ident()
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        if key == "deprecated" && meta.input.is_empty()
+            || key == "deprecated" && meta.input.peek(Token![,])
+        {
+            out.deprecated = true;
+            return Ok(());
+        }
+        let value: Expr = match meta.value() {
+            Ok(v) => v.parse()?,
+            Err(_) => {
+                errors.push(
+                    meta.path.span(),
+                    format!("`{key}` needs a value: {key} = …; valid keys: {PARAM_KEYS}"),
+                );
+                return Ok(());
+            }
+        };
+        let constraint_ok = kind != "body";
+        match key.as_str() {
+            "gt" | "ge" | "lt" | "le" | "min_length" | "max_length" | "pattern"
+                if !constraint_ok =>
+            {
+                errors.push(
+                    meta.path.span(),
+                    format!("`{key}` does not apply to #[body]; constrain the body's type instead"),
+                );
+            }
+            "gt" => out.gt = number(&value, "gt", errors),
+            "ge" => out.ge = number(&value, "ge", errors),
+            "lt" => out.lt = number(&value, "lt", errors),
+            "le" => out.le = number(&value, "le", errors),
+            "min_length" | "max_length" => match &value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Int(i), ..
+                }) => {
+                    let v = i.base10_parse::<u64>().ok();
+                    if key == "min_length" {
+                        out.min_length = v
+                    } else {
+                        out.max_length = v
+                    }
+                }
+                other => errors.push(
+                    other.span(),
+                    format!("`{key}` takes a non-negative integer"),
+                ),
+            },
+            "pattern" => out.pattern = lit_str(&value, "pattern", errors),
+            "alias" => out.alias = lit_str(&value, "alias", errors),
+            "title" => out.title = lit_str(&value, "title", errors),
+            "description" => out.description = lit_str(&value, "description", errors),
+            "default" => out.default = Some(value),
+            "deprecated" => {
+                out.deprecated = lit_bool(&value, "deprecated", errors).unwrap_or(false)
+            }
+            "example" => out.example = example_json(&value, errors),
+            "convert_underscores" if kind == "header" => {
+                out.convert_underscores = lit_bool(&value, "convert_underscores", errors)
+            }
+            "convert_underscores" => errors.push(
+                meta.path.span(),
+                "`convert_underscores` only applies to #[header]",
+            ),
+            _ => errors.push(
+                meta.path.span(),
+                format!("unknown key `{key}` in #[{kind}]; expected one of {PARAM_KEYS}"),
+            ),
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        errors.push_error(e);
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Group(g) => last_segment(&g.elem),
+        Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+fn check_type(ty: &Type, errors: &mut Errors) {
+    let problem = match ty {
+        Type::Path(_) => return,
+        Type::Group(g) => return check_type(&g.elem, errors),
+        Type::Paren(p) => return check_type(&p.elem, errors),
+        Type::Reference(r) => {
+            let hint = match &*r.elem {
+                Type::Path(p) if p.path.is_ident("str") => "use `String`",
+                Type::Slice(_) => "use `Vec<T>` or `Bytes`",
+                _ => "take the value by ownership",
+            };
+            format!("a parameter cannot be a reference: {hint}")
+        }
+        Type::ImplTrait(_) => {
+            "`impl Trait` cannot be a parameter type; name a concrete type".to_owned()
+        }
+        Type::TraitObject(_) => "a trait object cannot be a parameter type".to_owned(),
+        Type::Tuple(_) => {
+            "a tuple cannot be a parameter; declare one parameter per input".to_owned()
+        }
+        Type::Array(_) | Type::Slice(_) => {
+            "an array cannot be a parameter; use `Vec<T>`".to_owned()
+        }
+        Type::Ptr(_) => "a raw pointer cannot be a parameter".to_owned(),
+        Type::BareFn(_) => "a function pointer cannot be a parameter".to_owned(),
+        Type::Infer(_) => "the parameter type must be written out".to_owned(),
+        Type::Never(_) => "`!` cannot be a parameter type".to_owned(),
+        _ => "this type cannot be a parameter".to_owned(),
+    };
+    errors.push(ty.span(), problem);
+}
+
+struct Param {
+    name: String,
+    ty: Type,
+    attr: ParamAttr,
+}
+
+/// Expand one path operation.
+pub(crate) fn expand(
+    fixed_method: Option<&str>,
+    attr: TokenStream,
+    item: TokenStream,
+) -> TokenStream {
+    let mut errors = Errors::default();
+    let args: RouteArgs = match syn::parse2(attr) {
+        Ok(a) => a,
+        Err(e) => return e.to_compile_error(),
+    };
+    let mut func: ItemFn = match syn::parse2(item) {
+        Ok(f) => f,
+        Err(e) => return e.to_compile_error(),
+    };
+    let options = parse_route_options(&args, fixed_method, &mut errors);
+    let template = args.path.value();
+    let names = match template_names(&template) {
+        Ok(n) => n,
+        Err(e) => {
+            errors.push(args.path.span(), e);
+            Vec::new()
+        }
+    };
+
+    let sig = &func.sig;
+    if let Some(c) = &sig.constness {
+        errors.push(c.span(), "a path operation cannot be a `const fn`");
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.push(u.span(), "a path operation cannot be `unsafe`");
+    }
+    if let Some(a) = &sig.abi {
+        errors.push(a.span(), "a path operation cannot have an `extern` ABI");
+    }
+    if !sig.generics.params.is_empty() {
+        errors.push(sig.generics.span(), "a path operation cannot be generic");
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        errors.push(w.span(), "a path operation cannot have a `where` clause");
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(v.span(), "a path operation cannot be variadic");
+    }
+
+    let mut params: Vec<Param> = Vec::new();
+    let mut first_body: Option<(String, Span)> = None;
+    let mut form_field: Option<Span> = None;
+    for (i, input) in func.sig.inputs.iter_mut().enumerate() {
+        let pt = match input {
+            FnArg::Receiver(r) => {
+                errors.push(r.span(), "a path operation cannot take `self`");
+                continue;
+            }
+            FnArg::Typed(pt) => pt,
+        };
+        let mut attr = ParamAttr::default();
+        let mut kept = Vec::new();
+        for a in pt.attrs.drain(..) {
+            let ident = a
+                .path()
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            if let Some(kind) = PARAM_ATTRS.iter().find(|k| **k == ident) {
+                if attr.source.is_some() {
+                    errors.push(a.span(), "only one of #[path], #[query], #[header], #[cookie], #[form], #[body] per parameter");
+                }
+                parse_param_attr(&a, kind, &mut attr, &mut errors);
+            } else if PASSTHROUGH.contains(&ident.as_str()) {
+                kept.push(a);
+            } else {
+                let shown = a
+                    .path()
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect::<Vec<_>>()
+                    .join("::");
+                errors.push(
+                    a.span(),
+                    format!(
+                        "unknown parameter attribute `{shown}`; expected one of {}",
+                        PARAM_ATTRS.join(", ")
+                    ),
+                );
+            }
+        }
+        pt.attrs = kept;
+        check_type(&pt.ty, &mut errors);
+        let last = last_segment(&pt.ty);
+        let name = match &*pt.pat {
+            Pat::Ident(p) => p.ident.to_string().trim_start_matches("r#").to_owned(),
+            Pat::TupleStruct(ts)
+                if ts.path.segments.last().map(|s| s.ident.to_string()) == last
+                    && last.is_some() =>
+            {
+                match ts.elems.first() {
+                    Some(Pat::Ident(p)) if ts.elems.len() == 1 => p.ident.to_string(),
+                    _ => "body".to_owned(),
+                }
+            }
+            other => {
+                errors.push(
+                    other.span(),
+                    "use a plain name for the parameter (or `Json(x): Json<T>`)",
+                );
+                format!("__p{i}")
+            }
+        };
+        let is_body = attr.source == Some("body")
+            || matches!(last.as_deref(), Some("Json" | "Form" | "Bytes" | "Request"));
+        if is_body {
+            match &first_body {
+                Some((first, _)) => errors.push(
+                    pt.span(),
+                    format!("only one parameter can read the body, and `{first}` already does"),
+                ),
+                None => first_body = Some((name.clone(), pt.span())),
+            }
+            if let Some(_f) = form_field {
+                errors.push(
+                    pt.span(),
+                    "#[form] fields and a body parameter cannot be mixed: the body is read once",
+                );
+            }
+        }
+        if attr.source == Some("form") {
+            if let Some((first, _)) = &first_body {
+                errors.push(pt.span(), format!("#[form] fields and a body parameter (`{first}`) cannot be mixed: the body is read once"));
+            }
+            form_field.get_or_insert(pt.span());
+        }
+        let wire = attr.alias.clone().unwrap_or_else(|| name.clone());
+        if attr.source == Some("path") && !names.contains(&wire) {
+            errors.push(
+                attr.source_span.unwrap_or(pt.span()),
+                format!(
+                    "`{wire}` is marked #[path] but the path \"{template}\" has no `{{{wire}}}`"
+                ),
+            );
+        }
+        if names.contains(&wire) && attr.source.is_some_and(|s| s != "path") {
+            errors.push(
+                attr.source_span.unwrap_or(pt.span()),
+                format!("`{wire}` is a path parameter (it appears in \"{template}\"); remove this attribute or use #[path]"),
+            );
+        }
+        params.push(Param {
+            name,
+            ty: (*pt.ty).clone(),
+            attr,
+        });
+    }
+    for n in &names {
+        let found = params
+            .iter()
+            .any(|p| p.attr.alias.as_ref().unwrap_or(&p.name) == n);
+        if !found {
+            errors.push(
+                args.path.span(),
+                format!("the path has `{{{n}}}` but the function has no parameter `{n}`; add `{n}: String` (or another type)"),
+            );
+        }
+    }
+    if let Some(e) = errors.finish() {
+        return e.to_compile_error();
+    }
+    generate(&func, &options, &template, &names, &params)
+}
+
+fn opt_str(v: &Option<String>) -> TokenStream {
+    match v {
+        Some(s) => quote!(::hasten::__private::Some(#s)),
+        None => quote!(::hasten::__private::None),
+    }
+}
+
+fn opt_tokens(v: &Option<TokenStream>) -> TokenStream {
+    match v {
+        Some(t) => quote!(::hasten::__private::Some(#t)),
+        None => quote!(::hasten::__private::None),
+    }
+}
+
+/// `///` comments, cleaned like Python's `inspect.cleandoc`.
+pub(crate) fn doc_text(attrs: &[Attribute]) -> Option<String> {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            Meta::NameValue(nv) => match &nv.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flat_map(|s| {
+            if s.is_empty() {
+                vec![String::new()]
+            } else {
+                s.lines().map(str::to_owned).collect::<Vec<_>>()
+            }
+        })
+        .collect();
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let text = lines
+        .iter()
+        .map(|l| {
+            if l.len() >= indent {
+                &l[indent..]
+            } else {
+                l.trim_start()
+            }
+        })
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn generate(
+    func: &ItemFn,
+    o: &RouteOptions,
+    template: &str,
+    names: &[String],
+    params: &[Param],
+) -> TokenStream {
+    let vis = &func.vis;
+    let ident = &func.sig.ident;
+    let fn_name = ident.to_string().trim_start_matches("r#").to_owned();
+    let is_async = func.sig.asyncness.is_some();
+    let docs: Vec<&Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+    let other_attrs: Vec<&Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| !a.path().is_ident("doc"))
+        .collect();
+    let doc = opt_str(&doc_text(&func.attrs));
+    let fallback_doc = if docs.is_empty() {
+        let text = format!("Path operation `{} {template}`.", o.methods.join("|"));
+        quote!(#[doc = #text])
+    } else {
+        quote!()
+    };
+    let methods = &o.methods;
+    let status = match o.status {
+        Some(s) => quote!(::hasten::__private::Some(#s)),
+        None => quote!(::hasten::__private::None),
+    };
+    let tags = &o.tags;
+    let summary = opt_str(&o.summary);
+    let operation_id = opt_str(&o.operation_id);
+    let deprecated = o.deprecated;
+    let include = o.include_in_schema;
+    let blocking = !is_async;
+
+    let count = params.len();
+    let specs = params.iter().map(|p| {
+        let a = &p.attr;
+        let name = &p.name;
+        let source = match a.source {
+            Some("path") => quote!(::hasten::__private::Some(::hasten::__private::Source::Path)),
+            Some("query") => quote!(::hasten::__private::Some(
+                ::hasten::__private::Source::Query
+            )),
+            Some("header") => quote!(::hasten::__private::Some(
+                ::hasten::__private::Source::Header
+            )),
+            Some("cookie") => quote!(::hasten::__private::Some(
+                ::hasten::__private::Source::Cookie
+            )),
+            Some("form") => quote!(::hasten::__private::Some(::hasten::__private::Source::Form)),
+            Some("body") => quote!(::hasten::__private::Some(::hasten::__private::Source::Body)),
+            _ => quote!(::hasten::__private::None),
+        };
+        let wire = a.alias.clone().unwrap_or_else(|| p.name.clone());
+        let in_path = names.contains(&wire);
+        let alias = opt_str(&a.alias);
+        let convert = a.convert_underscores.unwrap_or(true);
+        let (gt, ge, lt, le) = (
+            opt_tokens(&a.gt),
+            opt_tokens(&a.ge),
+            opt_tokens(&a.lt),
+            opt_tokens(&a.le),
+        );
+        let min_length = match a.min_length {
+            Some(v) => quote!(::hasten::__private::Some(#v)),
+            None => quote!(::hasten::__private::None),
+        };
+        let max_length = match a.max_length {
+            Some(v) => quote!(::hasten::__private::Some(#v)),
+            None => quote!(::hasten::__private::None),
+        };
+        let pattern = opt_str(&a.pattern);
+        let deprecated = a.deprecated;
+        let has_default = a.default.is_some();
+        let title = opt_str(&a.title);
+        let description = opt_str(&a.description);
+        let example = opt_str(&a.example);
+        quote! {
+            ::hasten::__private::ParamSpec {
+                source: #source,
+                in_path: #in_path,
+                alias: #alias,
+                convert_underscores: #convert,
+                constraints: ::hasten::__private::Constraints {
+                    gt: #gt, ge: #ge, lt: #lt, le: #le,
+                    min_length: #min_length, max_length: #max_length, pattern: #pattern,
+                },
+                deprecated: #deprecated,
+                has_default: #has_default,
+                title: #title,
+                description: #description,
+                example: #example,
+                ..::hasten::__private::ParamSpec::new(#name)
+            }
+        }
+    });
+
+    let describes = params.iter().enumerate().map(|(i, p)| {
+        let ty = &p.ty;
+        if p.attr.default.is_some() {
+            quote!(::hasten::__private::describe_param::<::hasten::__private::Option<#ty>>(&__PARAMS[#i], __doc);)
+        } else {
+            quote!(::hasten::__private::describe_param::<#ty>(&__PARAMS[#i], __doc);)
+        }
+    });
+    let vars: Vec<_> = (0..count).map(|i| format_ident!("__a{}", i)).collect();
+    let extracts = params.iter().enumerate().map(|(i, p)| {
+        let ty = &p.ty;
+        let var = &vars[i];
+        let span = ty.span();
+        match &p.attr.default {
+            Some(default) => quote_spanned! {span=>
+                let #var = ::hasten::__private::or_default(
+                    <::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::from_request(&mut __ctx, &__PARAMS[#i], &mut __errors).await,
+                    || -> #ty { #default },
+                );
+            },
+            None => quote_spanned! {span=>
+                let #var = <#ty as ::hasten::__private::FromRequest>::from_request(&mut __ctx, &__PARAMS[#i], &mut __errors).await;
+            },
+        }
+    });
+    let call = if is_async {
+        quote! {
+            return ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
+        }
+    } else {
+        quote! {
+            return ::hasten::__private::run_blocking(&__ctx, move || {
+                ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
+            }).await;
+        }
+    };
+    let body = if count == 0 {
+        quote! {
+            let _ = &mut __ctx;
+            #call
+        }
+    } else {
+        quote! {
+            let mut __errors = ::hasten::__private::Errors::new();
+            #(#extracts)*
+            if let (#(::hasten::__private::Some(#vars),)*) = (#(#vars,)*) {
+                #call
+            }
+            ::hasten::__private::validation_failed(&__ctx, __errors)
+        }
+    };
+
+    let mut inner = func.clone();
+    inner.attrs = other_attrs.into_iter().cloned().collect();
+    inner.sig.ident = format_ident!("__call");
+    inner.vis = syn::parse_quote!(pub);
+
+    // The struct lives only in the type namespace (it is braced) and the function of
+    // the same name only in the value namespace, so a variable or parameter may share
+    // the handler's name: `async fn item(item: Json<Item>)` works.
+    quote! {
+        #(#docs)*
+        #fallback_doc
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug)]
+        #vis struct #ident {}
+
+        impl #ident {
+            #[doc(hidden)]
+            #[allow(clippy::too_many_arguments)]
+            #inner
+
+            #[doc(hidden)]
+            pub fn __operation() -> ::hasten::__private::Operation {
+                static __META: ::hasten::__private::OperationMeta = ::hasten::__private::OperationMeta {
+                    methods: &[#(#methods),*],
+                    path: #template,
+                    fn_name: #fn_name,
+                    status: #status,
+                    tags: &[#(#tags),*],
+                    summary: #summary,
+                    doc: #doc,
+                    operation_id: #operation_id,
+                    deprecated: #deprecated,
+                    include_in_schema: #include,
+                    blocking: #blocking,
+                };
+                static __PARAMS: [::hasten::__private::ParamSpec; #count] = [#(#specs),*];
+                fn __describe(__doc: &mut ::hasten::__private::OperationDoc) {
+                    let _ = &__doc;
+                    #(#describes)*
+                }
+                ::hasten::__private::Operation::new(
+                    &__META,
+                    &__PARAMS,
+                    |mut __ctx: ::hasten::__private::RequestCtx| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
+                        ::hasten::__private::Box::pin(async move {
+                            #body
+                        })
+                    },
+                    __describe,
+                )
+            }
+        }
+
+        #(#docs)*
+        #fallback_doc
+        #vis fn #ident() -> ::hasten::__private::Operation {
+            #ident::__operation()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_names_and_errors() {
+        assert_eq!(template_names("/items/{item_id}").unwrap(), vec!["item_id"]);
+        assert_eq!(template_names("/f/{p:path}").unwrap(), vec!["p"]);
+        assert!(template_names("items").unwrap_err().contains("start with"));
+        assert!(template_names("/a/{x").unwrap_err().contains("unclosed"));
+        assert!(template_names("/a/x}").unwrap_err().contains("unmatched"));
+        assert!(template_names("/a/{x:int}")
+            .unwrap_err()
+            .contains("converter"));
+        assert!(template_names("/a/{x:path}/b")
+            .unwrap_err()
+            .contains("last"));
+        assert!(template_names("/a/{x}/{x}").unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let out = expand(
+            Some("GET"),
+            quote!("/items/{item_id}/{missing}"),
+            quote! {
+                async fn f(#[qurey] a: String, #[query(minlength = 3)] b: String, c: &str, item_id: u32) {}
+            },
+        )
+        .to_string();
+        for needle in [
+            "unknown parameter attribute `qurey`",
+            "unknown key `minlength`",
+            "cannot be a reference",
+            "no parameter `missing`",
+        ] {
+            assert!(out.contains(needle), "{needle} not in {out}");
+        }
+    }
+
+    #[test]
+    fn two_bodies_are_refused() {
+        let out = expand(
+            Some("POST"),
+            quote!("/x"),
+            quote! { async fn f(a: Json<A>, b: Bytes) {} },
+        )
+        .to_string();
+        assert!(
+            out.contains("only one parameter can read the body"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn docs_are_cleaned() {
+        let f: ItemFn = syn::parse_quote! {
+            /// Read one item.
+            ///
+            ///     indented
+            fn f() {}
+        };
+        assert_eq!(
+            doc_text(&f.attrs).unwrap(),
+            "Read one item.\n\n    indented"
+        );
+    }
+}
