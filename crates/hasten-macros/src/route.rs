@@ -341,9 +341,7 @@ fn parse_param_attr(
             .get_ident()
             .map(|i| i.to_string())
             .unwrap_or_default();
-        if key == "deprecated" && meta.input.is_empty()
-            || key == "deprecated" && meta.input.peek(Token![,])
-        {
+        if key == "deprecated" && (meta.input.is_empty() || meta.input.peek(Token![,])) {
             out.deprecated = true;
             return Ok(());
         }

@@ -105,7 +105,15 @@ where
     if let Ok(v) = serde_json::from_slice::<T>(&bytes) {
         return Some(Some(v));
     }
-    // Slow path: find every error.
+    // Slow path: find every error. A body that is not UTF-8 is not a validation error
+    // in FastAPI but a 400.
+    if std::str::from_utf8(&bytes).is_err() {
+        errors.reject(crate::HttpError::new(
+            http::StatusCode::BAD_REQUEST,
+            "There was an error parsing the body",
+        ));
+        return None;
+    }
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {

@@ -52,8 +52,23 @@ pub enum Checkable<'a> {
     None,
 }
 
-/// A parse failure of one raw value; the caller adds `loc`.
-pub type ParseError = ValidationError;
+/// A parse failure of one raw value; the caller adds `loc`. Boxed, so that a
+/// successful parse moves only a small `Result`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError(pub Box<ValidationError>);
+
+impl From<ValidationError> for ParseError {
+    fn from(e: ValidationError) -> Self {
+        ParseError(Box::new(e))
+    }
+}
+
+impl ParseError {
+    /// The error, to be given a location.
+    pub fn into_inner(self) -> ValidationError {
+        *self.0
+    }
+}
 
 /// A scalar that can be parsed from one string: the element type of path, query,
 /// header, cookie and form parameters.
@@ -108,10 +123,7 @@ fn int_schema(format: &str, min: i128, max: i128) -> Value {
 
 /// Parse an integer like pydantic's lax mode: surrounding whitespace, `_` separators
 /// and a `.0` fraction are accepted; out-of-range values are range errors.
-fn parse_int<T: TryFrom<i128>>(raw: &str) -> Result<T, ParseError>
-where
-    T: Copy,
-{
+fn parse_int<T: TryFrom<i128> + Copy>(raw: &str) -> Result<T, ParseError> {
     let input = Value::String(raw.to_owned());
     let s = raw.trim();
     let wide: i128 = match s.replace('_', "").parse::<i128>() {
@@ -126,16 +138,16 @@ where
             {
                 f as i128
             }
-            _ => return Err(messages::int_parsing(input)),
+            _ => return Err(messages::int_parsing(input).into()),
         },
     };
     T::try_from(wide).map_err(|_| {
         // Out of the type's range: report the bound that was crossed.
         let (min, max) = int_bounds::<T>();
         if wide < min {
-            messages::range("ge", input, Number::Int(min).to_json())
+            messages::range("ge", input, Number::Int(min).to_json()).into()
         } else {
-            messages::range("le", input, Number::Int(max).to_json())
+            messages::range("le", input, Number::Int(max).to_json()).into()
         }
     })
 }
@@ -173,7 +185,7 @@ macro_rules! float_param {
                     .parse::<$t>()
                     .ok()
                     .filter(|_| !s.is_empty() && !s.starts_with('_') && !s.ends_with('_'))
-                    .ok_or_else(|| messages::float_parsing(Value::String(raw.to_owned())))
+                    .ok_or_else(|| messages::float_parsing(Value::String(raw.to_owned())).into())
             }
             fn checkable(&self) -> Checkable<'_> {
                 Checkable::Float(*self as f64)
@@ -193,7 +205,7 @@ impl ParamValue for bool {
         match raw.to_ascii_lowercase().as_str() {
             "1" | "true" | "on" | "yes" | "t" | "y" => Ok(true),
             "0" | "false" | "off" | "no" | "f" | "n" => Ok(false),
-            _ => Err(messages::bool_parsing(Value::String(raw.to_owned()))),
+            _ => Err(messages::bool_parsing(Value::String(raw.to_owned())).into()),
         }
     }
     fn schema() -> Value {
@@ -225,7 +237,8 @@ impl ParamValue for char {
                     messages::string_too_short(input, 1)
                 } else {
                     messages::string_too_long(input, 1)
-                })
+                }
+                .into())
             }
         }
     }
@@ -239,7 +252,7 @@ fn check_constraints<T: ParamValue>(
     value: &T,
     spec: &ParamSpec,
     raw: &str,
-) -> Result<(), ValidationError> {
+) -> Result<(), ParseError> {
     let c = &spec.constraints;
     let input = || Value::String(raw.to_owned());
     match value.checkable() {
@@ -250,18 +263,18 @@ fn check_constraints<T: ParamValue>(
                 let n = s.chars().count() as u64;
                 if let Some(min) = c.min_length {
                     if n < min {
-                        return Err(messages::string_too_short(input(), min));
+                        return Err(messages::string_too_short(input(), min).into());
                     }
                 }
                 if let Some(max) = c.max_length {
                     if n > max {
-                        return Err(messages::string_too_long(input(), max));
+                        return Err(messages::string_too_long(input(), max).into());
                     }
                 }
             }
             if let Some(p) = c.pattern {
                 if !spec.pattern_matches(s) {
-                    return Err(messages::string_pattern_mismatch(input(), p));
+                    return Err(messages::string_pattern_mismatch(input(), p).into());
                 }
             }
             Ok(())
@@ -275,7 +288,7 @@ fn check_range(
     exact: Option<i128>,
     c: &super::Constraints,
     input: impl Fn() -> Value,
-) -> Result<(), ValidationError> {
+) -> Result<(), ParseError> {
     // Integer against integer bound compares exactly; anything else as f64.
     let cmp = |bound: Number| -> std::cmp::Ordering {
         match (exact, bound) {
@@ -289,22 +302,22 @@ fn check_range(
     use std::cmp::Ordering::*;
     if let Some(b) = c.le {
         if cmp(b) == Greater {
-            return Err(messages::range("le", input(), b.to_json()));
+            return Err(messages::range("le", input(), b.to_json()).into());
         }
     }
     if let Some(b) = c.lt {
         if cmp(b) != Less {
-            return Err(messages::range("lt", input(), b.to_json()));
+            return Err(messages::range("lt", input(), b.to_json()).into());
         }
     }
     if let Some(b) = c.ge {
         if cmp(b) == Less {
-            return Err(messages::range("ge", input(), b.to_json()));
+            return Err(messages::range("ge", input(), b.to_json()).into());
         }
     }
     if let Some(b) = c.gt {
         if cmp(b) != Greater {
-            return Err(messages::range("gt", input(), b.to_json()));
+            return Err(messages::range("gt", input(), b.to_json()).into());
         }
     }
     Ok(())
@@ -320,7 +333,7 @@ fn parse_one<T: ParamValue>(
     match T::parse(raw).and_then(|v| check_constraints(&v, spec, raw).map(|()| v)) {
         Ok(v) => Some(v),
         Err(e) => {
-            errors.push(e.at(loc));
+            errors.push(e.into_inner().at(loc));
             None
         }
     }
@@ -491,7 +504,7 @@ fn parse_many<T: ParamValue>(
         match T::parse(raw) {
             Ok(v) => out.push(v),
             Err(e) => {
-                errors.push(e.at(loc));
+                errors.push(e.into_inner().at(loc));
                 ok = false;
             }
         }
@@ -556,7 +569,7 @@ impl<T: ParamValue> FromRequest for Option<Vec<T>> {
 /// Helpers for `#[derive(ParamValue)]` on enums.
 #[doc(hidden)]
 pub fn enum_error(raw: &str, choices: &[&str]) -> ParseError {
-    messages::enumeration(Value::String(raw.to_owned()), choices)
+    messages::enumeration(Value::String(raw.to_owned()), choices).into()
 }
 
 /// The schema of a string enum.
@@ -584,16 +597,16 @@ mod tests {
         assert_eq!(i32::parse(" 42 ").unwrap(), 42);
         assert_eq!(i32::parse("1_000").unwrap(), 1000);
         assert_eq!(i32::parse("3.0").unwrap(), 3);
-        assert_eq!(i32::parse("abc").unwrap_err().kind, "int_parsing");
+        assert_eq!(i32::parse("abc").unwrap_err().0.kind, "int_parsing");
         assert_eq!(i32::parse("-1.00").unwrap(), -1);
-        assert_eq!(i32::parse("1.5").unwrap_err().kind, "int_parsing");
-        assert_eq!(i32::parse("1e3").unwrap_err().kind, "int_parsing");
-        assert_eq!(i32::parse("1__0").unwrap_err().kind, "int_parsing");
-        assert_eq!(i32::parse("").unwrap_err().kind, "int_parsing");
-        let e = u8::parse("300").unwrap_err();
+        assert_eq!(i32::parse("1.5").unwrap_err().0.kind, "int_parsing");
+        assert_eq!(i32::parse("1e3").unwrap_err().0.kind, "int_parsing");
+        assert_eq!(i32::parse("1__0").unwrap_err().0.kind, "int_parsing");
+        assert_eq!(i32::parse("").unwrap_err().0.kind, "int_parsing");
+        let e = u8::parse("300").unwrap_err().into_inner();
         assert_eq!(e.kind, "less_than_equal");
         assert_eq!(e.ctx, Some(json!({"le": 255})));
-        let e = u32::parse("-1").unwrap_err();
+        let e = u32::parse("-1").unwrap_err().into_inner();
         assert_eq!(e.kind, "greater_than_equal");
         assert_eq!(e.ctx, Some(json!({"ge": 0})));
     }
@@ -606,15 +619,15 @@ mod tests {
         for w in ["0", "false", "OFF", "no"] {
             assert!(!bool::parse(w).unwrap(), "{w}");
         }
-        assert_eq!(bool::parse("maybe").unwrap_err().kind, "bool_parsing");
-        assert_eq!(bool::parse(" yes ").unwrap_err().kind, "bool_parsing");
+        assert_eq!(bool::parse("maybe").unwrap_err().0.kind, "bool_parsing");
+        assert_eq!(bool::parse(" yes ").unwrap_err().0.kind, "bool_parsing");
     }
 
     #[test]
     fn floats_reject_garbage() {
         assert_eq!(f64::parse("2.5").unwrap(), 2.5);
-        assert_eq!(f64::parse("x").unwrap_err().kind, "float_parsing");
-        assert_eq!(f64::parse("").unwrap_err().kind, "float_parsing");
+        assert_eq!(f64::parse("x").unwrap_err().0.kind, "float_parsing");
+        assert_eq!(f64::parse("").unwrap_err().0.kind, "float_parsing");
     }
 
     #[test]
