@@ -325,7 +325,7 @@ fn parse_param_attr(
     errors: &mut Errors,
 ) {
     out.source = Some(kind);
-    out.source_span = Some(attr.span());
+    out.source_span = Some(attr.path().span());
     let Meta::List(_) = &attr.meta else {
         if let Meta::NameValue(nv) = &attr.meta {
             errors.push(
@@ -526,7 +526,7 @@ pub(crate) fn expand(
                 .unwrap_or_default();
             if let Some(kind) = PARAM_ATTRS.iter().find(|k| **k == ident) {
                 if attr.source.is_some() {
-                    errors.push(a.span(), "only one of #[path], #[query], #[header], #[cookie], #[form], #[body] per parameter");
+                    errors.push(a.path().span(), "only one of #[path], #[query], #[header], #[cookie], #[form], #[body] per parameter");
                 }
                 parse_param_attr(&a, kind, &mut attr, &mut errors);
             } else if PASSTHROUGH.contains(&ident.as_str()) {
@@ -540,7 +540,7 @@ pub(crate) fn expand(
                     .collect::<Vec<_>>()
                     .join("::");
                 errors.push(
-                    a.span(),
+                    a.path().span(),
                     format!(
                         "unknown parameter attribute `{shown}`; expected one of {}",
                         PARAM_ATTRS.join(", ")

@@ -449,6 +449,7 @@ fn describe_scalar<T: ParamValue>(
     });
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ParamValue> FromRequest for T {
     async fn from_request(
         ctx: &mut RequestCtx,
@@ -471,6 +472,7 @@ impl<T: ParamValue> FromRequest for T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ParamValue> FromRequest for Option<T> {
     async fn from_request(
         ctx: &mut RequestCtx,
@@ -527,6 +529,7 @@ fn parse_many<T: ParamValue>(
     Some(out)
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ParamValue> FromRequest for Vec<T> {
     async fn from_request(
         ctx: &mut RequestCtx,
@@ -547,6 +550,7 @@ impl<T: ParamValue> FromRequest for Vec<T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ParamValue> FromRequest for Option<Vec<T>> {
     async fn from_request(
         ctx: &mut RequestCtx,
