@@ -6,10 +6,11 @@
 //! curl http://127.0.0.1:8000/
 //! curl 'http://127.0.0.1:8000/items/42?q=books&limit=5'
 //! curl 'http://127.0.0.1:8000/items/0?limit=abc'            # 422 listing both errors
-//! curl -X POST http://127.0.0.1:8000/items -H 'content-type: application/json' \
+//! curl -X POST http://127.0.0.1:8000/items/ -H 'content-type: application/json' \
 //!      -d '{"name": "Hammer", "price": 9.5, "tags": ["tools"]}'
-//! curl -X POST http://127.0.0.1:8000/items -H 'content-type: application/json' \
+//! curl -X POST http://127.0.0.1:8000/items/ -H 'content-type: application/json' \
 //!      -d '{"price": "free", "tags": "tools"}'              # every body error at once
+//! curl 'http://127.0.0.1:8000/items/?skip=1&limit=2'
 //! curl http://127.0.0.1:8000/models/resnet
 //! curl http://127.0.0.1:8000/whoami -H 'x-token: secret'
 //! curl http://127.0.0.1:8000/report                         # a plain fn, on the blocking pool
@@ -56,8 +57,19 @@ async fn read_item(
     Json(json!({ "item_id": item_id, "q": q, "limit": limit }))
 }
 
+/// List items, a page at a time.
+#[get("/items/", tags = ["items"])]
+async fn list_items(
+    #[query(default = 0)] skip: usize,
+    #[query(default = 10, le = 100)] limit: usize,
+) -> Json<Value> {
+    let names = ["Hammer", "Saw", "Drill", "Level"];
+    let page: Vec<&str> = names.iter().skip(skip).take(limit).copied().collect();
+    Json(json!({ "items": page, "skip": skip, "limit": limit }))
+}
+
 /// Create an item; answers 201 with the item and its price with tax.
-#[post("/items", status = 201, tags = ["items"])]
+#[post("/items/", status = 201, tags = ["items"])]
 async fn create_item(item: Json<Item>) -> Json<Value> {
     let total = item.price + item.tax.unwrap_or(0.0);
     Json(json!({ "item": item.0, "price_with_tax": total }))
@@ -102,6 +114,7 @@ fn app() -> App {
         .version("1.0.0")
         .route(root)
         .route(read_item)
+        .route(list_items)
         .route(create_item)
         .route(get_model)
         .route(whoami)
@@ -142,14 +155,14 @@ mod tests {
         assert_eq!(resp.status(), 422);
         assert_eq!(resp.json::<Value>()["detail"].as_array().unwrap().len(), 2);
         let resp = c
-            .post("/items")
+            .post("/items/")
             .json(&json!({"name": "Hammer", "price": 9.5, "tags": ["tools"]}))
             .send()
             .await;
         assert_eq!(resp.status(), 201);
         assert_eq!(resp.json::<Value>()["price_with_tax"], json!(9.5));
         let resp = c
-            .post("/items")
+            .post("/items/")
             .json(&json!({"price": "free", "tags": "tools"}))
             .send()
             .await;
@@ -167,6 +180,10 @@ mod tests {
                 json!(["body", "price"]),
                 json!(["body", "tags"])
             ]
+        );
+        assert_eq!(
+            c.get("/items/?skip=1&limit=2").send().await.json::<Value>(),
+            json!({"items": ["Saw", "Drill"], "skip": 1, "limit": 2})
         );
         assert_eq!(c.get("/models/resnet").send().await.status(), 200);
         assert_eq!(c.get("/models/vgg").send().await.status(), 422);

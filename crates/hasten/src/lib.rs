@@ -36,6 +36,8 @@ pub use hasten_macros::{delete, get, head, options, patch, post, put, route, Par
 
 pub use bytes::Bytes;
 pub use http::{self, HeaderMap, HeaderValue, Method, StatusCode};
+pub use schemars;
+pub use serde_json;
 
 /// What a handler author needs, in one import: `use hasten::prelude::*;`.
 pub mod prelude {
@@ -63,3 +65,8 @@ pub mod __private {
     pub use std::boxed::Box;
     pub use std::option::Option::{self, None, Some};
 }
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
