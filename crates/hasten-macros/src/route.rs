@@ -750,8 +750,15 @@ fn generate(
         };
         let wire = a.alias.clone().unwrap_or_else(|| p.name.clone());
         let in_path = names.contains(&wire);
-        let alias = opt_str(&a.alias);
         let convert = a.convert_underscores.unwrap_or(true);
+        // A header's wire name (`user_agent` -> `user-agent`) is worked out here, once,
+        // rather than on every request.
+        let alias = match (&a.alias, a.source) {
+            (None, Some("header")) if convert && p.name.contains('_') => {
+                opt_str(&Some(p.name.replace('_', "-")))
+            }
+            (alias, _) => opt_str(alias),
+        };
         let (gt, ge, lt, le) = (
             opt_tokens(&a.gt),
             opt_tokens(&a.ge),

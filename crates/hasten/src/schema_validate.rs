@@ -937,50 +937,34 @@ mod tests {
 
     #[test]
     fn json_decode_errors_match_python() {
-        // Positions and messages as Python's json.loads reports them.
-        assert_eq!(
-            invalid("{some broken json}"),
+        // (body, character offset, message) as Python's json.loads reports them.
+        let cases = [
             (
-                json!(["body", 1]),
-                json!("Expecting property name enclosed in double quotes")
-            )
-        );
-        assert_eq!(
-            invalid("{\"a\": x}"),
-            (json!(["body", 6]), json!("Expecting value"))
-        );
-        assert_eq!(
-            invalid("{\"a\" 1}"),
-            (json!(["body", 5]), json!("Expecting ':' delimiter"))
-        );
-        assert_eq!(
-            invalid("{\"a\": 1 \"b\": 2}"),
-            (json!(["body", 8]), json!("Expecting ',' delimiter"))
-        );
-        assert_eq!(invalid("{} x"), (json!(["body", 3]), json!("Extra data")));
-        assert_eq!(
-            invalid("{\"a\": 1"),
-            (json!(["body", 7]), json!("Expecting ',' delimiter"))
-        );
-        assert_eq!(invalid(""), (json!(["body", 0]), json!("Expecting value")));
-        assert_eq!(
-            invalid("{\"é\": x}"),
-            (json!(["body", 6]), json!("Expecting value"))
-        );
-        assert_eq!(
-            invalid("\"abc"),
-            (json!(["body", 0]), json!("Unterminated string starting at"))
-        );
-        assert_eq!(
-            invalid("[1,]"),
-            (json!(["body", 3]), json!("Expecting value"))
-        );
-        assert_eq!(
-            invalid("{\"a\":1,}"),
+                "{some broken json}",
+                1,
+                "Expecting property name enclosed in double quotes",
+            ),
+            ("{\"a\": x}", 6, "Expecting value"),
+            ("{\"a\" 1}", 5, "Expecting ':' delimiter"),
+            ("{\"a\": 1 \"b\": 2}", 8, "Expecting ',' delimiter"),
+            ("{} x", 3, "Extra data"),
+            ("{\"a\": 1", 7, "Expecting ',' delimiter"),
+            ("", 0, "Expecting value"),
+            ("{\"é\": x}", 6, "Expecting value"),
+            ("\"abc", 0, "Unterminated string starting at"),
+            ("[1,]", 3, "Expecting value"),
             (
-                json!(["body", 7]),
-                json!("Expecting property name enclosed in double quotes")
-            )
-        );
+                "{\"a\":1,}",
+                7,
+                "Expecting property name enclosed in double quotes",
+            ),
+        ];
+        for (body, offset, message) in cases {
+            assert_eq!(
+                invalid(body),
+                (json!(["body", offset]), json!(message)),
+                "{body:?}"
+            );
+        }
     }
 }
