@@ -826,13 +826,15 @@ fn generate(
     });
     let call = if is_async {
         quote! {
-            return ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
+            let __resp = ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
+            return ::hasten::__private::finish(__ctx, __resp);
         }
     } else {
         quote! {
-            return ::hasten::__private::run_blocking(&__ctx, move || {
+            let __resp = ::hasten::__private::run_blocking(&__ctx, move || {
                 ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
             }).await;
+            return ::hasten::__private::finish(__ctx, __resp);
         }
     };
     let body = if count == 0 {

@@ -256,6 +256,7 @@ impl App {
                 blocking: BlockingPool::new(self.blocking_threads),
                 redirect_slashes: self.redirect_slashes,
                 handlers: self.handlers,
+                tasks: Default::default(),
                 title: self.title,
                 version: self.version,
                 description: self.description,
@@ -296,6 +297,7 @@ pub(crate) struct AppInner {
     pub(crate) blocking: BlockingPool,
     redirect_slashes: bool,
     handlers: ErrorHandlers,
+    pub(crate) tasks: crate::background::TaskTracker,
     pub(crate) title: String,
     pub(crate) version: String,
     pub(crate) description: Option<String>,
@@ -413,6 +415,7 @@ impl AppInner {
                     path_params: params,
                     query: None,
                     form: None,
+                    post: None,
                     meta,
                 };
                 let error_ctx = |head: Option<(Method, Uri, HeaderMap)>| {
@@ -426,6 +429,9 @@ impl AppInner {
                 };
                 match CatchUnwind((route.op.handler)(ctx)).await {
                     Ok(mut resp) => {
+                        let post = resp
+                            .extensions_mut()
+                            .remove::<crate::background::PostResponse>();
                         if let Some(status) = meta.status {
                             if resp.status() == StatusCode::OK {
                                 if let Ok(s) = StatusCode::from_u16(status) {
@@ -436,10 +442,10 @@ impl AppInner {
                         if self.handlers.http.is_some()
                             && resp.extensions().get::<ErrorMarker>().is_some()
                         {
-                            self.replace_http_error(resp, &error_ctx(head))
-                        } else {
-                            resp
+                            resp = self.replace_http_error(resp, &error_ctx(head));
                         }
+                        crate::background::attach(&mut resp, post, self);
+                        resp
                     }
                     Err(message) => {
                         tracing::error!(

@@ -15,7 +15,7 @@ pub(crate) const DEFAULT_BLOCKING_THREADS: usize = 40;
 /// slot, so the reactor keeps serving.
 #[derive(Debug)]
 pub(crate) struct BlockingPool {
-    slots: Arc<Semaphore>,
+    pub(crate) slots: Arc<Semaphore>,
 }
 
 impl BlockingPool {

@@ -1,6 +1,7 @@
 #![doc = include_str!("docs/crate.md")]
 
 mod app;
+mod background;
 mod blocking;
 mod body;
 mod error;
@@ -16,6 +17,7 @@ pub mod testing;
 pub mod validation;
 
 pub use app::{App, AppService, BuildError, ErrorContext, DEFAULT_BODY_LIMIT};
+pub use background::{BackgroundTasks, TaskResult};
 pub use body::{Body, BoxError, RequestBody};
 pub use error::HttpError;
 pub use extract::{
@@ -42,8 +44,9 @@ pub use serde_json;
 /// What a handler author needs, in one import: `use hasten::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        delete, get, head, options, patch, post, put, route, App, Bytes, Form, HeaderMap, Html,
-        HttpError, IntoResponse, Json, ParamValue, Redirect, Request, Response, State, StatusCode,
+        delete, get, head, options, patch, post, put, route, App, BackgroundTasks, Bytes, Form,
+        HeaderMap, Html, HttpError, IntoResponse, Json, ParamValue, Redirect, Request, Response,
+        State, StatusCode,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
@@ -53,6 +56,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::app::validation_failed;
+    pub use crate::background::finish;
     pub use crate::blocking::run_blocking;
     pub use crate::extract::{enum_error, enum_schema, or_default};
     pub use crate::extract::{

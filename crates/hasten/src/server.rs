@@ -237,14 +237,33 @@ impl Server {
         let open = max - slots.available_permits();
         tracing::info!(target: "hasten::server", open, "shutting down: no new connections; finishing in-flight requests");
         let _ = stop_tx.send(true);
+        let deadline = tokio::time::Instant::now() + config.shutdown_timeout;
         let all = u32::try_from(max).unwrap_or(u32::MAX);
-        match tokio::time::timeout(config.shutdown_timeout, slots.acquire_many(all)).await {
-            Ok(_) => tracing::info!(target: "hasten::server", "shutdown complete"),
-            Err(_) => tracing::warn!(
+        let mut clean = true;
+        if tokio::time::timeout_at(deadline, slots.acquire_many(all))
+            .await
+            .is_err()
+        {
+            clean = false;
+            tracing::warn!(
                 target: "hasten::server",
                 still_open = max - slots.available_permits(),
                 "shutdown deadline reached; abandoning open connections"
-            ),
+            );
+        }
+        // Background tasks of finished responses get what is left of the deadline.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let abandoned = service.inner.tasks.wait(left).await;
+        if abandoned > 0 {
+            clean = false;
+            tracing::warn!(
+                target: "hasten::server",
+                abandoned,
+                "shutdown deadline reached; abandoning running background task queues"
+            );
+        }
+        if clean {
+            tracing::info!(target: "hasten::server", "shutdown complete");
         }
         Ok(())
     }

@@ -216,6 +216,8 @@ pub struct RequestCtx {
     pub(crate) path_params: Vec<(&'static str, (usize, usize))>,
     pub(crate) query: Option<Vec<(String, String)>>,
     pub(crate) form: Option<Vec<(String, String)>>,
+    /// Work queued for after the response (created on first use).
+    pub(crate) post: Option<Arc<crate::background::TaskQueue>>,
     pub(crate) meta: &'static OperationMeta,
 }
 

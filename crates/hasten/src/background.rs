@@ -1,0 +1,274 @@
+//! Background tasks: work that runs after the response has been sent.
+//!
+//! A handler takes [`BackgroundTasks`] and queues work with
+//! [`spawn`](BackgroundTasks::spawn) or [`spawn_blocking`](BackgroundTasks::spawn_blocking).
+//! The response body is wrapped so that its end — the last byte handed to the
+//! connection, or the body being dropped when the client goes away — starts the queue.
+//! Tasks run one after another in the order added; a task that fails or panics is
+//! logged and the next one still runs (FastAPI stops at the first failure). Graceful
+//! shutdown waits for queued tasks up to the server's deadline.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use tokio::sync::Notify;
+
+use crate::app::AppInner;
+use crate::body::{Body, BoxError};
+use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
+use crate::operation::BoxFuture;
+use crate::response::Response;
+
+/// What a background task may return: `()` or a `Result` whose error is logged.
+pub trait TaskResult: Send + 'static {
+    /// `Err(message)` to log.
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl TaskResult for () {
+    fn into_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display + Send + 'static> TaskResult for Result<(), E> {
+    fn into_outcome(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+enum Task {
+    Async(BoxFuture<Result<(), String>>),
+    Blocking(Box<dyn FnOnce() -> Result<(), String> + Send + 'static>),
+}
+
+/// The tasks queued by one request.
+#[derive(Default)]
+pub(crate) struct TaskQueue {
+    tasks: Mutex<Vec<Task>>,
+}
+
+/// Queue work to run after the response is sent.
+///
+/// ```
+/// use hasten::prelude::*;
+///
+/// #[post("/send-notification/{email}")]
+/// async fn send_notification(email: String, tasks: BackgroundTasks) -> Json<serde_json::Value> {
+///     tasks.spawn(async move {
+///         // runs after the client has the response
+///         let _ = email;
+///     });
+///     Json(serde_json::json!({ "message": "Notification sent in the background" }))
+/// }
+/// ```
+#[derive(Clone)]
+pub struct BackgroundTasks {
+    queue: Arc<TaskQueue>,
+}
+
+impl fmt::Debug for BackgroundTasks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackgroundTasks")
+            .field("queued", &self.len())
+            .finish()
+    }
+}
+
+impl BackgroundTasks {
+    /// Queue an async task. It may return `()` or `Result<(), E>` (an error is logged).
+    pub fn spawn<F, R>(&self, task: F)
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: TaskResult,
+    {
+        self.push(Task::Async(Box::pin(
+            async move { task.await.into_outcome() },
+        )));
+    }
+
+    /// Queue blocking work; it runs on the blocking pool, never on the reactor.
+    pub fn spawn_blocking<F, R>(&self, task: F)
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: TaskResult,
+    {
+        self.push(Task::Blocking(Box::new(move || task().into_outcome())));
+    }
+
+    /// How many tasks are queued.
+    pub fn len(&self) -> usize {
+        self.queue.tasks.lock().map_or(0, |t| t.len())
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&self, task: Task) {
+        if let Ok(mut tasks) = self.queue.tasks.lock() {
+            tasks.push(task);
+        }
+    }
+}
+
+impl FromRequest for BackgroundTasks {
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        _spec: &'static ParamSpec,
+        _errors: &mut Errors,
+    ) -> Extracted<Self> {
+        let queue = ctx.post.get_or_insert_with(Default::default).clone();
+        Some(BackgroundTasks { queue })
+    }
+}
+
+/// Carries a request's queue from the handler to the dispatcher, on the response.
+#[derive(Clone)]
+pub(crate) struct PostResponse(pub(crate) Arc<TaskQueue>);
+
+/// Hand the request's queued work to the response. Used by generated code.
+pub fn finish(ctx: RequestCtx, mut resp: Response) -> Response {
+    if let Some(queue) = ctx.post {
+        resp.extensions_mut().insert(PostResponse(queue));
+    }
+    resp
+}
+
+/// Counts running task queues, so shutdown can wait for them.
+#[derive(Default)]
+pub(crate) struct TaskTracker {
+    running: AtomicUsize,
+    idle: Notify,
+}
+
+impl TaskTracker {
+    /// Wait until no queue is running, or `timeout` passes; returns how many are left.
+    pub(crate) async fn wait(&self, timeout: Duration) -> usize {
+        let wait = async {
+            loop {
+                let idle = self.idle.notified();
+                if self.running.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        };
+        let _ = tokio::time::timeout(timeout, wait).await;
+        self.running.load(Ordering::Acquire)
+    }
+}
+
+/// Run a request's queue now, in order, each task isolated.
+fn start(queue: Arc<TaskQueue>, app: Arc<AppInner>) {
+    let tasks = match queue.tasks.lock() {
+        Ok(mut t) => std::mem::take(&mut *t),
+        Err(_) => return,
+    };
+    if tasks.is_empty() {
+        return;
+    }
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        tracing::error!(
+            target: "hasten::background",
+            dropped = tasks.len(),
+            "response dropped outside a runtime; background tasks not run"
+        );
+        return;
+    };
+    app.tasks.running.fetch_add(1, Ordering::AcqRel);
+    handle.spawn(async move {
+        let total = tasks.len();
+        for (i, task) in tasks.into_iter().enumerate() {
+            let joined = match task {
+                Task::Async(fut) => tokio::spawn(fut).await,
+                Task::Blocking(f) => {
+                    let permit = app.blocking.slots.clone().acquire_owned().await;
+                    tokio::task::spawn_blocking(move || {
+                        let out = f();
+                        drop(permit);
+                        out
+                    })
+                    .await
+                }
+            };
+            match joined {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(target: "hasten::background", task = i + 1, of = total, error = %e, "background task failed"),
+                Err(e) if e.is_panic() => {
+                    let message = crate::app::panic_message(e.into_panic());
+                    tracing::error!(target: "hasten::background", task = i + 1, of = total, panic = %message, "background task panicked");
+                }
+                Err(_) => tracing::warn!(target: "hasten::background", task = i + 1, of = total, "background task cancelled"),
+            }
+        }
+        if app.tasks.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            app.tasks.idle.notify_waiters();
+        }
+    });
+}
+
+/// A response body that starts the request's queue when it ends or is dropped.
+struct OnEnd {
+    inner: Body,
+    pending: Option<(Arc<TaskQueue>, Arc<AppInner>)>,
+}
+
+impl OnEnd {
+    fn fire(&mut self) {
+        if let Some((queue, app)) = self.pending.take() {
+            start(queue, app);
+        }
+    }
+}
+
+impl http_body::Body for OnEnd {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) {
+            self.fire();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        // Never report the end early: the final poll is what starts the tasks.
+        false
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for OnEnd {
+    fn drop(&mut self) {
+        self.fire();
+    }
+}
+
+/// If the handler queued work, wrap the body so the work starts when the body ends.
+pub(crate) fn attach(resp: &mut Response, post: Option<PostResponse>, app: &Arc<AppInner>) {
+    let Some(PostResponse(queue)) = post else {
+        return;
+    };
+    let inner = std::mem::take(resp.body_mut());
+    *resp.body_mut() = Body::new(OnEnd {
+        inner,
+        pending: Some((queue, app.clone())),
+    });
+}

@@ -1,0 +1,221 @@
+//! Background tasks run after the last byte of the response, in order; a failing or
+//! panicking task does not stop the next one; shutdown waits for them.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hasten::prelude::*;
+use hasten::{Body, Server};
+use http_body::Frame;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::time::timeout;
+
+const BOUND: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+struct Events {
+    log: Mutex<Vec<String>>,
+    changed: Notify,
+    release_body: Notify,
+}
+
+impl Events {
+    fn push(&self, e: &str) {
+        self.log.lock().unwrap().push(e.to_owned());
+        self.changed.notify_waiters();
+    }
+
+    fn snapshot(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<String> {
+        timeout(BOUND, async {
+            loop {
+                let changed = self.changed.notified();
+                if self.log.lock().unwrap().len() >= n {
+                    return self.snapshot();
+                }
+                changed.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("waited for {n} events, have {:?}", self.snapshot()))
+    }
+}
+
+/// A body fed from a channel, so the test controls when it ends.
+struct ChannelBody(mpsc::Receiver<Bytes>);
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+fn explode() {
+    panic!("task 2 exploded")
+}
+
+#[get("/stream")]
+async fn stream(events: State<Events>, tasks: BackgroundTasks) -> Body {
+    events.push("handler");
+    let log = events.0.clone();
+    tasks.spawn(async move { log.push("task 1") });
+    tasks.spawn(async { explode() });
+    let log = events.0.clone();
+    tasks.spawn(async move {
+        log.push("task 3");
+        Err::<(), _>("task 3 failed after logging")
+    });
+    let log = events.0.clone();
+    tasks.spawn_blocking(move || log.push("task 4 (blocking)"));
+
+    let (tx, rx) = mpsc::channel(1);
+    let gate = events.0.clone();
+    tokio::spawn(async move {
+        let _ = tx.send(Bytes::from_static(b"first|")).await;
+        gate.release_body.notified().await;
+        let _ = tx.send(Bytes::from_static(b"last")).await;
+    });
+    Body::new(ChannelBody(rx))
+}
+
+#[get("/plain")]
+async fn plain(events: State<Events>, tasks: BackgroundTasks) -> &'static str {
+    let log = events.0.clone();
+    tasks.spawn(async move { log.push("after plain") });
+    "plain"
+}
+
+#[get("/slow-task")]
+async fn slow_task(events: State<Events>, tasks: BackgroundTasks) -> &'static str {
+    let log = events.0.clone();
+    tasks.spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        log.push("slow task done");
+    });
+    "queued"
+}
+
+fn app(events: Arc<Events>) -> App {
+    App::new()
+        .route(stream)
+        .route(plain)
+        .route(slow_task)
+        .state_arc(events)
+}
+
+async fn start(
+    events: Arc<Events>,
+) -> (
+    std::net::SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let server = Server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(
+        server
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .serve(app(events)),
+    );
+    (addr, tx, task)
+}
+
+#[tokio::test]
+async fn tasks_start_only_after_the_last_byte_and_survive_failures() {
+    let events = Arc::new(Events::default());
+    let (addr, _stop, _task) = start(events.clone()).await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+
+    // Read until the first chunk arrived: the response is under way, not finished.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    timeout(BOUND, async {
+        while !String::from_utf8_lossy(&got).contains("first|") {
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed early");
+            got.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        events.snapshot(),
+        vec!["handler"],
+        "a task ran before the body ended"
+    );
+
+    // Let the body finish; the tasks follow, in order, past the panic and the error.
+    events.release_body.notify_one();
+    timeout(BOUND, s.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&got).contains("last"));
+    assert_eq!(
+        events.wait_for(4).await,
+        vec!["handler", "task 1", "task 3", "task 4 (blocking)"]
+    );
+
+    // The server is still serving.
+    let client = hasten::testing::TestClient::new(app(events.clone()));
+    assert_eq!(client.get("/plain").send().await.text(), "plain");
+    assert_eq!(events.wait_for(5).await.last().unwrap(), "after plain");
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_still_gets_its_tasks_run() {
+    let events = Arc::new(Events::default());
+    let (addr, _stop, _task) = start(events.clone()).await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let _ = timeout(BOUND, s.read(&mut buf)).await.unwrap();
+    drop(s);
+    // The body is never released: only its drop with the connection can start the tasks.
+    let log = events.wait_for(4).await;
+    assert_eq!(&log[1..], ["task 1", "task 3", "task 4 (blocking)"]);
+}
+
+#[tokio::test]
+async fn graceful_shutdown_waits_for_a_slow_task() {
+    let events = Arc::new(Events::default());
+    let (addr, stop, task) = start(events.clone()).await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /slow-task HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    timeout(BOUND, s.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&got).ends_with("queued"));
+
+    stop.send(()).unwrap();
+    timeout(BOUND, task).await.unwrap().unwrap().unwrap();
+    // serve() returned only after the task finished.
+    assert_eq!(events.snapshot(), vec!["slow task done"]);
+}
