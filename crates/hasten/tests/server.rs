@@ -316,3 +316,22 @@ async fn malformed_requests_get_400_not_a_silent_close() {
         );
     }
 }
+
+#[tokio::test]
+async fn too_many_or_too_large_headers_get_431() {
+    let srv = start(|s| s, Arc::default()).await;
+    let many: String = (0..300).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let resp = raw_exchange(
+        srv.addr,
+        format!("GET / HTTP/1.1\r\nHost: t\r\n{many}\r\n").as_bytes(),
+    )
+    .await;
+    assert!(resp.starts_with("HTTP/1.1 431"), "{resp}");
+    let big = "a".repeat(500_000);
+    let resp = raw_exchange(
+        srv.addr,
+        format!("GET / HTTP/1.1\r\nHost: t\r\nX-Big: {big}\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert!(resp.starts_with("HTTP/1.1 431"), "{resp}");
+}

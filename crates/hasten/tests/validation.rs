@@ -357,3 +357,16 @@ async fn the_422_body_can_be_replaced() {
         json!({"path": "/count", "problems": ["Input should be a valid integer, unable to parse string as an integer"]})
     );
 }
+
+#[tokio::test]
+async fn deeply_nested_json_is_a_422_not_a_stack_overflow() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let resp = client()
+        .post("/items")
+        .header("content-type", "application/json")
+        .body(deep)
+        .send()
+        .await;
+    let body = detail(resp).await;
+    assert_eq!(body["detail"][0]["type"], "json_invalid");
+}
