@@ -594,14 +594,8 @@ pub(crate) fn expand(
             form_field.get_or_insert(pt.span());
         }
         let wire = attr.alias.clone().unwrap_or_else(|| name.clone());
-        if attr.source == Some("path") && !names.contains(&wire) {
-            errors.push(
-                attr.source_span.unwrap_or(pt.span()),
-                format!(
-                    "`{wire}` is marked #[path] but the path \"{template}\" has no `{{{wire}}}`"
-                ),
-            );
-        }
+        // A #[path] parameter missing from this template may come from a router
+        // prefix: that is checked when the app is built.
         if names.contains(&wire) && attr.source.is_some_and(|s| s != "path") {
             errors.push(
                 attr.source_span.unwrap_or(pt.span()),

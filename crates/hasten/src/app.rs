@@ -83,6 +83,7 @@ pub struct App {
     version: String,
     description: Option<String>,
     operations: Vec<Operation>,
+    problems: Vec<String>,
     state: StateMap,
     body_limit: usize,
     blocking_threads: usize,
@@ -116,6 +117,7 @@ impl App {
             version: "0.1.0".to_owned(),
             description: None,
             operations: Vec::new(),
+            problems: Vec::new(),
             state: StateMap::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             blocking_threads: DEFAULT_BLOCKING_THREADS,
@@ -145,6 +147,14 @@ impl App {
     /// Add a path operation (a function annotated with `#[get]`, `#[post]` …).
     pub fn route(mut self, endpoint: impl Endpoint) -> Self {
         self.operations.push(endpoint.operation());
+        self
+    }
+
+    /// Include a [`Router`](crate::Router): its operations, with its prefix and tags.
+    pub fn include(mut self, router: crate::Router) -> Self {
+        let (ops, problems) = router.into_operations();
+        self.operations.extend(ops);
+        self.problems.extend(problems);
         self
     }
 
@@ -225,12 +235,21 @@ impl App {
     /// Check the whole app and build the service that serves it. Every problem found
     /// (conflicting routes, a state no one provided, a bad pattern) is reported at once.
     pub fn build(self) -> Result<AppService, BuildError> {
-        let mut problems = Vec::new();
+        let mut problems = self.problems;
         let mut routes = Routes::default();
         for op in self.operations {
             for spec in op.params {
                 if let Err(e) = spec.validate() {
                     problems.push(format!("`{}`: {e}", op.meta.fn_name));
+                }
+                let wire = spec.wire_name(crate::Source::Path);
+                if spec.source == Some(crate::Source::Path)
+                    && !op.doc.path_params.iter().any(|n| *n == wire)
+                {
+                    problems.push(format!(
+                        "`{}`: `{wire}` is marked #[path] but the path `{}` has no `{{{wire}}}`",
+                        op.meta.fn_name, op.path
+                    ));
                 }
             }
             for (ty, name) in &op.doc.required_state {
@@ -412,6 +431,7 @@ impl AppInner {
                     parts,
                     body: Some(body),
                     app: self.clone(),
+                    path_names: route.param_names.clone(),
                     path_params: params,
                     query: None,
                     form: None,

@@ -10,6 +10,7 @@ mod form;
 mod json;
 mod operation;
 mod response;
+mod router;
 mod routing;
 mod schema_validate;
 mod server;
@@ -30,6 +31,7 @@ pub use operation::{
     BodyDoc, BoxFuture, Endpoint, Operation, OperationDoc, OperationMeta, ParamDoc,
 };
 pub use response::{Html, IntoResponse, Redirect, Response};
+pub use router::Router;
 pub use server::{serve, Server};
 pub use validation::{RequestValidationError, ValidationError};
 
@@ -46,7 +48,7 @@ pub mod prelude {
     pub use crate::{
         delete, get, head, options, patch, post, put, route, App, BackgroundTasks, Bytes, Form,
         HeaderMap, Html, HttpError, IntoResponse, Json, ParamValue, Redirect, Request, Response,
-        State, StatusCode,
+        Router, State, StatusCode,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};

@@ -126,6 +126,8 @@ pub struct BodyDoc {
 /// Everything the extractors say about an operation's inputs.
 #[derive(Debug, Default, Clone)]
 pub struct OperationDoc {
+    /// The names of the path parameters of the path the operation is served at.
+    pub path_params: Vec<String>,
     /// Path, query, header and cookie parameters, in declaration order.
     pub params: Vec<ParamDoc>,
     /// The request body, if any.
@@ -145,14 +147,20 @@ impl OperationDoc {
 #[derive(Clone)]
 pub struct Operation {
     pub(crate) meta: &'static OperationMeta,
+    /// The path it is served at: the declared template behind any router prefixes.
+    pub(crate) path: Cow<'static, str>,
+    /// Tags: those of the routers it was included through, then its own.
+    pub(crate) tags: Vec<Cow<'static, str>>,
     pub(crate) params: &'static [ParamSpec],
     pub(crate) handler: Arc<HandlerFn>,
+    pub(crate) describe: fn(&mut OperationDoc),
     pub(crate) doc: OperationDoc,
 }
 
 impl std::fmt::Debug for Operation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Operation")
+            .field("path", &self.path)
             .field("meta", &self.meta)
             .field("doc", &self.doc)
             .finish_non_exhaustive()
@@ -170,14 +178,30 @@ impl Operation {
     where
         F: Fn(RequestCtx) -> BoxFuture<Response> + Send + Sync + 'static,
     {
-        let mut doc = OperationDoc::default();
-        describe(&mut doc);
-        Operation {
+        let mut op = Operation {
             meta,
+            path: Cow::Borrowed(meta.path),
+            tags: meta.tags.iter().map(|t| Cow::Borrowed(*t)).collect(),
             params,
             handler: Arc::new(handler),
-            doc,
-        }
+            describe,
+            doc: OperationDoc::default(),
+        };
+        op.redescribe();
+        op
+    }
+
+    /// Describe the inputs for the path the operation is served at (a router prefix
+    /// can add path parameters).
+    fn redescribe(&mut self) {
+        let mut doc = OperationDoc {
+            path_params: crate::routing::parse_template(&self.path)
+                .map(|(_, names)| names.into_iter().map(str::to_owned).collect())
+                .unwrap_or_default(),
+            ..OperationDoc::default()
+        };
+        (self.describe)(&mut doc);
+        self.doc = doc;
     }
 
     /// The operation's metadata.
@@ -188,6 +212,29 @@ impl Operation {
     /// The documentation of its inputs.
     pub fn doc(&self) -> &OperationDoc {
         &self.doc
+    }
+
+    /// The path template it is served at (router prefixes included).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Its tags (routers' first, then its own).
+    pub fn tags(&self) -> impl Iterator<Item = &str> {
+        self.tags.iter().map(|t| &**t)
+    }
+
+    /// Put the operation behind a router: prefix its path, put the router's tags first.
+    pub(crate) fn nest(&mut self, prefix: &str, tags: &[String]) {
+        if !prefix.is_empty() {
+            self.path = Cow::Owned(format!("{prefix}{}", self.path));
+            self.redescribe();
+        }
+        if !tags.is_empty() {
+            let mut all: Vec<Cow<'static, str>> = tags.iter().cloned().map(Cow::Owned).collect();
+            all.extend(self.tags.drain(..).filter(|t| !tags.iter().any(|x| x == t)));
+            self.tags = all;
+        }
     }
 }
 

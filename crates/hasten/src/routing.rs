@@ -25,20 +25,21 @@ const METHODS: [Method; 7] = [
 #[derive(Debug)]
 pub(crate) struct RouteOp {
     pub(crate) op: Operation,
-    pub(crate) param_names: Vec<&'static str>,
+    pub(crate) param_names: Arc<[Box<str>]>,
 }
 
 #[derive(Debug)]
 struct PathEntry {
-    template: &'static str,
+    template: String,
     methods: Vec<(Method, Arc<RouteOp>)>,
     allow: HeaderValue,
 }
 
 /// The result of a lookup.
 pub(crate) enum Match<'a> {
-    /// An operation, and its path parameters as byte ranges of the path.
-    Found(&'a Arc<RouteOp>, Vec<(&'static str, (usize, usize))>),
+    /// An operation, and its path parameters as byte ranges of the path, in the order
+    /// of `RouteOp::param_names`.
+    Found(&'a Arc<RouteOp>, Vec<(usize, usize)>),
     /// The path exists for other methods.
     MethodNotAllowed(&'a HeaderValue),
     /// No such path.
@@ -55,7 +56,7 @@ pub(crate) struct Routes {
 impl std::fmt::Debug for Routes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.entries.iter().map(|e| e.template))
+            .entries(self.entries.iter().map(|e| &e.template))
             .finish()
     }
 }
@@ -112,23 +113,19 @@ impl Routes {
     /// Add an operation under each of its methods.
     pub(crate) fn add(&mut self, op: Operation) -> Result<(), String> {
         let meta = op.meta;
-        let (shape, names) = parse_template(meta.path)?;
-        let route = Arc::new(RouteOp {
-            op,
-            param_names: names,
-        });
+        let path = op.path().to_owned();
+        let (shape, names) = parse_template(&path)?;
+        let param_names: Arc<[Box<str>]> = names.into_iter().map(Box::from).collect();
+        let route = Arc::new(RouteOp { op, param_names });
         let idx = match self.matcher.at(&shape) {
             Ok(m) if self.entries[*m.value].shape_eq(&shape) => *m.value,
             _ => {
                 let idx = self.entries.len();
-                self.matcher.insert(shape.clone(), idx).map_err(|e| {
-                    format!(
-                        "route `{}` conflicts with an existing route: {e}",
-                        meta.path
-                    )
-                })?;
+                self.matcher
+                    .insert(shape.clone(), idx)
+                    .map_err(|e| format!("route `{path}` conflicts with an existing route: {e}"))?;
                 self.entries.push(PathEntry {
-                    template: meta.path,
+                    template: path.clone(),
                     methods: Vec::new(),
                     allow: HeaderValue::from_static(""),
                 });
@@ -140,11 +137,11 @@ impl Routes {
             let method = Method::from_bytes(m.as_bytes())
                 .ok()
                 .filter(|m| METHODS.contains(m))
-                .ok_or_else(|| format!("route `{}`: unsupported method `{m}`", meta.path))?;
+                .ok_or_else(|| format!("route `{path}`: unsupported method `{m}`"))?;
             if let Some((_, other)) = entry.methods.iter().find(|(x, _)| *x == method) {
                 return Err(format!(
-                    "{method} `{}` is declared twice: by `{}` and by `{}`",
-                    meta.path, other.op.meta.fn_name, meta.fn_name
+                    "{method} `{path}` is declared twice: by `{}` and by `{}`",
+                    other.op.meta.fn_name, meta.fn_name
                 ));
             }
             entry.methods.push((method, route.clone()));
@@ -171,10 +168,9 @@ impl Routes {
         let params = m
             .params
             .iter()
-            .zip(route.param_names.iter())
-            .map(|((_, v), name)| {
+            .map(|(_, v)| {
                 let start = v.as_ptr() as usize - base;
-                (*name, (start, start + v.len()))
+                (start, start + v.len())
             })
             .collect();
         Match::Found(route, params)
@@ -204,7 +200,7 @@ impl Routes {
 
 impl PathEntry {
     fn shape_eq(&self, shape: &str) -> bool {
-        parse_template(self.template).is_ok_and(|(s, _)| s == shape)
+        parse_template(&self.template).is_ok_and(|(s, _)| s == shape)
     }
 }
 

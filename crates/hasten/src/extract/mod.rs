@@ -139,13 +139,20 @@ impl ParamSpec {
         }
     }
 
-    /// The source of a scalar parameter: the attribute's, else path when named in the
-    /// template, else query (FastAPI's rule).
-    pub fn scalar_source(&self) -> Source {
+    /// The source of a scalar parameter served at a path with these parameter names:
+    /// the attribute's, else path when named in the path, else query (FastAPI's rule).
+    pub fn scalar_source<S: AsRef<str>>(&self, path_params: &[S]) -> Source {
         match self.source {
             Some(s) => s,
             None if self.in_path => Source::Path,
-            None => Source::Query,
+            None => {
+                let wire = self.wire_name(Source::Path);
+                if path_params.iter().any(|n| n.as_ref() == wire) {
+                    Source::Path
+                } else {
+                    Source::Query
+                }
+            }
         }
     }
 
@@ -212,8 +219,10 @@ pub struct RequestCtx {
     pub(crate) parts: Parts,
     pub(crate) body: Option<RequestBody>,
     pub(crate) app: Arc<AppInner>,
-    /// Names and raw values of the matched path parameters (still percent-encoded).
-    pub(crate) path_params: Vec<(&'static str, (usize, usize))>,
+    /// Names of the matched path parameters, and where their (still percent-encoded)
+    /// values are in the path.
+    pub(crate) path_names: Arc<[Box<str>]>,
+    pub(crate) path_params: Vec<(usize, usize)>,
     pub(crate) query: Option<Vec<(String, String)>>,
     pub(crate) form: Option<Vec<(String, String)>>,
     /// Work queued for after the response (created on first use).
@@ -232,6 +241,11 @@ impl RequestCtx {
         &self.parts.headers
     }
 
+    /// The source of a scalar parameter on the route being served.
+    pub fn scalar_source(&self, spec: &ParamSpec) -> Source {
+        spec.scalar_source(&self.path_names)
+    }
+
     /// The operation being served.
     pub fn operation(&self) -> &'static OperationMeta {
         self.meta
@@ -240,14 +254,12 @@ impl RequestCtx {
     /// The raw (percent-decoded) value of a path parameter.
     pub fn path_param(&self, name: &str) -> Option<String> {
         let path = self.parts.uri.path();
-        self.path_params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, (s, e))| {
-                percent_encoding::percent_decode_str(&path[*s..*e])
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
+        let i = self.path_names.iter().position(|n| &**n == name)?;
+        self.path_params.get(i).map(|(s, e)| {
+            percent_encoding::percent_decode_str(&path[*s..*e])
+                .decode_utf8_lossy()
+                .into_owned()
+        })
     }
 
     /// The query pairs, percent-decoded, parsed once per request.

@@ -435,7 +435,7 @@ fn describe_scalar<T: ParamValue>(
     required: bool,
     many: bool,
 ) {
-    let source = spec.scalar_source();
+    let source = spec.scalar_source(&doc.path_params);
     let mut schema = T::schema();
     if many {
         schema = json!({ "type": "array", "items": schema });
@@ -456,7 +456,7 @@ impl<T: ParamValue> FromRequest for T {
         spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
-        let source = spec.scalar_source();
+        let source = ctx.scalar_source(spec);
         let values = raw_values(ctx, spec, source, errors).await?;
         match pick(values, source) {
             Some(raw) => parse_one(&raw, spec, loc_for(spec, source), errors),
@@ -479,7 +479,7 @@ impl<T: ParamValue> FromRequest for Option<T> {
         spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
-        let source = spec.scalar_source();
+        let source = ctx.scalar_source(spec);
         let values = raw_values(ctx, spec, source, errors).await?;
         match pick(values, source) {
             Some(raw) => parse_one(&raw, spec, loc_for(spec, source), errors).map(Some),
@@ -536,7 +536,7 @@ impl<T: ParamValue> FromRequest for Vec<T> {
         spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
-        let source = spec.scalar_source();
+        let source = ctx.scalar_source(spec);
         let values = raw_values(ctx, spec, source, errors).await?;
         if values.is_empty() {
             errors.push(ValidationError::missing().at(loc_for(spec, source)));
@@ -557,7 +557,7 @@ impl<T: ParamValue> FromRequest for Option<Vec<T>> {
         spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
-        let source = spec.scalar_source();
+        let source = ctx.scalar_source(spec);
         let values = raw_values(ctx, spec, source, errors).await?;
         if values.is_empty() {
             return Some(None);

@@ -1,0 +1,83 @@
+//! [`Router`]: a group of path operations with a common prefix and tags, included into
+//! an [`App`](crate::App) or into another router — FastAPI's `APIRouter`.
+
+use crate::operation::{Endpoint, Operation};
+
+/// A group of path operations sharing a path prefix and tags.
+///
+/// ```
+/// use hasten::prelude::*;
+///
+/// #[get("/")]
+/// async fn list_users() -> &'static str { "users" }
+///
+/// #[get("/{user_id}")]
+/// async fn read_user(user_id: u32) -> String { user_id.to_string() }
+///
+/// let users = Router::new().prefix("/users").tag("users").route(list_users).route(read_user);
+/// let app = App::new().include(Router::new().prefix("/api/v1").include(users));
+/// // GET /api/v1/users/ and GET /api/v1/users/{user_id}, tagged "users"
+/// # let _ = app.build().unwrap();
+/// ```
+#[derive(Debug, Default)]
+pub struct Router {
+    prefix: String,
+    tags: Vec<String>,
+    operations: Vec<Operation>,
+    problems: Vec<String>,
+}
+
+impl Router {
+    /// An empty router with no prefix.
+    pub fn new() -> Self {
+        Router::default()
+    }
+
+    /// The path prefix of every operation: starts with `/`, does not end with one (as in
+    /// FastAPI; a bad prefix is reported when the app is built). It may hold path
+    /// parameters: `/users/{user_id}`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        if !prefix.is_empty() && (!prefix.starts_with('/') || prefix.ends_with('/')) {
+            self.problems.push(format!(
+                "router prefix `{prefix}` must start with `/` and not end with `/`"
+            ));
+        }
+        self.prefix = prefix;
+        self
+    }
+
+    /// Add a tag to every operation (before the operation's own tags).
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// Add a path operation.
+    pub fn route(mut self, endpoint: impl Endpoint) -> Self {
+        self.operations.push(endpoint.operation());
+        self
+    }
+
+    /// Include another router: its operations get its prefix and tags, then this one's.
+    pub fn include(mut self, router: Router) -> Self {
+        let (ops, problems) = router.into_operations();
+        self.operations.extend(ops);
+        self.problems.extend(problems);
+        self
+    }
+
+    /// The operations with this router's prefix and tags applied, and any problem found.
+    pub(crate) fn into_operations(self) -> (Vec<Operation>, Vec<String>) {
+        let Router {
+            prefix,
+            tags,
+            mut operations,
+            problems,
+        } = self;
+        for op in &mut operations {
+            op.nest(&prefix, &tags);
+        }
+        (operations, problems)
+    }
+}

@@ -1,0 +1,158 @@
+//! Routers: prefixes (with path parameters), tags, nesting, and build-time checks.
+
+use hasten::prelude::*;
+use hasten::testing::TestClient;
+use serde_json::{json, Value};
+
+#[get("/")]
+async fn list_users() -> Json<Value> {
+    Json(json!(["rick", "morty"]))
+}
+
+#[get("/{username}", tags = ["profiles"])]
+async fn read_user(username: String) -> Json<Value> {
+    Json(json!({ "username": username }))
+}
+
+#[get("/items/{item_id}")]
+async fn read_user_item(user_id: u32, item_id: u32) -> Json<Value> {
+    Json(json!({ "user_id": user_id, "item_id": item_id }))
+}
+
+#[get("/health")]
+async fn health() -> &'static str {
+    "ok"
+}
+
+fn users() -> Router {
+    Router::new()
+        .prefix("/users")
+        .tag("users")
+        .route(list_users)
+        .route(read_user)
+}
+
+fn app() -> App {
+    App::new()
+        .route(health)
+        .include(Router::new().prefix("/api/v1").tag("v1").include(users()))
+        .include(
+            Router::new()
+                .prefix("/users/{user_id}")
+                .route(read_user_item),
+        )
+}
+
+#[tokio::test]
+async fn prefixes_nest_and_carry_path_parameters() {
+    let c = TestClient::new(app());
+    assert_eq!(c.get("/health").send().await.text(), "ok");
+    assert_eq!(
+        c.get("/api/v1/users/").send().await.json::<Value>(),
+        json!(["rick", "morty"])
+    );
+    assert_eq!(
+        c.get("/api/v1/users/morty").send().await.json::<Value>(),
+        json!({"username": "morty"})
+    );
+    assert_eq!(
+        c.get("/users/7/items/9").send().await.json::<Value>(),
+        json!({"user_id": 7, "item_id": 9})
+    );
+    let resp = c.get("/users/x/items/9").send().await;
+    assert_eq!(resp.status(), 422);
+    assert_eq!(
+        resp.json::<Value>()["detail"][0]["loc"],
+        json!(["path", "user_id"])
+    );
+    // The un-prefixed paths do not exist.
+    assert_eq!(c.get("/morty").send().await.status(), 404);
+}
+
+#[test]
+fn paths_and_tags_are_those_of_the_routers_then_the_operation() {
+    let service = app().build().unwrap();
+    let mut seen: Vec<(String, Vec<String>)> = service
+        .operations()
+        .iter()
+        .map(|op| (op.path().to_owned(), op.tags().map(str::to_owned).collect()))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "/api/v1/users/".to_owned(),
+                vec!["v1".to_owned(), "users".to_owned()]
+            ),
+            (
+                "/api/v1/users/{username}".to_owned(),
+                vec!["v1".to_owned(), "users".to_owned(), "profiles".to_owned()]
+            ),
+            ("/health".to_owned(), vec![]),
+            ("/users/{user_id}/items/{item_id}".to_owned(), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn bad_prefixes_and_cross_router_conflicts_are_build_errors() {
+    let err = App::new()
+        .include(Router::new().prefix("users/").route(list_users))
+        .include(Router::new().prefix("/a").route(health))
+        .include(Router::new().prefix("/a").route(health))
+        .build()
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("router prefix `users/` must start with `/`"),
+        "{text}"
+    );
+    assert!(text.contains("GET `/a/health` is declared twice"), "{text}");
+}
+
+#[get("/orders/{order_id}")]
+async fn read_order(#[path(ge = 1)] shop_id: u32, order_id: u32) -> Json<Value> {
+    Json(json!({ "shop_id": shop_id, "order_id": order_id }))
+}
+
+#[tokio::test]
+async fn a_path_parameter_can_come_from_the_prefix() {
+    let app = App::new().include(Router::new().prefix("/shops/{shop_id}").route(read_order));
+    let service = app.build().unwrap();
+    let op = service.operations()[0];
+    let sources: Vec<(String, hasten::Source)> = op
+        .doc()
+        .params
+        .iter()
+        .map(|p| (p.name.to_string(), p.source))
+        .collect();
+    assert_eq!(
+        sources,
+        vec![
+            ("shop_id".to_owned(), hasten::Source::Path),
+            ("order_id".to_owned(), hasten::Source::Path)
+        ]
+    );
+    let c = TestClient::from_service(service);
+    assert_eq!(
+        c.get("/shops/2/orders/5").send().await.json::<Value>(),
+        json!({"shop_id": 2, "order_id": 5})
+    );
+    let resp = c.get("/shops/0/orders/5").send().await;
+    assert_eq!(
+        resp.json::<Value>()["detail"][0]["type"],
+        "greater_than_equal"
+    );
+}
+
+#[test]
+fn a_path_attribute_missing_from_the_served_path_is_a_build_error() {
+    let err = App::new().route(read_order).build().unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "`shop_id` is marked #[path] but the path `/orders/{order_id}` has no `{shop_id}`"
+        ),
+        "{err}"
+    );
+}
