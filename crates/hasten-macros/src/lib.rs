@@ -7,6 +7,7 @@
 
 use proc_macro::TokenStream;
 
+mod dependency;
 mod derive;
 mod errors;
 mod route;
@@ -43,6 +44,18 @@ method_macro! {
 #[proc_macro_attribute]
 pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
     route::expand(None, attr.into(), item.into()).into()
+}
+
+/// A dependency: `#[dependency] async fn current_user(#[header] x_token: String) -> Result<User, HttpError>`.
+///
+/// Its parameters are declared like an endpoint's and extracted the same way; their
+/// errors join the endpoint's 422. Operations take it as `Depends<current_user>`; it
+/// runs at most once per request unless taken as `Depends<current_user, NoCache>`.
+/// A `Result` return's `Err` (anything implementing `IntoResponse`) becomes the
+/// response. A plain (non-async) `fn` runs on the blocking pool.
+#[proc_macro_attribute]
+pub fn dependency(attr: TokenStream, item: TokenStream) -> TokenStream {
+    dependency::expand(attr.into(), item.into()).into()
 }
 
 /// Derive `hasten::ParamValue` for an enum of unit variants, so it can be a path, query,

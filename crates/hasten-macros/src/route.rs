@@ -454,9 +454,9 @@ fn check_type(ty: &Type, errors: &mut Errors) {
     errors.push(ty.span(), problem);
 }
 
-struct Param {
-    name: String,
-    ty: Type,
+pub(crate) struct Param {
+    pub(crate) name: String,
+    pub(crate) ty: Type,
     attr: ParamAttr,
 }
 
@@ -485,24 +485,57 @@ pub(crate) fn expand(
         }
     };
 
+    let params = parse_signature(
+        &mut func,
+        &names,
+        &template,
+        "a path operation",
+        &mut errors,
+    );
+    for n in &names {
+        let found = params
+            .iter()
+            .any(|p| p.attr.alias.as_ref().unwrap_or(&p.name) == n);
+        if !found {
+            errors.push(
+                args.path.span(),
+                format!("the path has `{{{n}}}` but the function has no parameter `{n}`; add `{n}: String` (or another type)"),
+            );
+        }
+    }
+    if let Some(e) = errors.finish() {
+        return e.to_compile_error();
+    }
+    generate(&func, &options, &template, &names, &params)
+}
+
+/// Check a handler's or dependency's signature and read its parameters, stripping
+/// the parameter attributes from `func`. `names` are the path template's parameters.
+pub(crate) fn parse_signature(
+    func: &mut ItemFn,
+    names: &[String],
+    template: &str,
+    what: &str,
+    errors: &mut Errors,
+) -> Vec<Param> {
     let sig = &func.sig;
     if let Some(c) = &sig.constness {
-        errors.push(c.span(), "a path operation cannot be a `const fn`");
+        errors.push(c.span(), format!("{what} cannot be a `const fn`"));
     }
     if let Some(u) = &sig.unsafety {
-        errors.push(u.span(), "a path operation cannot be `unsafe`");
+        errors.push(u.span(), format!("{what} cannot be `unsafe`"));
     }
     if let Some(a) = &sig.abi {
-        errors.push(a.span(), "a path operation cannot have an `extern` ABI");
+        errors.push(a.span(), format!("{what} cannot have an `extern` ABI"));
     }
     if !sig.generics.params.is_empty() {
-        errors.push(sig.generics.span(), "a path operation cannot be generic");
+        errors.push(sig.generics.span(), format!("{what} cannot be generic"));
     }
     if let Some(w) = &sig.generics.where_clause {
-        errors.push(w.span(), "a path operation cannot have a `where` clause");
+        errors.push(w.span(), format!("{what} cannot have a `where` clause"));
     }
     if let Some(v) = &sig.variadic {
-        errors.push(v.span(), "a path operation cannot be variadic");
+        errors.push(v.span(), format!("{what} cannot be variadic"));
     }
 
     let mut params: Vec<Param> = Vec::new();
@@ -511,7 +544,7 @@ pub(crate) fn expand(
     for (i, input) in func.sig.inputs.iter_mut().enumerate() {
         let pt = match input {
             FnArg::Receiver(r) => {
-                errors.push(r.span(), "a path operation cannot take `self`");
+                errors.push(r.span(), format!("{what} cannot take `self`"));
                 continue;
             }
             FnArg::Typed(pt) => pt,
@@ -528,7 +561,7 @@ pub(crate) fn expand(
                 if attr.source.is_some() {
                     errors.push(a.path().span(), "only one of #[path], #[query], #[header], #[cookie], #[form], #[body] per parameter");
                 }
-                parse_param_attr(&a, kind, &mut attr, &mut errors);
+                parse_param_attr(&a, kind, &mut attr, errors);
             } else if PASSTHROUGH.contains(&ident.as_str()) {
                 kept.push(a);
             } else {
@@ -549,7 +582,7 @@ pub(crate) fn expand(
             }
         }
         pt.attrs = kept;
-        check_type(&pt.ty, &mut errors);
+        check_type(&pt.ty, errors);
         let last = last_segment(&pt.ty);
         let name = match &*pt.pat {
             Pat::Ident(p) => p.ident.to_string().trim_start_matches("r#").to_owned(),
@@ -608,21 +641,7 @@ pub(crate) fn expand(
             attr,
         });
     }
-    for n in &names {
-        let found = params
-            .iter()
-            .any(|p| p.attr.alias.as_ref().unwrap_or(&p.name) == n);
-        if !found {
-            errors.push(
-                args.path.span(),
-                format!("the path has `{{{n}}}` but the function has no parameter `{n}`; add `{n}: String` (or another type)"),
-            );
-        }
-    }
-    if let Some(e) = errors.finish() {
-        return e.to_compile_error();
-    }
-    generate(&func, &options, &template, &names, &params)
+    params
 }
 
 fn opt_str(v: &Option<String>) -> TokenStream {
@@ -683,6 +702,125 @@ pub(crate) fn doc_text(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
+/// The `ParamSpec` initialisers of `params`.
+pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream> {
+    params
+        .iter()
+        .map(|p| {
+            let a = &p.attr;
+            let name = &p.name;
+            let source = match a.source {
+                Some("path") => {
+                    quote!(::hasten::__private::Some(::hasten::__private::Source::Path))
+                }
+                Some("query") => quote!(::hasten::__private::Some(
+                    ::hasten::__private::Source::Query
+                )),
+                Some("header") => quote!(::hasten::__private::Some(
+                    ::hasten::__private::Source::Header
+                )),
+                Some("cookie") => quote!(::hasten::__private::Some(
+                    ::hasten::__private::Source::Cookie
+                )),
+                Some("form") => {
+                    quote!(::hasten::__private::Some(::hasten::__private::Source::Form))
+                }
+                Some("body") => {
+                    quote!(::hasten::__private::Some(::hasten::__private::Source::Body))
+                }
+                _ => quote!(::hasten::__private::None),
+            };
+            let wire = a.alias.clone().unwrap_or_else(|| p.name.clone());
+            let in_path = names.contains(&wire);
+            let convert = a.convert_underscores.unwrap_or(true);
+            // A header's wire name (`user_agent` -> `user-agent`) is worked out here, once,
+            // rather than on every request.
+            let alias = match (&a.alias, a.source) {
+                (None, Some("header")) if convert && p.name.contains('_') => {
+                    opt_str(&Some(p.name.replace('_', "-")))
+                }
+                (alias, _) => opt_str(alias),
+            };
+            let (gt, ge, lt, le) = (
+                opt_tokens(&a.gt),
+                opt_tokens(&a.ge),
+                opt_tokens(&a.lt),
+                opt_tokens(&a.le),
+            );
+            let min_length = match a.min_length {
+                Some(v) => quote!(::hasten::__private::Some(#v)),
+                None => quote!(::hasten::__private::None),
+            };
+            let max_length = match a.max_length {
+                Some(v) => quote!(::hasten::__private::Some(#v)),
+                None => quote!(::hasten::__private::None),
+            };
+            let pattern = opt_str(&a.pattern);
+            let deprecated = a.deprecated;
+            let has_default = a.default.is_some();
+            let title = opt_str(&a.title);
+            let description = opt_str(&a.description);
+            let example = opt_str(&a.example);
+            quote! {
+                ::hasten::__private::ParamSpec {
+                    source: #source,
+                    in_path: #in_path,
+                    alias: #alias,
+                    convert_underscores: #convert,
+                    constraints: ::hasten::__private::Constraints {
+                        gt: #gt, ge: #ge, lt: #lt, le: #le,
+                        min_length: #min_length, max_length: #max_length, pattern: #pattern,
+                    },
+                    deprecated: #deprecated,
+                    has_default: #has_default,
+                    title: #title,
+                    description: #description,
+                    example: #example,
+                    ..::hasten::__private::ParamSpec::new(#name)
+                }
+            }
+        })
+        .collect()
+}
+
+/// The `describe_param` calls of `params`; `specs` names the spec array.
+pub(crate) fn describe_tokens(params: &[Param], specs: &TokenStream) -> Vec<TokenStream> {
+    params.iter().enumerate().map(|(i, p)| {
+        let ty = &p.ty;
+        if p.attr.default.is_some() {
+            quote!(::hasten::__private::describe_param::<::hasten::__private::Option<#ty>>(&#specs[#i], __doc);)
+        } else {
+            quote!(::hasten::__private::describe_param::<#ty>(&#specs[#i], __doc);)
+        }
+    }).collect()
+}
+
+/// One `let` per parameter extracting it; `ctx`, `errors` and `specs` are expressions.
+pub(crate) fn extract_tokens(
+    params: &[Param],
+    vars: &[proc_macro2::Ident],
+    ctx: &TokenStream,
+    errors: &TokenStream,
+    specs: &TokenStream,
+) -> Vec<TokenStream> {
+    params.iter().enumerate().map(|(i, p)| {
+        let ty = &p.ty;
+        let var = &vars[i];
+        let span = ty.span();
+        match &p.attr.default {
+            Some(default) => quote_spanned! {span=>
+                let #var = ::hasten::__private::or_default(
+                    <::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::from_request(#ctx, &#specs[#i], #errors).await,
+                    || -> #ty { #default },
+                );
+            },
+            None => quote_spanned! {span=>
+                let #var = <#ty as ::hasten::__private::FromRequest>::from_request(#ctx, &#specs[#i], #errors).await;
+            },
+        }
+    }).collect()
+}
+
 fn generate(
     func: &ItemFn,
     o: &RouteOptions,
@@ -724,100 +862,16 @@ fn generate(
     let blocking = !is_async;
 
     let count = params.len();
-    let specs = params.iter().map(|p| {
-        let a = &p.attr;
-        let name = &p.name;
-        let source = match a.source {
-            Some("path") => quote!(::hasten::__private::Some(::hasten::__private::Source::Path)),
-            Some("query") => quote!(::hasten::__private::Some(
-                ::hasten::__private::Source::Query
-            )),
-            Some("header") => quote!(::hasten::__private::Some(
-                ::hasten::__private::Source::Header
-            )),
-            Some("cookie") => quote!(::hasten::__private::Some(
-                ::hasten::__private::Source::Cookie
-            )),
-            Some("form") => quote!(::hasten::__private::Some(::hasten::__private::Source::Form)),
-            Some("body") => quote!(::hasten::__private::Some(::hasten::__private::Source::Body)),
-            _ => quote!(::hasten::__private::None),
-        };
-        let wire = a.alias.clone().unwrap_or_else(|| p.name.clone());
-        let in_path = names.contains(&wire);
-        let convert = a.convert_underscores.unwrap_or(true);
-        // A header's wire name (`user_agent` -> `user-agent`) is worked out here, once,
-        // rather than on every request.
-        let alias = match (&a.alias, a.source) {
-            (None, Some("header")) if convert && p.name.contains('_') => {
-                opt_str(&Some(p.name.replace('_', "-")))
-            }
-            (alias, _) => opt_str(alias),
-        };
-        let (gt, ge, lt, le) = (
-            opt_tokens(&a.gt),
-            opt_tokens(&a.ge),
-            opt_tokens(&a.lt),
-            opt_tokens(&a.le),
-        );
-        let min_length = match a.min_length {
-            Some(v) => quote!(::hasten::__private::Some(#v)),
-            None => quote!(::hasten::__private::None),
-        };
-        let max_length = match a.max_length {
-            Some(v) => quote!(::hasten::__private::Some(#v)),
-            None => quote!(::hasten::__private::None),
-        };
-        let pattern = opt_str(&a.pattern);
-        let deprecated = a.deprecated;
-        let has_default = a.default.is_some();
-        let title = opt_str(&a.title);
-        let description = opt_str(&a.description);
-        let example = opt_str(&a.example);
-        quote! {
-            ::hasten::__private::ParamSpec {
-                source: #source,
-                in_path: #in_path,
-                alias: #alias,
-                convert_underscores: #convert,
-                constraints: ::hasten::__private::Constraints {
-                    gt: #gt, ge: #ge, lt: #lt, le: #le,
-                    min_length: #min_length, max_length: #max_length, pattern: #pattern,
-                },
-                deprecated: #deprecated,
-                has_default: #has_default,
-                title: #title,
-                description: #description,
-                example: #example,
-                ..::hasten::__private::ParamSpec::new(#name)
-            }
-        }
-    });
-
-    let describes = params.iter().enumerate().map(|(i, p)| {
-        let ty = &p.ty;
-        if p.attr.default.is_some() {
-            quote!(::hasten::__private::describe_param::<::hasten::__private::Option<#ty>>(&__PARAMS[#i], __doc);)
-        } else {
-            quote!(::hasten::__private::describe_param::<#ty>(&__PARAMS[#i], __doc);)
-        }
-    });
+    let specs = spec_tokens(params, names);
+    let describes = describe_tokens(params, &quote!(__PARAMS));
     let vars: Vec<_> = (0..count).map(|i| format_ident!("__a{}", i)).collect();
-    let extracts = params.iter().enumerate().map(|(i, p)| {
-        let ty = &p.ty;
-        let var = &vars[i];
-        let span = ty.span();
-        match &p.attr.default {
-            Some(default) => quote_spanned! {span=>
-                let #var = ::hasten::__private::or_default(
-                    <::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::from_request(&mut __ctx, &__PARAMS[#i], &mut __errors).await,
-                    || -> #ty { #default },
-                );
-            },
-            None => quote_spanned! {span=>
-                let #var = <#ty as ::hasten::__private::FromRequest>::from_request(&mut __ctx, &__PARAMS[#i], &mut __errors).await;
-            },
-        }
-    });
+    let extracts = extract_tokens(
+        params,
+        &vars,
+        &quote!(&mut __ctx),
+        &quote!(&mut __errors),
+        &quote!(__PARAMS),
+    );
     let call = if is_async {
         quote! {
             let __resp = ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);

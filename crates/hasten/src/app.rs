@@ -436,6 +436,7 @@ impl AppInner {
                     query: None,
                     form: None,
                     post: None,
+                    dependencies: None,
                     meta,
                 };
                 let error_ctx = |head: Option<(Method, Uri, HeaderMap)>| {
@@ -582,7 +583,7 @@ fn strip_body(resp: &mut Response) {
 /// rendered by the app's validation handler when it has one. Used by generated code.
 pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
     if let Some(rejection) = errors.rejection {
-        return rejection.into_response();
+        return rejection;
     }
     match &ctx.app.handlers.validation {
         Some(h) => h(

@@ -65,3 +65,42 @@ where
         }
     }
 }
+
+/// Run a plain dependency on the blocking pool. `Err` is the response for a panic.
+pub fn run_blocking_value<R, F>(
+    ctx: &RequestCtx,
+    f: F,
+) -> impl Future<Output = Result<R, Response>> + Send + 'static
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    let app = ctx.app.clone();
+    let meta = ctx.operation();
+    let error_ctx = app.panic_context(ctx);
+    async move {
+        let Ok(permit) = app.blocking.slots.clone().acquire_owned().await else {
+            return Err(internal_error());
+        };
+        let joined = tokio::task::spawn_blocking(move || {
+            let out = f();
+            drop(permit);
+            out
+        })
+        .await;
+        joined.map_err(|e| {
+            let message = if e.is_panic() {
+                crate::app::panic_message(e.into_panic())
+            } else {
+                "cancelled".to_owned()
+            };
+            tracing::error!(
+                route = meta.path,
+                handler = meta.fn_name,
+                panic = %message,
+                "dependency panicked"
+            );
+            app.panic_response(error_ctx)
+        })
+    }
+}

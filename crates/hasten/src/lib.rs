@@ -4,6 +4,7 @@ mod app;
 mod background;
 mod blocking;
 mod body;
+mod depends;
 mod error;
 mod extract;
 mod form;
@@ -20,6 +21,7 @@ pub mod validation;
 pub use app::{App, AppService, BuildError, ErrorContext, DEFAULT_BODY_LIMIT};
 pub use background::{BackgroundTasks, TaskResult};
 pub use body::{Body, BoxError, RequestBody};
+pub use depends::{CachePolicy, Cached, Dependency, Depends, NoCache};
 pub use error::HttpError;
 pub use extract::{
     BodyError, Checkable, Constraints, Errors, Extracted, FromRequest, Number, ParamSpec,
@@ -36,7 +38,9 @@ pub use server::{serve, Server};
 pub use validation::{RequestValidationError, ValidationError};
 
 /// Path-operation macros and the parameter-enum derive.
-pub use hasten_macros::{delete, get, head, options, patch, post, put, route, ParamValue};
+pub use hasten_macros::{
+    delete, dependency, get, head, options, patch, post, put, route, ParamValue,
+};
 
 pub use bytes::Bytes;
 pub use http::{self, HeaderMap, HeaderValue, Method, StatusCode};
@@ -46,9 +50,9 @@ pub use serde_json;
 /// What a handler author needs, in one import: `use hasten::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        delete, get, head, options, patch, post, put, route, App, BackgroundTasks, Bytes, Form,
-        HeaderMap, Html, HttpError, IntoResponse, Json, ParamValue, Redirect, Request, Response,
-        Router, State, StatusCode,
+        delete, dependency, get, head, options, patch, post, put, route, App, BackgroundTasks,
+        Bytes, Depends, Form, HeaderMap, Html, HttpError, IntoResponse, Json, NoCache, ParamValue,
+        Redirect, Request, Response, Router, State, StatusCode,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
@@ -59,7 +63,8 @@ pub mod prelude {
 pub mod __private {
     pub use crate::app::validation_failed;
     pub use crate::background::finish;
-    pub use crate::blocking::run_blocking;
+    pub use crate::blocking::{run_blocking, run_blocking_value};
+    pub use crate::depends::Dependency;
     pub use crate::extract::{enum_error, enum_schema, or_default};
     pub use crate::extract::{
         Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue, ParseError,

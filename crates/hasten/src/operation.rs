@@ -134,6 +134,8 @@ pub struct OperationDoc {
     pub body: Option<BodyDoc>,
     /// App state types the operation needs (checked when the app is built).
     pub required_state: Vec<(std::any::TypeId, &'static str)>,
+    /// The dependencies it uses, directly or through other dependencies.
+    pub dependencies: Vec<std::any::TypeId>,
 }
 
 impl OperationDoc {

@@ -227,6 +227,8 @@ pub struct RequestCtx {
     pub(crate) form: Option<Vec<(String, String)>>,
     /// Work queued for after the response (created on first use).
     pub(crate) post: Option<Arc<crate::background::TaskQueue>>,
+    /// Dependencies resolved so far (created on first use).
+    pub(crate) dependencies: Option<crate::depends::DependencyCache>,
     pub(crate) meta: &'static OperationMeta,
 }
 
@@ -327,7 +329,7 @@ pub type Extracted<T> = Option<T>;
 #[derive(Debug, Default)]
 pub struct Errors {
     pub(crate) validation: RequestValidationError,
-    pub(crate) rejection: Option<crate::HttpError>,
+    pub(crate) rejection: Option<crate::Response>,
 }
 
 impl Errors {
@@ -344,7 +346,14 @@ impl Errors {
     /// Record an outright rejection (not a 422). The first one is kept.
     pub fn reject(&mut self, err: crate::HttpError) {
         if self.rejection.is_none() {
-            self.rejection = Some(err);
+            self.rejection = Some(crate::IntoResponse::into_response(err));
+        }
+    }
+
+    /// Record a rejection with any response (a dependency's `Err`). The first one is kept.
+    pub fn reject_response(&mut self, resp: crate::Response) {
+        if self.rejection.is_none() {
+            self.rejection = Some(resp);
         }
     }
 

@@ -1,0 +1,167 @@
+//! Dependency injection: FastAPI's `Depends`.
+//!
+//! `#[dependency]` on a function makes it a dependency: its parameters are extracted
+//! like an endpoint's (path, query, header, cookie, body, other dependencies), and their
+//! errors join the endpoint's in the same 422. A handler (or another dependency) takes
+//! it as [`Depends<D>`]. Within one request a dependency runs at most once, however
+//! often it appears in the graph; [`Depends<D, NoCache>`](NoCache) runs it again.
+//!
+//! ```
+//! use hasten::prelude::*;
+//!
+//! struct User {
+//!     name: String,
+//! }
+//!
+//! /// The caller, from the `x-token` header.
+//! #[dependency]
+//! async fn current_user(#[header] x_token: String) -> Result<User, HttpError> {
+//!     if x_token != "secret" {
+//!         return Err(HttpError::new(StatusCode::BAD_REQUEST, "X-Token header invalid"));
+//!     }
+//!     Ok(User { name: "ann".to_owned() })
+//! }
+//!
+//! #[get("/me")]
+//! async fn me(user: Depends<current_user>) -> String {
+//!     user.name.clone()
+//! }
+//! # let _ = App::new().route(me).build().unwrap();
+//! ```
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
+use crate::operation::OperationDoc;
+
+/// A dependency: something resolved from the request, once per request by default.
+/// `#[dependency]` implements it for a function; implement it by hand for a type (a
+/// FastAPI "class dependency").
+pub trait Dependency: Send + Sync + 'static {
+    /// What the dependency provides.
+    type Output: Send + Sync + 'static;
+
+    /// Resolve it: extract its inputs (pushing their errors into `errors`) and compute
+    /// the value. `None` means an error or a rejection was recorded.
+    fn resolve(
+        ctx: &mut RequestCtx,
+        errors: &mut Errors,
+    ) -> impl Future<Output = Option<Self::Output>> + Send;
+
+    /// Describe its inputs (they become the operation's parameters).
+    fn describe(doc: &mut OperationDoc) {
+        let _ = doc;
+    }
+}
+
+/// Whether a [`Depends`] may reuse the request's cached value.
+pub trait CachePolicy: Send + Sync + 'static {
+    /// Reuse a value already resolved in this request.
+    const CACHED: bool;
+}
+
+/// Reuse the value resolved earlier in the request (the default).
+#[derive(Debug, Clone, Copy)]
+pub struct Cached;
+
+/// Resolve the dependency again for this parameter (FastAPI's `use_cache=False`).
+#[derive(Debug, Clone, Copy)]
+pub struct NoCache;
+
+impl CachePolicy for Cached {
+    const CACHED: bool = true;
+}
+
+impl CachePolicy for NoCache {
+    const CACHED: bool = false;
+}
+
+/// A resolved dependency. Dereferences to `D::Output`; the value is shared (an `Arc`)
+/// with every other user of the same dependency in the request.
+pub struct Depends<D: Dependency, C: CachePolicy = Cached> {
+    value: Arc<D::Output>,
+    _marker: PhantomData<fn() -> (D, C)>,
+}
+
+impl<D: Dependency, C: CachePolicy> Depends<D, C> {
+    /// The shared value.
+    pub fn into_inner(self) -> Arc<D::Output> {
+        self.value
+    }
+}
+
+impl<D: Dependency, C: CachePolicy> Clone for Depends<D, C> {
+    fn clone(&self) -> Self {
+        Depends {
+            value: self.value.clone(),
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<D: Dependency, C: CachePolicy> std::ops::Deref for Depends<D, C> {
+    type Target = D::Output;
+    fn deref(&self) -> &D::Output {
+        &self.value
+    }
+}
+
+impl<D: Dependency, C: CachePolicy> std::fmt::Debug for Depends<D, C>
+where
+    D::Output: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Depends").field(&self.value).finish()
+    }
+}
+
+/// Resolved dependencies of one request, by dependency type.
+#[derive(Default)]
+pub(crate) struct DependencyCache {
+    values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+}
+
+impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        _spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        let id = TypeId::of::<D>();
+        if C::CACHED {
+            let cached = ctx
+                .dependencies
+                .as_ref()
+                .and_then(|c| c.values.get(&id).cloned())
+                .and_then(|v| v.downcast::<D::Output>().ok());
+            if let Some(value) = cached {
+                return Some(Depends {
+                    value,
+                    _marker: PhantomData,
+                });
+            }
+        }
+        let value = Arc::new(D::resolve(ctx, errors).await?);
+        ctx.dependencies
+            .get_or_insert_with(Default::default)
+            .values
+            .insert(id, value.clone());
+        Some(Depends {
+            value,
+            _marker: PhantomData,
+        })
+    }
+
+    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        // Each dependency's inputs are documented once, however often it is used.
+        let id = TypeId::of::<D>();
+        if !doc.dependencies.contains(&id) {
+            doc.dependencies.push(id);
+            D::describe(doc);
+        }
+    }
+}
