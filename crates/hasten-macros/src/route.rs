@@ -885,20 +885,27 @@ fn generate(
             return ::hasten::__private::finish(__ctx, __resp);
         }
     };
-    let body = if count == 0 {
+    let guarded_call = if count == 0 {
         quote! {
-            let _ = &mut __ctx;
-            #call
+            if __errors.is_empty() {
+                #call
+            }
         }
     } else {
         quote! {
-            let mut __errors = ::hasten::__private::Errors::new();
-            #(#extracts)*
             if let (#(::hasten::__private::Some(#vars),)*) = (#(#vars,)*) {
-                #call
+                if __errors.is_empty() {
+                    #call
+                }
             }
-            ::hasten::__private::validation_failed(&__ctx, __errors)
         }
+    };
+    let body = quote! {
+        let mut __errors = ::hasten::__private::Errors::new();
+        ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
+        #(#extracts)*
+        #guarded_call
+        ::hasten::__private::validation_failed(&__ctx, __errors)
     };
 
     let mut inner = func.clone();

@@ -84,6 +84,8 @@ pub struct App {
     description: Option<String>,
     operations: Vec<Operation>,
     problems: Vec<String>,
+    attached: Vec<crate::depends::AttachedDependency>,
+    overrides: HashMap<TypeId, crate::depends::Resolver>,
     state: StateMap,
     body_limit: usize,
     blocking_threads: usize,
@@ -118,6 +120,8 @@ impl App {
             description: None,
             operations: Vec::new(),
             problems: Vec::new(),
+            attached: Vec::new(),
+            overrides: HashMap::new(),
             state: StateMap::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             blocking_threads: DEFAULT_BLOCKING_THREADS,
@@ -147,6 +151,44 @@ impl App {
     /// Add a path operation (a function annotated with `#[get]`, `#[post]` …).
     pub fn route(mut self, endpoint: impl Endpoint) -> Self {
         self.operations.push(endpoint.operation());
+        self
+    }
+
+    /// Run dependency `D` for its side effect (a token check, say) before every
+    /// operation of the app; its errors join each operation's 422.
+    pub fn dependency<D: crate::Dependency>(mut self) -> Self {
+        self.attached
+            .push(crate::depends::AttachedDependency::of::<D>());
+        self
+    }
+
+    /// Resolve `Replacement` wherever `Original` is used — by operations and inside
+    /// other dependencies — without touching the application code. For tests.
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    ///
+    /// #[dependency]
+    /// async fn database_url() -> String { "postgres://prod".to_owned() }
+    ///
+    /// #[dependency]
+    /// async fn fake_database_url() -> String { "sqlite://memory".to_owned() }
+    ///
+    /// #[get("/db")]
+    /// async fn db(url: Depends<database_url>) -> String { url.to_string() }
+    ///
+    /// let app = App::new().route(db).override_dependency::<database_url, fake_database_url>();
+    /// # let _ = app.build().unwrap();
+    /// ```
+    pub fn override_dependency<Original, Replacement>(mut self) -> Self
+    where
+        Original: crate::Dependency,
+        Replacement: crate::Dependency<Output = Original::Output>,
+    {
+        self.overrides.insert(
+            TypeId::of::<Original>(),
+            crate::depends::resolve_erased::<Replacement>,
+        );
         self
     }
 
@@ -237,7 +279,8 @@ impl App {
     pub fn build(self) -> Result<AppService, BuildError> {
         let mut problems = self.problems;
         let mut routes = Routes::default();
-        for op in self.operations {
+        for mut op in self.operations {
+            op.attach(&self.attached);
             for spec in op.params {
                 if let Err(e) = spec.validate() {
                     problems.push(format!("`{}`: {e}", op.meta.fn_name));
@@ -275,6 +318,7 @@ impl App {
                 blocking: BlockingPool::new(self.blocking_threads),
                 redirect_slashes: self.redirect_slashes,
                 handlers: self.handlers,
+                overrides: self.overrides,
                 tasks: Default::default(),
                 title: self.title,
                 version: self.version,
@@ -316,6 +360,7 @@ pub(crate) struct AppInner {
     pub(crate) blocking: BlockingPool,
     redirect_slashes: bool,
     handlers: ErrorHandlers,
+    pub(crate) overrides: HashMap<TypeId, crate::depends::Resolver>,
     pub(crate) tasks: crate::background::TaskTracker,
     pub(crate) title: String,
     pub(crate) version: String,
@@ -437,6 +482,7 @@ impl AppInner {
                     form: None,
                     post: None,
                     dependencies: None,
+                    attached: route.attached.clone(),
                     meta,
                 };
                 let error_ctx = |head: Option<(Method, Uri, HeaderMap)>| {

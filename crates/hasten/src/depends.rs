@@ -145,7 +145,11 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
                 });
             }
         }
-        let value = Arc::new(D::resolve(ctx, errors).await?);
+        let value = match ctx.app.overrides.get(&id).copied() {
+            // A test swapped this dependency: resolve the replacement instead.
+            Some(resolve) => resolve(ctx, errors).await?.downcast::<D::Output>().ok()?,
+            None => Arc::new(D::resolve(ctx, errors).await?),
+        };
         ctx.dependencies
             .get_or_insert_with(Default::default)
             .values
@@ -164,4 +168,80 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
             D::describe(doc);
         }
     }
+}
+
+/// A borrowed, sendable future.
+pub(crate) type RefFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Runs one dependency for its side effect (a token check, say), caching its value.
+pub(crate) type SideEffect = for<'a> fn(&'a mut RequestCtx, &'a mut Errors) -> RefFuture<'a, ()>;
+
+/// A dependency attached to an app, a router or an operation for its side effect.
+#[derive(Clone, Copy)]
+pub(crate) struct AttachedDependency {
+    pub(crate) name: &'static str,
+    pub(crate) run: SideEffect,
+    pub(crate) describe: fn(&mut OperationDoc),
+}
+
+impl std::fmt::Debug for AttachedDependency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// A spec for dependencies that are not parameters of a function.
+static ATTACHED: ParamSpec = ParamSpec::new("dependency");
+
+fn run_attached<'a, D: Dependency>(
+    ctx: &'a mut RequestCtx,
+    errors: &'a mut Errors,
+) -> RefFuture<'a, ()> {
+    Box::pin(async move {
+        let _ = <Depends<D> as FromRequest>::from_request(ctx, &ATTACHED, errors).await;
+    })
+}
+
+fn describe_attached<D: Dependency>(doc: &mut OperationDoc) {
+    <Depends<D> as FromRequest>::describe(&ATTACHED, doc);
+}
+
+impl AttachedDependency {
+    pub(crate) fn of<D: Dependency>() -> Self {
+        AttachedDependency {
+            name: std::any::type_name::<D>(),
+            run: run_attached::<D>,
+            describe: describe_attached::<D>,
+        }
+    }
+}
+
+/// Run the dependencies attached to the operation being served (app's, then routers'
+/// from the outermost, then the operation's own), before its parameters. Used by
+/// generated code.
+pub async fn run_attached_dependencies(ctx: &mut RequestCtx, errors: &mut Errors) {
+    if ctx.attached.is_empty() {
+        return;
+    }
+    let attached = ctx.attached.clone();
+    for dep in attached.iter() {
+        (dep.run)(ctx, errors).await;
+    }
+}
+
+/// Resolves a replacement dependency in place of the original (see
+/// [`App::override_dependency`](crate::App::override_dependency)).
+pub(crate) type Resolver = for<'a> fn(
+    &'a mut RequestCtx,
+    &'a mut Errors,
+) -> RefFuture<'a, Option<Arc<dyn Any + Send + Sync>>>;
+
+pub(crate) fn resolve_erased<'a, R: Dependency>(
+    ctx: &'a mut RequestCtx,
+    errors: &'a mut Errors,
+) -> RefFuture<'a, Option<Arc<dyn Any + Send + Sync>>> {
+    Box::pin(async move {
+        let value = R::resolve(ctx, errors).await?;
+        Some(Arc::new(value) as Arc<dyn Any + Send + Sync>)
+    })
 }

@@ -64,7 +64,7 @@ pub mod __private {
     pub use crate::app::validation_failed;
     pub use crate::background::finish;
     pub use crate::blocking::{run_blocking, run_blocking_value};
-    pub use crate::depends::Dependency;
+    pub use crate::depends::{run_attached_dependencies, Dependency};
     pub use crate::extract::{enum_error, enum_schema, or_default};
     pub use crate::extract::{
         Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue, ParseError,

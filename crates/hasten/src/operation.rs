@@ -156,6 +156,8 @@ pub struct Operation {
     pub(crate) params: &'static [ParamSpec],
     pub(crate) handler: Arc<HandlerFn>,
     pub(crate) describe: fn(&mut OperationDoc),
+    /// Dependencies attached by the app, routers (outermost first) and the operation.
+    pub(crate) attached: Vec<crate::depends::AttachedDependency>,
     pub(crate) doc: OperationDoc,
 }
 
@@ -187,6 +189,7 @@ impl Operation {
             params,
             handler: Arc::new(handler),
             describe,
+            attached: Vec::new(),
             doc: OperationDoc::default(),
         };
         op.redescribe();
@@ -202,6 +205,9 @@ impl Operation {
                 .unwrap_or_default(),
             ..OperationDoc::default()
         };
+        for dep in &self.attached {
+            (dep.describe)(&mut doc);
+        }
         (self.describe)(&mut doc);
         self.doc = doc;
     }
@@ -227,6 +233,14 @@ impl Operation {
     }
 
     /// Put the operation behind a router: prefix its path, put the router's tags first.
+    /// Attach dependencies that run before this operation's own (outer ones first).
+    pub(crate) fn attach(&mut self, deps: &[crate::depends::AttachedDependency]) {
+        if !deps.is_empty() {
+            self.attached.splice(0..0, deps.iter().copied());
+            self.redescribe();
+        }
+    }
+
     pub(crate) fn nest(&mut self, prefix: &str, tags: &[String]) {
         if !prefix.is_empty() {
             self.path = Cow::Owned(format!("{prefix}{}", self.path));

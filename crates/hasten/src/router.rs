@@ -23,6 +23,7 @@ use crate::operation::{Endpoint, Operation};
 pub struct Router {
     prefix: String,
     tags: Vec<String>,
+    attached: Vec<crate::depends::AttachedDependency>,
     operations: Vec<Operation>,
     problems: Vec<String>,
 }
@@ -53,6 +54,14 @@ impl Router {
         self
     }
 
+    /// Run dependency `D` for its side effect before every operation of this router
+    /// (and of routers included into it); its errors join each operation's 422.
+    pub fn dependency<D: crate::Dependency>(mut self) -> Self {
+        self.attached
+            .push(crate::depends::AttachedDependency::of::<D>());
+        self
+    }
+
     /// Add a path operation.
     pub fn route(mut self, endpoint: impl Endpoint) -> Self {
         self.operations.push(endpoint.operation());
@@ -72,11 +81,13 @@ impl Router {
         let Router {
             prefix,
             tags,
+            attached,
             mut operations,
             problems,
         } = self;
         for op in &mut operations {
             op.nest(&prefix, &tags);
+            op.attach(&attached);
         }
         (operations, problems)
     }

@@ -26,6 +26,7 @@ const METHODS: [Method; 7] = [
 pub(crate) struct RouteOp {
     pub(crate) op: Operation,
     pub(crate) param_names: Arc<[Box<str>]>,
+    pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
 }
 
 #[derive(Debug)]
@@ -116,7 +117,12 @@ impl Routes {
         let path = op.path().to_owned();
         let (shape, names) = parse_template(&path)?;
         let param_names: Arc<[Box<str>]> = names.into_iter().map(Box::from).collect();
-        let route = Arc::new(RouteOp { op, param_names });
+        let attached = op.attached.iter().copied().collect();
+        let route = Arc::new(RouteOp {
+            op,
+            param_names,
+            attached,
+        });
         let idx = match self.matcher.at(&shape) {
             Ok(m) if self.entries[*m.value].shape_eq(&shape) => *m.value,
             _ => {

@@ -234,3 +234,159 @@ async fn background_tasks_from_dependencies_run_first() {
     .expect("tasks did not run");
     assert_eq!(events, vec!["dependency task", "endpoint task"]);
 }
+
+// FastAPI's "bigger applications" layout: a token check on every route of one router.
+
+#[dependency]
+async fn get_token_header(#[header] x_token: String) -> Result<(), HttpError> {
+    if x_token != "fake-super-secret-token" {
+        return Err(HttpError::new(
+            StatusCode::BAD_REQUEST,
+            "X-Token header invalid",
+        ));
+    }
+    Ok(())
+}
+
+#[get("/")]
+async fn list_items() -> Json<Value> {
+    Json(json!({"plumbus": {"name": "Plumbus"}, "gun": {"name": "Portal Gun"}}))
+}
+
+#[get("/{item_id}")]
+async fn read_item(item_id: String) -> Json<Value> {
+    Json(json!({ "name": item_id }))
+}
+
+#[get("/users/")]
+async fn read_users() -> Json<Value> {
+    Json(json!([{"username": "Rick"}, {"username": "Morty"}]))
+}
+
+fn bigger_app() -> App {
+    App::new().route(read_users).include(
+        Router::new()
+            .prefix("/items")
+            .tag("items")
+            .dependency::<get_token_header>()
+            .route(list_items)
+            .route(read_item),
+    )
+}
+
+#[tokio::test]
+async fn a_router_dependency_guards_only_that_routers_routes() {
+    let c = TestClient::new(bigger_app());
+    let resp = c.get("/items/").send().await;
+    assert_eq!(resp.status(), 422);
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"detail":[{"type":"missing","loc":["header","x-token"],"msg":"Field required","input":null}]})
+    );
+    let resp = c
+        .get("/items/plumbus")
+        .header("x-token", "wrong")
+        .send()
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"detail": "X-Token header invalid"})
+    );
+    let resp = c
+        .get("/items/plumbus")
+        .header("x-token", "fake-super-secret-token")
+        .send()
+        .await;
+    assert_eq!(resp.json::<Value>(), json!({"name": "plumbus"}));
+    // Outside the router: no token needed.
+    assert_eq!(c.get("/users/").send().await.status(), 200);
+    // The header is documented on the router's operations only.
+    let service = bigger_app().build().unwrap();
+    for op in service.operations() {
+        let has_token = op.doc().params.iter().any(|p| p.name == "x-token");
+        assert_eq!(has_token, op.path().starts_with("/items"), "{}", op.path());
+    }
+}
+
+#[dependency]
+async fn get_query_token(token: String) -> Result<(), HttpError> {
+    if token != "jessica" {
+        return Err(HttpError::new(
+            StatusCode::BAD_REQUEST,
+            "No Jessica token provided",
+        ));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_app_dependency_runs_first_and_its_errors_join_the_422() {
+    let c = TestClient::new(bigger_app().dependency::<get_query_token>());
+    let resp = c.get("/items/x").send().await;
+    let locs: Vec<Value> = resp.json::<Value>()["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["loc"].clone())
+        .collect();
+    assert_eq!(
+        locs,
+        vec![json!(["query", "token"]), json!(["header", "x-token"])]
+    );
+    let resp = c.get("/users/?token=jessica").send().await;
+    assert_eq!(resp.status(), 200);
+    let resp = c.get("/users/?token=bob").send().await;
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"detail": "No Jessica token provided"})
+    );
+}
+
+// Overrides: swap the database for a fake, even inside another dependency.
+
+struct Database {
+    url: String,
+}
+
+#[dependency]
+async fn database() -> Database {
+    Database {
+        url: "postgres://production".to_owned(),
+    }
+}
+
+#[dependency]
+async fn fake_database() -> Database {
+    Database {
+        url: "sqlite://memory".to_owned(),
+    }
+}
+
+#[dependency]
+async fn repository(db: Depends<database>) -> String {
+    format!("repo on {}", db.url)
+}
+
+#[get("/db")]
+async fn which_db(db: Depends<database>, repo: Depends<repository>) -> Json<Value> {
+    Json(json!({ "db": db.url, "repo": *repo }))
+}
+
+#[tokio::test]
+async fn a_test_overrides_the_database_everywhere() {
+    let real = TestClient::new(App::new().route(which_db));
+    assert_eq!(
+        real.get("/db").send().await.json::<Value>(),
+        json!({"db": "postgres://production", "repo": "repo on postgres://production"})
+    );
+    let fake = TestClient::new(
+        App::new()
+            .route(which_db)
+            .override_dependency::<database, fake_database>(),
+    );
+    assert_eq!(
+        fake.get("/db").send().await.json::<Value>(),
+        json!({"db": "sqlite://memory", "repo": "repo on sqlite://memory"})
+    );
+}

@@ -229,6 +229,8 @@ pub struct RequestCtx {
     pub(crate) post: Option<Arc<crate::background::TaskQueue>>,
     /// Dependencies resolved so far (created on first use).
     pub(crate) dependencies: Option<crate::depends::DependencyCache>,
+    /// Dependencies attached to the operation for their side effect.
+    pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
     pub(crate) meta: &'static OperationMeta,
 }
 
