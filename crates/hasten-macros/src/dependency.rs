@@ -29,6 +29,22 @@ fn result_parts(ty: &Type) -> Option<(&Type, &Type)> {
     }
 }
 
+/// Whether the type is `Cleanup<…>`, by its last path segment.
+fn is_cleanup(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Cleanup" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
 /// Expand `#[dependency]`.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
@@ -60,22 +76,38 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
 
     // What the dependency provides, and how its return value becomes that.
+    // A `Cleanup<T>` provides `T` and leaves its cleanup with the request.
+    let register = |ty: &Type| -> (TokenStream, TokenStream) {
+        match is_cleanup(ty) {
+            Some(inner) => (quote!(#inner), quote!(v.register(__ctx))),
+            None => (quote!(#ty), quote!(v)),
+        }
+    };
     let (output, convert) = match &func.sig.output {
         ReturnType::Default => (quote!(()), quote!(::hasten::__private::Some(__r))),
         ReturnType::Type(_, ty) => match result_parts(ty) {
-            Some((ok, _err)) => (
-                quote!(#ok),
-                quote! {
-                    match __r {
-                        ::core::result::Result::Ok(v) => ::hasten::__private::Some(v),
-                        ::core::result::Result::Err(e) => {
-                            __errors.reject_response(::hasten::__private::IntoResponse::into_response(e));
-                            ::hasten::__private::None
+            Some((ok, _err)) => {
+                let (ok_out, take) = register(ok);
+                (
+                    quote!(#ok_out),
+                    quote! {
+                        match __r {
+                            ::core::result::Result::Ok(v) => ::hasten::__private::Some(#take),
+                            ::core::result::Result::Err(e) => {
+                                __errors.reject_response(::hasten::__private::IntoResponse::into_response(e));
+                                ::hasten::__private::None
+                            }
                         }
-                    }
-                },
-            ),
-            None => (quote!(#ty), quote!(::hasten::__private::Some(__r))),
+                    },
+                )
+            }
+            None => {
+                let (out, take) = register(ty);
+                (
+                    quote!(#out),
+                    quote!({ let v = __r; ::hasten::__private::Some(#take) }),
+                )
+            }
         },
     };
 

@@ -875,14 +875,14 @@ fn generate(
     let call = if is_async {
         quote! {
             let __resp = ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
-            return ::hasten::__private::finish(__ctx, __resp);
+            return ::hasten::__private::finish(__ctx, __resp).await;
         }
     } else {
         quote! {
             let __resp = ::hasten::__private::run_blocking(&__ctx, move || {
                 ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
             }).await;
-            return ::hasten::__private::finish(__ctx, __resp);
+            return ::hasten::__private::finish(__ctx, __resp).await;
         }
     };
     let guarded_call = if count == 0 {
@@ -905,7 +905,8 @@ fn generate(
         ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
         #(#extracts)*
         #guarded_call
-        ::hasten::__private::validation_failed(&__ctx, __errors)
+        let __resp = ::hasten::__private::validation_failed(&__ctx, __errors);
+        ::hasten::__private::finish(__ctx, __resp).await
     };
 
     let mut inner = func.clone();

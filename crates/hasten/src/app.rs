@@ -483,6 +483,8 @@ impl AppInner {
                     post: None,
                     dependencies: None,
                     attached: route.attached.clone(),
+                    pending_cleanup: None,
+                    cleanups: Vec::new(),
                     meta,
                 };
                 let error_ctx = |head: Option<(Method, Uri, HeaderMap)>| {
@@ -511,8 +513,13 @@ impl AppInner {
                         {
                             resp = self.replace_http_error(resp, &error_ctx(head));
                         }
+                        if is_head {
+                            // Strip before attaching: dropping a wrapped body would
+                            // look like a client that went away.
+                            strip_body(&mut resp);
+                        }
                         crate::background::attach(&mut resp, post, self);
-                        resp
+                        return resp;
                     }
                     Err(message) => {
                         tracing::error!(

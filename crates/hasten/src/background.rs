@@ -17,11 +17,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body::{Frame, SizeHint};
+use http_body::{Body as _, Frame, SizeHint};
 use tokio::sync::Notify;
 
 use crate::app::AppInner;
 use crate::body::{Body, BoxError};
+use crate::depends::{run_cleanups, CleanupEntry, CleanupScope, Outcome};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::operation::BoxFuture;
 use crate::response::Response;
@@ -131,14 +132,34 @@ impl FromRequest for BackgroundTasks {
     }
 }
 
-/// Carries a request's queue from the handler to the dispatcher, on the response.
-#[derive(Clone)]
-pub(crate) struct PostResponse(pub(crate) Arc<TaskQueue>);
+/// What is left to do after the response: background tasks, then cleanups.
+pub(crate) struct PostWork {
+    queue: Option<Arc<TaskQueue>>,
+    cleanups: Mutex<Vec<CleanupEntry>>,
+}
 
-/// Hand the request's queued work to the response. Used by generated code.
-pub fn finish(ctx: RequestCtx, mut resp: Response) -> Response {
-    if let Some(queue) = ctx.post {
-        resp.extensions_mut().insert(PostResponse(queue));
+/// Carries a request's post-response work from the handler to the dispatcher, on the
+/// response.
+#[derive(Clone)]
+pub(crate) struct PostResponse(pub(crate) Arc<PostWork>);
+
+/// End a request: run the cleanups scoped before the response now, and hand the
+/// background tasks and the other cleanups to the response. Used by generated code.
+pub async fn finish(mut ctx: RequestCtx, mut resp: Response) -> Response {
+    let outcome = Outcome::from_status(resp.status());
+    let (now, later): (Vec<CleanupEntry>, Vec<CleanupEntry>) = std::mem::take(&mut ctx.cleanups)
+        .into_iter()
+        .partition(|c| c.scope == CleanupScope::BeforeResponse);
+    if !now.is_empty() {
+        run_cleanups(now, outcome).await;
+    }
+    let queue = ctx.post.take();
+    if queue.is_some() || !later.is_empty() {
+        resp.extensions_mut()
+            .insert(PostResponse(Arc::new(PostWork {
+                queue,
+                cleanups: Mutex::new(later),
+            })));
     }
     resp
 }
@@ -167,65 +188,89 @@ impl TaskTracker {
     }
 }
 
-/// Run a request's queue now, in order, each task isolated.
-fn start(queue: Arc<TaskQueue>, app: Arc<AppInner>) {
-    let tasks = match queue.tasks.lock() {
-        Ok(mut t) => std::mem::take(&mut *t),
-        Err(_) => return,
+/// Run a request's post-response work now: its tasks in order, each isolated, then
+/// its cleanups in reverse order of setup.
+fn start(work: Arc<PostWork>, outcome: Outcome, app: Arc<AppInner>) {
+    let tasks = match &work.queue {
+        Some(q) => q
+            .tasks
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default(),
+        None => Vec::new(),
     };
-    if tasks.is_empty() {
+    let cleanups = work
+        .cleanups
+        .lock()
+        .map(|mut c| std::mem::take(&mut *c))
+        .unwrap_or_default();
+    if tasks.is_empty() && cleanups.is_empty() {
         return;
     }
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         tracing::error!(
             target: "hasten::background",
-            dropped = tasks.len(),
-            "response dropped outside a runtime; background tasks not run"
+            tasks = tasks.len(),
+            cleanups = cleanups.len(),
+            "response dropped outside a runtime; background tasks and cleanups not run"
         );
         return;
     };
     app.tasks.running.fetch_add(1, Ordering::AcqRel);
     handle.spawn(async move {
-        let total = tasks.len();
-        for (i, task) in tasks.into_iter().enumerate() {
-            let joined = match task {
-                Task::Async(fut) => tokio::spawn(fut).await,
-                Task::Blocking(f) => {
-                    let permit = app.blocking.slots.clone().acquire_owned().await;
-                    tokio::task::spawn_blocking(move || {
-                        let out = f();
-                        drop(permit);
-                        out
-                    })
-                    .await
-                }
-            };
-            match joined {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(target: "hasten::background", task = i + 1, of = total, error = %e, "background task failed"),
-                Err(e) if e.is_panic() => {
-                    let message = crate::app::panic_message(e.into_panic());
-                    tracing::error!(target: "hasten::background", task = i + 1, of = total, panic = %message, "background task panicked");
-                }
-                Err(_) => tracing::warn!(target: "hasten::background", task = i + 1, of = total, "background task cancelled"),
-            }
-        }
+        run_tasks(tasks, &app).await;
+        run_cleanups(cleanups, outcome).await;
         if app.tasks.running.fetch_sub(1, Ordering::AcqRel) == 1 {
             app.tasks.idle.notify_waiters();
         }
     });
 }
 
+async fn run_tasks(tasks: Vec<Task>, app: &Arc<AppInner>) {
+    let total = tasks.len();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let joined = match task {
+            Task::Async(fut) => tokio::spawn(fut).await,
+            Task::Blocking(f) => {
+                let permit = app.blocking.slots.clone().acquire_owned().await;
+                tokio::task::spawn_blocking(move || {
+                    let out = f();
+                    drop(permit);
+                    out
+                })
+                .await
+            }
+        };
+        match joined {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(target: "hasten::background", task = i + 1, of = total, error = %e, "background task failed")
+            }
+            Err(e) if e.is_panic() => {
+                let message = crate::app::panic_message(e.into_panic());
+                tracing::error!(target: "hasten::background", task = i + 1, of = total, panic = %message, "background task panicked");
+            }
+            Err(_) => {
+                tracing::warn!(target: "hasten::background", task = i + 1, of = total, "background task cancelled")
+            }
+        }
+    }
+}
+
 /// A response body that starts the request's queue when it ends or is dropped.
 struct OnEnd {
     inner: Body,
-    pending: Option<(Arc<TaskQueue>, Arc<AppInner>)>,
+    status: http::StatusCode,
+    /// The body's exact length, when known: hyper stops polling after that many bytes.
+    expected: Option<u64>,
+    sent: u64,
+    pending: Option<(Arc<PostWork>, Arc<AppInner>)>,
 }
 
 impl OnEnd {
-    fn fire(&mut self) {
-        if let Some((queue, app)) = self.pending.take() {
-            start(queue, app);
+    fn fire(&mut self, outcome: Outcome) {
+        if let Some((work, app)) = self.pending.take() {
+            start(work, outcome, app);
         }
     }
 }
@@ -239,8 +284,17 @@ impl http_body::Body for OnEnd {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None)) {
-            self.fire();
+        let complete = match &polled {
+            Poll::Ready(None) => true,
+            Poll::Ready(Some(Ok(frame))) => {
+                self.sent += frame.data_ref().map_or(0, |d| d.len() as u64);
+                self.expected == Some(self.sent)
+            }
+            _ => false,
+        };
+        if complete {
+            let outcome = Outcome::from_status(self.status);
+            self.fire(outcome);
         }
         polled
     }
@@ -256,19 +310,32 @@ impl http_body::Body for OnEnd {
 }
 
 impl Drop for OnEnd {
+    /// Dropped: complete if the inner body had ended, else the client went away
+    /// mid-response.
     fn drop(&mut self) {
-        self.fire();
+        let outcome = if self.inner.is_end_stream() {
+            Outcome::from_status(self.status)
+        } else {
+            Outcome::Disconnected
+        };
+        self.fire(outcome);
     }
 }
 
-/// If the handler queued work, wrap the body so the work starts when the body ends.
+/// If the request left work for after the response, wrap the body so the work starts
+/// when the body ends (or is dropped: then the outcome is `Disconnected`).
 pub(crate) fn attach(resp: &mut Response, post: Option<PostResponse>, app: &Arc<AppInner>) {
-    let Some(PostResponse(queue)) = post else {
+    let Some(PostResponse(work)) = post else {
         return;
     };
+    let status = resp.status();
     let inner = std::mem::take(resp.body_mut());
+    let expected = inner.size_hint().exact();
     *resp.body_mut() = Body::new(OnEnd {
         inner,
-        pending: Some((queue, app.clone())),
+        status,
+        expected,
+        sent: 0,
+        pending: Some((work, app.clone())),
     });
 }

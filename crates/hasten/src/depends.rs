@@ -150,6 +150,14 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
             Some(resolve) => resolve(ctx, errors).await?.downcast::<D::Output>().ok()?,
             None => Arc::new(D::resolve(ctx, errors).await?),
         };
+        // A dependency returning `Cleanup` left its cleanup pending: bind it to the value.
+        if let Some((scope, cleanup)) = ctx.pending_cleanup.take() {
+            let shared = value.clone() as Arc<dyn Any + Send + Sync>;
+            ctx.cleanups.push(CleanupEntry {
+                scope,
+                run: Box::new(move |outcome| cleanup(shared, outcome)),
+            });
+        }
         ctx.dependencies
             .get_or_insert_with(Default::default)
             .values
@@ -244,4 +252,140 @@ pub(crate) fn resolve_erased<'a, R: Dependency>(
         let value = R::resolve(ctx, errors).await?;
         Some(Arc::new(value) as Arc<dyn Any + Send + Sync>)
     })
+}
+
+/// How the request ended, as a cleanup sees it (to commit or roll back, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// A response below 400 was sent completely.
+    Completed(http::StatusCode),
+    /// A response of 400 or more was produced (an error from the handler or a
+    /// dependency, or invalid input).
+    Failed(http::StatusCode),
+    /// The handler (or a dependency) panicked.
+    Panicked,
+    /// The client went away before the response was complete.
+    Disconnected,
+}
+
+impl Outcome {
+    /// `Completed` or `Failed`, by status.
+    pub fn from_status(status: http::StatusCode) -> Self {
+        if status.as_u16() < 400 {
+            Outcome::Completed(status)
+        } else {
+            Outcome::Failed(status)
+        }
+    }
+
+    /// Whether the request completed without error.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Completed(_))
+    }
+}
+
+/// When a cleanup runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CleanupScope {
+    /// After the response is sent and the background tasks ran (FastAPI's "request").
+    AfterResponse,
+    /// As soon as the handler returns, before the response is sent ("function").
+    BeforeResponse,
+}
+
+type ErasedCleanup =
+    Box<dyn FnOnce(Arc<dyn Any + Send + Sync>, Outcome) -> crate::BoxFuture<()> + Send>;
+
+/// A registered cleanup, ready to run once with the outcome.
+pub(crate) struct CleanupEntry {
+    pub(crate) scope: CleanupScope,
+    pub(crate) run: Box<dyn FnOnce(Outcome) -> crate::BoxFuture<()> + Send>,
+}
+
+/// A dependency's value plus work to run when the request is over — FastAPI's
+/// dependencies with `yield`. The cleanup runs exactly once, after the response was
+/// sent and the background tasks ran (or, with
+/// [`before_response`](Cleanup::before_response), as soon as the handler returns),
+/// in reverse order of setup, and sees how the request ended.
+///
+/// ```
+/// use hasten::prelude::*;
+/// use hasten::{Cleanup, Outcome};
+///
+/// struct Session;
+/// impl Session {
+///     async fn commit(&self) {}
+///     async fn rollback(&self) {}
+/// }
+///
+/// #[dependency]
+/// async fn db_session() -> Cleanup<Session> {
+///     Cleanup::new(Session, |session, outcome: Outcome| async move {
+///         if outcome.is_success() {
+///             session.commit().await
+///         } else {
+///             session.rollback().await
+///         }
+///     })
+/// }
+/// ```
+pub struct Cleanup<T> {
+    value: T,
+    scope: CleanupScope,
+    cleanup: ErasedCleanup,
+}
+
+impl<T: Send + Sync + 'static> Cleanup<T> {
+    /// A value and its cleanup.
+    pub fn new<F, Fut>(value: T, cleanup: F) -> Self
+    where
+        F: FnOnce(Arc<T>, Outcome) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Cleanup {
+            value,
+            scope: CleanupScope::AfterResponse,
+            cleanup: Box::new(move |any: Arc<dyn Any + Send + Sync>, outcome| {
+                match any.downcast::<T>() {
+                    Ok(value) => Box::pin(cleanup(value, outcome)),
+                    Err(_) => Box::pin(async {}),
+                }
+            }),
+        }
+    }
+
+    /// Run the cleanup as soon as the handler returns, before the response is sent
+    /// (FastAPI's `scope="function"`).
+    pub fn before_response(mut self) -> Self {
+        self.scope = CleanupScope::BeforeResponse;
+        self
+    }
+
+    /// Hand the cleanup to the request and return the value. Used by generated code
+    /// and by hand-written [`Dependency`] impls.
+    pub fn register(self, ctx: &mut RequestCtx) -> T {
+        ctx.pending_cleanup = Some((self.scope, self.cleanup));
+        self.value
+    }
+}
+
+impl<T> std::fmt::Debug for Cleanup<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cleanup")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Run cleanups, last registered first, each isolated: a panic is logged.
+pub(crate) async fn run_cleanups(entries: Vec<CleanupEntry>, outcome: Outcome) {
+    for entry in entries.into_iter().rev() {
+        if let Err(e) = tokio::spawn((entry.run)(outcome)).await {
+            if e.is_panic() {
+                let message = crate::app::panic_message(e.into_panic());
+                tracing::error!(target: "hasten::dependency", panic = %message, "dependency cleanup panicked");
+            }
+        }
+    }
 }

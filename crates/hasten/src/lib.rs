@@ -21,7 +21,7 @@ pub mod validation;
 pub use app::{App, AppService, BuildError, ErrorContext, DEFAULT_BODY_LIMIT};
 pub use background::{BackgroundTasks, TaskResult};
 pub use body::{Body, BoxError, RequestBody};
-pub use depends::{CachePolicy, Cached, Dependency, Depends, NoCache};
+pub use depends::{CachePolicy, Cached, Cleanup, Dependency, Depends, NoCache, Outcome};
 pub use error::HttpError;
 pub use extract::{
     BodyError, Checkable, Constraints, Errors, Extracted, FromRequest, Number, ParamSpec,

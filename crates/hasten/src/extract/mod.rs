@@ -229,6 +229,17 @@ pub struct RequestCtx {
     pub(crate) post: Option<Arc<crate::background::TaskQueue>>,
     /// Dependencies resolved so far (created on first use).
     pub(crate) dependencies: Option<crate::depends::DependencyCache>,
+    /// A cleanup returned by the dependency being resolved, until `Depends` binds it.
+    #[allow(clippy::type_complexity)]
+    pub(crate) pending_cleanup: Option<(
+        crate::depends::CleanupScope,
+        Box<
+            dyn FnOnce(Arc<dyn std::any::Any + Send + Sync>, crate::Outcome) -> crate::BoxFuture<()>
+                + Send,
+        >,
+    )>,
+    /// Cleanups of resolved dependencies, in setup order.
+    pub(crate) cleanups: Vec<crate::depends::CleanupEntry>,
     /// Dependencies attached to the operation for their side effect.
     pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
     pub(crate) meta: &'static OperationMeta,
@@ -320,6 +331,31 @@ impl RequestCtx {
     /// App state of type `T`, if the app has it.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         self.app.state.get::<T>()
+    }
+}
+
+impl Drop for RequestCtx {
+    /// Cleanups still here when the request is dropped belong to a handler that
+    /// panicked or was abandoned (the client went away): run them with that outcome.
+    fn drop(&mut self) {
+        if self.cleanups.is_empty() {
+            return;
+        }
+        let outcome = if std::thread::panicking() {
+            crate::Outcome::Panicked
+        } else {
+            crate::Outcome::Disconnected
+        };
+        let entries = std::mem::take(&mut self.cleanups);
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(crate::depends::run_cleanups(entries, outcome));
+            }
+            Err(_) => tracing::error!(
+                target: "hasten::dependency",
+                "request dropped outside a runtime; dependency cleanups not run"
+            ),
+        }
     }
 }
 
