@@ -12,8 +12,7 @@ use syn::{
 use crate::errors::Errors;
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
-const ROUTE_KEYS: &str =
-    "status, tags, summary, operation_id, deprecated, include_in_schema (and methods for #[route])";
+const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies (and methods for #[route])";
 const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
 const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
                           deprecated, title, description, example, convert_underscores";
@@ -51,6 +50,7 @@ struct RouteOptions {
     operation_id: Option<String>,
     deprecated: bool,
     include_in_schema: bool,
+    dependencies: Vec<syn::Path>,
 }
 
 fn lit_str(expr: &Expr, what: &str, errors: &mut Errors) -> Option<String> {
@@ -142,6 +142,23 @@ fn parse_route_options(
             ("operation_id", Meta::NameValue(nv)) => {
                 o.operation_id = lit_str(&nv.value, "operation_id", errors)
             }
+            ("dependencies", Meta::NameValue(nv)) => match &nv.value {
+                Expr::Array(a) => {
+                    for e in &a.elems {
+                        match e {
+                            Expr::Path(p) => o.dependencies.push(p.path.clone()),
+                            other => errors.push(
+                                other.span(),
+                                "`dependencies` lists dependency names, e.g. dependencies = [verify_token]",
+                            ),
+                        }
+                    }
+                }
+                other => errors.push(
+                    other.span(),
+                    "`dependencies` takes a list, e.g. dependencies = [verify_token]",
+                ),
+            },
             ("methods", Meta::NameValue(nv)) if fixed_method.is_none() => {
                 saw_methods = true;
                 for (i, m) in str_list(&nv.value, "methods", errors)
@@ -860,6 +877,7 @@ fn generate(
     let deprecated = o.deprecated;
     let include = o.include_in_schema;
     let blocking = !is_async;
+    let op_deps = &o.dependencies;
 
     let count = params.len();
     let specs = spec_tokens(params, names);
@@ -959,6 +977,7 @@ fn generate(
                     },
                     __describe,
                 )
+                #(.with_dependency::<#op_deps>())*
             }
         }
 

@@ -212,6 +212,15 @@ impl Operation {
         self.doc = doc;
     }
 
+    /// Run dependency `D` for its side effect before this operation (after the app's
+    /// and routers'). The route attribute's `dependencies = [...]` uses it.
+    pub fn with_dependency<D: crate::Dependency>(mut self) -> Self {
+        self.attached
+            .push(crate::depends::AttachedDependency::of::<D>());
+        self.redescribe();
+        self
+    }
+
     /// The operation's metadata.
     pub fn meta(&self) -> &'static OperationMeta {
         self.meta

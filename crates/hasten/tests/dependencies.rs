@@ -390,3 +390,27 @@ async fn a_test_overrides_the_database_everywhere() {
         json!({"db": "sqlite://memory", "repo": "repo on sqlite://memory"})
     );
 }
+
+#[get("/guarded", dependencies = [get_token_header, get_query_token])]
+async fn guarded() -> &'static str {
+    "in"
+}
+
+#[tokio::test]
+async fn operation_dependencies_run_in_order_before_the_handler() {
+    let c = TestClient::new(App::new().route(guarded));
+    let resp = c.get("/guarded").send().await;
+    let locs: Vec<Value> = resp.json::<Value>()["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["loc"].clone())
+        .collect();
+    assert_eq!(locs, vec![json!(["header", "x-token"]), json!(["query", "token"])]);
+    let resp = c
+        .get("/guarded?token=jessica")
+        .header("x-token", "fake-super-secret-token")
+        .send()
+        .await;
+    assert_eq!(resp.text(), "in");
+}
