@@ -48,8 +48,26 @@ fn is_cleanup(ty: &Type) -> Option<&Type> {
 /// Expand `#[dependency]`.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
+    let mut app_scoped = false;
     if !attr.is_empty() {
-        errors.push(attr.span(), "#[dependency] takes no arguments");
+        match syn::parse2::<syn::MetaNameValue>(attr.clone()) {
+            Ok(nv) if nv.path.is_ident("scope") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) if s.value() == "app" || s.value() == "request" => {
+                    app_scoped = s.value() == "app";
+                }
+                other => errors.push(
+                    other.span(),
+                    "`scope` is \"request\" (the default: once per request) or \"app\" (once per app)",
+                ),
+            },
+            _ => errors.push(
+                attr.span(),
+                "#[dependency] takes only `scope = \"app\"` or `scope = \"request\"`",
+            ),
+        }
     }
     let mut func: ItemFn = match syn::parse2(item) {
         Ok(f) => f,
@@ -172,6 +190,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
         impl ::hasten::__private::Dependency for #ident {
             type Output = #output;
+            const APP_SCOPED: bool = #app_scoped;
 
             #[allow(unused_variables)]
             fn resolve(
@@ -211,7 +230,7 @@ mod tests {
     #[test]
     fn problems_are_reported() {
         let out = expand(quote!(x), quote! { async fn d(#[qurey] a: &str) {} }).to_string();
-        assert!(out.contains("takes no arguments"), "{out}");
+        assert!(out.contains("takes only `scope"), "{out}");
         assert!(out.contains("unknown parameter attribute"), "{out}");
         assert!(out.contains("cannot be a reference"), "{out}");
     }

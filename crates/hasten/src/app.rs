@@ -56,6 +56,10 @@ struct ErrorHandlers {
 pub(crate) struct StateMap(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
 
 impl StateMap {
+    pub(crate) fn insert_erased(&mut self, ty: TypeId, value: Arc<dyn Any + Send + Sync>) {
+        self.0.insert(ty, value);
+    }
+
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         self.0
             .get(&TypeId::of::<T>())
@@ -86,6 +90,10 @@ pub struct App {
     problems: Vec<String>,
     attached: Vec<crate::depends::AttachedDependency>,
     overrides: HashMap<TypeId, crate::depends::Resolver>,
+    startup: Vec<crate::lifespan::StartupHook>,
+    shutdown: Vec<crate::lifespan::ShutdownHook>,
+    /// State types startup hooks will provide.
+    promised: Vec<TypeId>,
     state: StateMap,
     body_limit: usize,
     blocking_threads: usize,
@@ -122,6 +130,9 @@ impl App {
             problems: Vec::new(),
             attached: Vec::new(),
             overrides: HashMap::new(),
+            startup: Vec::new(),
+            shutdown: Vec::new(),
+            promised: Vec::new(),
             state: StateMap::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             blocking_threads: DEFAULT_BLOCKING_THREADS,
@@ -152,6 +163,57 @@ impl App {
     pub fn route(mut self, endpoint: impl Endpoint) -> Self {
         self.operations.push(endpoint.operation());
         self
+    }
+
+    /// Run `hook` at startup, before the first request; the value it returns becomes app
+    /// state, reachable as [`State<T>`](crate::State). Hooks run in the order added, each
+    /// seeing the state made before it; an `Err` stops the server from starting.
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    ///
+    /// struct Pool { url: String }
+    ///
+    /// #[get("/pool")]
+    /// async fn pool(pool: State<Pool>) -> String { pool.url.clone() }
+    ///
+    /// let app = App::new()
+    ///     .route(pool)
+    ///     .on_startup(|_state| async { Ok::<_, std::io::Error>(Pool { url: "sqlite://memory".into() }) })
+    ///     .on_shutdown(|state| async move {
+    ///         if let Some(pool) = state.get::<Pool>() { let _ = &pool.url; /* close it */ }
+    ///     });
+    /// ```
+    pub fn on_startup<T, E, F, Fut>(mut self, hook: F) -> Self
+    where
+        T: Send + Sync + 'static,
+        E: fmt::Display,
+        F: FnOnce(crate::AppState) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.startup.push(crate::lifespan::startup_hook(hook));
+        self.promised.push(TypeId::of::<T>());
+        self
+    }
+
+    /// Run `hook` at shutdown, after the last request and background task; hooks run in
+    /// reverse order of adding.
+    pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: FnOnce(crate::AppState) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.shutdown.push(crate::lifespan::shutdown_hook(hook));
+        self
+    }
+
+    /// Run the startup hooks, then build the app (see [`App::build`]).
+    pub async fn start(mut self) -> Result<AppService, BuildError> {
+        let hooks = std::mem::take(&mut self.startup);
+        if let Err(e) = crate::lifespan::run_startup(hooks, &mut self.state).await {
+            return Err(BuildError { problems: vec![e] });
+        }
+        self.build()
     }
 
     /// Run dependency `D` for its side effect (a token check, say) before every
@@ -278,6 +340,13 @@ impl App {
     /// (conflicting routes, a state no one provided, a bad pattern) is reported at once.
     pub fn build(self) -> Result<AppService, BuildError> {
         let mut problems = self.problems;
+        if !self.startup.is_empty() {
+            problems.push(
+                "the app has startup hooks: start it with `App::start().await` \
+                 (`Server::serve` and `TestClient::start` do)"
+                    .to_owned(),
+            );
+        }
         let mut routes = Routes::default();
         for mut op in self.operations {
             op.attach(&self.attached);
@@ -296,7 +365,7 @@ impl App {
                 }
             }
             for (ty, name) in &op.doc.required_state {
-                if !self.state.0.contains_key(ty) {
+                if !self.state.0.contains_key(ty) && !self.promised.contains(ty) {
                     problems.push(format!(
                         "`{}` takes `State<{name}>` but the app has no such state; add it with `App::state`",
                         op.meta.fn_name
@@ -320,6 +389,11 @@ impl App {
                 handlers: self.handlers,
                 overrides: self.overrides,
                 tasks: Default::default(),
+                shutdown: crate::lifespan::ShutdownWork {
+                    hooks: std::sync::Mutex::new(self.shutdown),
+                    app_cleanups: Default::default(),
+                },
+                app_dependencies: Default::default(),
                 title: self.title,
                 version: self.version,
                 description: self.description,
@@ -362,6 +436,11 @@ pub(crate) struct AppInner {
     handlers: ErrorHandlers,
     pub(crate) overrides: HashMap<TypeId, crate::depends::Resolver>,
     pub(crate) tasks: crate::background::TaskTracker,
+    pub(crate) shutdown: crate::lifespan::ShutdownWork,
+    /// App-scoped dependencies, resolved on first use.
+    #[allow(clippy::type_complexity)]
+    pub(crate) app_dependencies:
+        std::sync::Mutex<HashMap<TypeId, Arc<tokio::sync::OnceCell<Arc<dyn Any + Send + Sync>>>>>,
     pub(crate) title: String,
     pub(crate) version: String,
     pub(crate) description: Option<String>,
@@ -400,6 +479,35 @@ impl AppService {
     /// Every operation, in the order added.
     pub fn operations(&self) -> Vec<&Operation> {
         self.inner.routes.operations()
+    }
+
+    /// Run the shutdown hooks (last added first), then the cleanups of app-scoped
+    /// dependencies. Runs once; later calls do nothing. The server calls it after
+    /// graceful shutdown.
+    pub async fn shutdown(&self) {
+        let hooks = self
+            .inner
+            .shutdown
+            .hooks
+            .lock()
+            .map(|mut h| std::mem::take(&mut *h))
+            .unwrap_or_default();
+        for hook in hooks.into_iter().rev() {
+            let state = crate::AppState {
+                map: self.inner.state.clone(),
+            };
+            if let Err(e) = tokio::spawn(hook(state)).await {
+                tracing::error!(target: "hasten::server", error = %e, "shutdown hook failed");
+            }
+        }
+        let cleanups = self
+            .inner
+            .shutdown
+            .app_cleanups
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default();
+        crate::depends::run_cleanups(cleanups, crate::Outcome::Shutdown).await;
     }
 }
 

@@ -45,6 +45,10 @@ pub trait Dependency: Send + Sync + 'static {
     /// What the dependency provides.
     type Output: Send + Sync + 'static;
 
+    /// Resolve once per app (on first use) instead of once per request; its cleanup
+    /// runs at shutdown. `#[dependency(scope = "app")]` sets it.
+    const APP_SCOPED: bool = false;
+
     /// Resolve it: extract its inputs (pushing their errors into `errors`) and compute
     /// the value. `None` means an error or a rejection was recorded.
     fn resolve(
@@ -119,6 +123,46 @@ where
     }
 }
 
+/// Resolve an app-scoped dependency once for the whole app; concurrent first requests
+/// wait for the one resolving it. A failed resolution is not kept: the next request
+/// tries again.
+async fn app_scoped<D: Dependency>(
+    ctx: &mut RequestCtx,
+    errors: &mut Errors,
+) -> Option<Arc<D::Output>> {
+    let id = TypeId::of::<D>();
+    let cell = {
+        let mut map = ctx.app.app_dependencies.lock().ok()?;
+        map.entry(id).or_default().clone()
+    };
+    let app = ctx.app.clone();
+    let shared = cell
+        .get_or_try_init(|| async {
+            let value: Arc<D::Output> = match app.overrides.get(&id).copied() {
+                Some(resolve) => resolve(ctx, errors)
+                    .await
+                    .ok_or(())?
+                    .downcast::<D::Output>()
+                    .map_err(|_| ())?,
+                None => Arc::new(D::resolve(ctx, errors).await.ok_or(())?),
+            };
+            if let Some((_, cleanup)) = ctx.pending_cleanup.take() {
+                let shared = value.clone() as Arc<dyn Any + Send + Sync>;
+                if let Ok(mut cleanups) = app.shutdown.app_cleanups.lock() {
+                    cleanups.push(CleanupEntry {
+                        scope: CleanupScope::AfterResponse,
+                        run: Box::new(move |outcome| cleanup(shared, outcome)),
+                    });
+                }
+            }
+            Ok::<_, ()>(value as Arc<dyn Any + Send + Sync>)
+        })
+        .await
+        .ok()?
+        .clone();
+    shared.downcast::<D::Output>().ok()
+}
+
 /// Resolved dependencies of one request, by dependency type.
 #[derive(Default)]
 pub(crate) struct DependencyCache {
@@ -132,6 +176,12 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
         errors: &mut Errors,
     ) -> Extracted<Self> {
         let id = TypeId::of::<D>();
+        if D::APP_SCOPED {
+            return app_scoped::<D>(ctx, errors).await.map(|value| Depends {
+                value,
+                _marker: PhantomData,
+            });
+        }
         if C::CACHED {
             let cached = ctx
                 .dependencies
@@ -267,6 +317,8 @@ pub enum Outcome {
     Panicked,
     /// The client went away before the response was complete.
     Disconnected,
+    /// The app is shutting down (the cleanup of an app-scoped dependency).
+    Shutdown,
 }
 
 impl Outcome {

@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod form;
 mod json;
+mod lifespan;
 mod operation;
 mod response;
 mod router;
@@ -29,6 +30,7 @@ pub use extract::{
 };
 pub use form::Form;
 pub use json::Json;
+pub use lifespan::AppState;
 pub use operation::{
     BodyDoc, BoxFuture, Endpoint, Operation, OperationDoc, OperationMeta, ParamDoc,
 };

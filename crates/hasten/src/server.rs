@@ -179,12 +179,13 @@ impl Server {
     /// in-flight requests finish (up to the deadline) and return.
     pub async fn serve(self, app: App) -> io::Result<()> {
         let service = app
-            .build()
+            .start()
+            .await
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         self.serve_service(service).await
     }
 
-    /// Serve an already built app.
+    /// Serve an already built (and started) app; its shutdown hooks run at the end.
     pub async fn serve_service(self, service: AppService) -> io::Result<()> {
         let Server {
             listener,
@@ -262,6 +263,7 @@ impl Server {
                 "shutdown deadline reached; abandoning running background task queues"
             );
         }
+        service.shutdown().await;
         if clean {
             tracing::info!(target: "hasten::server", "shutdown complete");
         }

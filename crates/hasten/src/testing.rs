@@ -75,6 +75,24 @@ impl TestClient {
         Ok(Self::from_service(app.build()?))
     }
 
+    /// Run the app's startup hooks, build it, and make a client for it. Call
+    /// [`shutdown`](TestClient::shutdown) at the end of the test to run the shutdown
+    /// hooks.
+    ///
+    /// # Panics
+    /// If a startup hook fails or the app cannot be built.
+    pub async fn start(app: App) -> Self {
+        match app.start().await {
+            Ok(service) => Self::from_service(service),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Run the app's shutdown hooks and the cleanups of app-scoped dependencies.
+    pub async fn shutdown(&self) {
+        self.service.shutdown().await;
+    }
+
     /// A client for an already built app.
     pub fn from_service(service: AppService) -> Self {
         TestClient {

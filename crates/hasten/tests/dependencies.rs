@@ -406,7 +406,10 @@ async fn operation_dependencies_run_in_order_before_the_handler() {
         .iter()
         .map(|e| e["loc"].clone())
         .collect();
-    assert_eq!(locs, vec![json!(["header", "x-token"]), json!(["query", "token"])]);
+    assert_eq!(
+        locs,
+        vec![json!(["header", "x-token"]), json!(["query", "token"])]
+    );
     let resp = c
         .get("/guarded?token=jessica")
         .header("x-token", "fake-super-secret-token")
