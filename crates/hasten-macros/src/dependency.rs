@@ -7,7 +7,9 @@ use syn::spanned::Spanned;
 use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type};
 
 use crate::errors::Errors;
-use crate::route::{describe_tokens, doc_text, extract_tokens, parse_signature, spec_tokens};
+use crate::route::{
+    as_call, describe_tokens, doc_text, extract_tokens, parse_signature, spec_tokens,
+};
 
 /// `Result<T, E>` → `Some((T, E))`, by the last path segment's name.
 fn result_parts(ty: &Type) -> Option<(&Type, &Type)> {
@@ -164,10 +166,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
 
-    let mut inner = func.clone();
-    inner.attrs.retain(|a| !a.path().is_ident("doc"));
-    inner.sig.ident = format_ident!("__call");
-    inner.vis = syn::parse_quote!(pub);
+    let inner = as_call(&func);
 
     quote! {
         #(#docs)*

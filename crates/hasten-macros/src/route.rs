@@ -675,6 +675,16 @@ fn opt_tokens(v: &Option<TokenStream>) -> TokenStream {
     }
 }
 
+/// The user's function, kept as the associated `__call` (without its doc comment,
+/// which goes on the generated struct).
+pub(crate) fn as_call(func: &ItemFn) -> ItemFn {
+    let mut inner = func.clone();
+    inner.attrs.retain(|a| !a.path().is_ident("doc"));
+    inner.sig.ident = format_ident!("__call");
+    inner.vis = syn::parse_quote!(pub);
+    inner
+}
+
 /// `///` comments, cleaned like Python's `inspect.cleandoc`.
 pub(crate) fn doc_text(attrs: &[Attribute]) -> Option<String> {
     let lines: Vec<String> = attrs
@@ -854,11 +864,6 @@ fn generate(
         .iter()
         .filter(|a| a.path().is_ident("doc"))
         .collect();
-    let other_attrs: Vec<&Attribute> = func
-        .attrs
-        .iter()
-        .filter(|a| !a.path().is_ident("doc"))
-        .collect();
     let doc = opt_str(&doc_text(&func.attrs));
     let fallback_doc = if docs.is_empty() {
         let text = format!("Path operation `{} {template}`.", o.methods.join("|"));
@@ -927,10 +932,7 @@ fn generate(
         ::hasten::__private::finish(__ctx, __resp).await
     };
 
-    let mut inner = func.clone();
-    inner.attrs = other_attrs.into_iter().cloned().collect();
-    inner.sig.ident = format_ident!("__call");
-    inner.vis = syn::parse_quote!(pub);
+    let inner = as_call(func);
 
     // The struct lives only in the type namespace (it is braced) and the function of
     // the same name only in the value namespace, so a variable or parameter may share

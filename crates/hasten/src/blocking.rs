@@ -33,40 +33,12 @@ pub fn run_blocking<F>(ctx: &RequestCtx, f: F) -> impl Future<Output = Response>
 where
     F: FnOnce() -> Response + Send + 'static,
 {
-    let app = ctx.app.clone();
-    let meta = ctx.operation();
-    let error_ctx = app.panic_context(ctx);
-    async move {
-        let Ok(permit) = app.blocking.slots.clone().acquire_owned().await else {
-            return internal_error();
-        };
-        let joined = tokio::task::spawn_blocking(move || {
-            let resp = f();
-            drop(permit);
-            resp
-        })
-        .await;
-        match joined {
-            Ok(resp) => resp,
-            Err(e) => {
-                let message = if e.is_panic() {
-                    crate::app::panic_message(e.into_panic())
-                } else {
-                    "cancelled".to_owned()
-                };
-                tracing::error!(
-                    route = meta.path,
-                    handler = meta.fn_name,
-                    panic = %message,
-                    "handler panicked"
-                );
-                app.panic_response(error_ctx)
-            }
-        }
-    }
+    let run = run_blocking_value(ctx, f);
+    async move { run.await.unwrap_or_else(|panic_response| panic_response) }
 }
 
-/// Run a plain dependency on the blocking pool. `Err` is the response for a panic.
+/// Run a plain handler or dependency on the blocking pool. `Err` is the response for a
+/// panic (which is logged).
 pub fn run_blocking_value<R, F>(
     ctx: &RequestCtx,
     f: F,
@@ -98,7 +70,7 @@ where
                 route = meta.path,
                 handler = meta.fn_name,
                 panic = %message,
-                "dependency panicked"
+                "handler or dependency panicked"
             );
             app.panic_response(error_ctx)
         })
