@@ -1,68 +1,18 @@
 //! Background tasks run after the last byte of the response, in order; a failing or
 //! panicking task does not stop the next one; shutdown waits for them.
 
-use std::convert::Infallible;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hasten::prelude::*;
 use hasten::{Body, Server};
-use http_body::Frame;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::time::timeout;
 
-const BOUND: Duration = Duration::from_secs(10);
-
-#[derive(Default)]
-struct Events {
-    log: Mutex<Vec<String>>,
-    changed: Notify,
-    release_body: Notify,
-}
-
-impl Events {
-    fn push(&self, e: &str) {
-        self.log.lock().unwrap().push(e.to_owned());
-        self.changed.notify_waiters();
-    }
-
-    fn snapshot(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-
-    async fn wait_for(&self, n: usize) -> Vec<String> {
-        timeout(BOUND, async {
-            loop {
-                let changed = self.changed.notified();
-                if self.log.lock().unwrap().len() >= n {
-                    return self.snapshot();
-                }
-                changed.await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("waited for {n} events, have {:?}", self.snapshot()))
-    }
-}
-
-/// A body fed from a channel, so the test controls when it ends.
-struct ChannelBody(mpsc::Receiver<Bytes>);
-
-impl http_body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
-    }
-}
+mod common;
+use common::{gated_body, Events, BOUND};
 
 fn explode() {
     panic!("task 2 exploded")
@@ -82,14 +32,7 @@ async fn stream(events: State<Events>, tasks: BackgroundTasks) -> Body {
     let log = events.0.clone();
     tasks.spawn_blocking(move || log.push("task 4 (blocking)"));
 
-    let (tx, rx) = mpsc::channel(1);
-    let gate = events.0.clone();
-    tokio::spawn(async move {
-        let _ = tx.send(Bytes::from_static(b"first|")).await;
-        gate.release_body.notified().await;
-        let _ = tx.send(Bytes::from_static(b"last")).await;
-    });
-    Body::new(ChannelBody(rx))
+    gated_body(events.0.clone())
 }
 
 #[get("/plain")]

@@ -1,53 +1,17 @@
 //! Dependency cleanups (FastAPI's `yield` dependencies): the exact order around the
 //! response and background tasks, both scopes, and exactly-once on every outcome.
 
-use std::convert::Infallible;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hasten::prelude::*;
 use hasten::{Body, Cleanup, Outcome, Server};
-use http_body::Frame;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Notify};
 use tokio::time::timeout;
 
-const BOUND: Duration = Duration::from_secs(10);
-
-#[derive(Default)]
-struct Events {
-    log: Mutex<Vec<String>>,
-    changed: Notify,
-    release_body: Notify,
-}
-
-impl Events {
-    fn push(&self, e: impl Into<String>) {
-        self.log.lock().unwrap().push(e.into());
-        self.changed.notify_waiters();
-    }
-
-    fn snapshot(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-
-    async fn wait_for(&self, n: usize) -> Vec<String> {
-        timeout(BOUND, async {
-            loop {
-                let changed = self.changed.notified();
-                if self.log.lock().unwrap().len() >= n {
-                    return self.snapshot();
-                }
-                changed.await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("waited for {n} events, have {:?}", self.snapshot()))
-    }
-}
+mod common;
+use common::{gated_body, Events, BOUND};
 
 fn describe(outcome: Outcome) -> String {
     match outcome {
@@ -90,31 +54,6 @@ async fn dep_early(events: State<Events>) -> Cleanup<()> {
         log.push(format!("cleanup early: {}", describe(outcome)))
     })
     .before_response()
-}
-
-/// A body the test ends when it chooses.
-struct Gated(mpsc::Receiver<Bytes>);
-
-impl http_body::Body for Gated {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
-    }
-}
-
-fn gated_body(events: Arc<Events>) -> Body {
-    let (tx, rx) = mpsc::channel(1);
-    tokio::spawn(async move {
-        let _ = tx.send(Bytes::from_static(b"first|")).await;
-        events.release_body.notified().await;
-        let _ = tx.send(Bytes::from_static(b"last")).await;
-    });
-    Body::new(Gated(rx))
 }
 
 #[get("/order")]

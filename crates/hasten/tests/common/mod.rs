@@ -1,0 +1,80 @@
+//! Helpers shared by the integration tests that watch work happen around a response.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hasten::{Body, Bytes};
+use http_body::Frame;
+use tokio::sync::{mpsc, Notify};
+use tokio::time::timeout;
+
+/// How long any wait in these tests may take.
+pub const BOUND: Duration = Duration::from_secs(10);
+
+/// A log of what happened, in order, that a test can wait on.
+#[derive(Default)]
+pub struct Events {
+    log: Mutex<Vec<String>>,
+    changed: Notify,
+    /// Lets a [`gated_body`] send its last chunk.
+    pub release_body: Notify,
+}
+
+impl Events {
+    /// Record an event.
+    pub fn push(&self, e: impl Into<String>) {
+        self.log.lock().unwrap().push(e.into());
+        self.changed.notify_waiters();
+    }
+
+    /// The events so far.
+    pub fn snapshot(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Wait (bounded) until there are at least `n` events.
+    pub async fn wait_for(&self, n: usize) -> Vec<String> {
+        timeout(BOUND, async {
+            loop {
+                let changed = self.changed.notified();
+                if self.log.lock().unwrap().len() >= n {
+                    return self.snapshot();
+                }
+                changed.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("waited for {n} events, have {:?}", self.snapshot()))
+    }
+}
+
+/// A body fed from a channel, so the test controls when it ends.
+pub struct ChannelBody(pub mpsc::Receiver<Bytes>);
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+/// A body that sends `first|` at once and `last` only after `events.release_body`.
+pub fn gated_body(events: Arc<Events>) -> Body {
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        let _ = tx.send(Bytes::from_static(b"first|")).await;
+        events.release_body.notified().await;
+        let _ = tx.send(Bytes::from_static(b"last")).await;
+    });
+    Body::new(ChannelBody(rx))
+}
