@@ -92,6 +92,7 @@ pub struct App {
     overrides: HashMap<TypeId, crate::depends::Resolver>,
     startup: Vec<crate::lifespan::StartupHook>,
     shutdown: Vec<crate::lifespan::ShutdownHook>,
+    mounts: Vec<crate::mount::Mount>,
     /// State types startup hooks will provide.
     promised: Vec<TypeId>,
     state: StateMap,
@@ -132,6 +133,7 @@ impl App {
             overrides: HashMap::new(),
             startup: Vec::new(),
             shutdown: Vec::new(),
+            mounts: Vec::new(),
             promised: Vec::new(),
             state: StateMap::default(),
             body_limit: DEFAULT_BODY_LIMIT,
@@ -251,6 +253,52 @@ impl App {
             TypeId::of::<Original>(),
             crate::depends::resolve_erased::<Replacement>,
         );
+        self
+    }
+
+    /// Serve another app, or any tower `Service`, under `prefix`: it sees the path with
+    /// the prefix removed (`/v2/items` → `/items`). The routes of this app take
+    /// precedence; the longest matching prefix wins among mounts.
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    ///
+    /// #[get("/items")]
+    /// async fn items_v2() -> &'static str { "v2" }
+    ///
+    /// # fn main() -> Result<(), hasten::BuildError> {
+    /// let v2 = App::new().route(items_v2).build()?;
+    /// let app = App::new().mount("/v2", v2); // GET /v2/items -> "v2"
+    /// # let _ = app.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn mount<S, B>(mut self, prefix: impl Into<String>, service: S) -> Self
+    where
+        S: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: fmt::Display + Send,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<crate::body::BoxError>,
+    {
+        let prefix = prefix.into();
+        if !prefix.starts_with('/') || prefix.ends_with('/') {
+            self.problems.push(format!(
+                "mount prefix `{prefix}` must start with `/` and not end with `/`"
+            ));
+        }
+        if self.mounts.iter().any(|m| m.prefix == prefix) {
+            self.problems
+                .push(format!("two services are mounted at `{prefix}`"));
+        }
+        self.mounts.push(crate::mount::Mount::new(prefix, service));
+        // Longest prefix first.
+        self.mounts
+            .sort_by_key(|m| std::cmp::Reverse(m.prefix.len()));
         self
     }
 
@@ -388,6 +436,7 @@ impl App {
                 redirect_slashes: self.redirect_slashes,
                 handlers: self.handlers,
                 overrides: self.overrides,
+                mounts: self.mounts,
                 tasks: Default::default(),
                 shutdown: crate::lifespan::ShutdownWork {
                     hooks: std::sync::Mutex::new(self.shutdown),
@@ -435,6 +484,7 @@ pub(crate) struct AppInner {
     redirect_slashes: bool,
     handlers: ErrorHandlers,
     pub(crate) overrides: HashMap<TypeId, crate::depends::Resolver>,
+    mounts: Vec<crate::mount::Mount>,
     pub(crate) tasks: crate::background::TaskTracker,
     pub(crate) shutdown: crate::lifespan::ShutdownWork,
     /// App-scoped dependencies, resolved on first use.
@@ -648,12 +698,22 @@ impl AppInner {
                     .with_header(ALLOW, allow.clone());
                 self.framework_error(err, parts)
             }
-            Match::NotFound => match self.slash_redirect(&parts.uri) {
-                Some(location) => crate::Redirect::to(&location).into_response(),
-                None => {
-                    self.framework_error(HttpError::new(StatusCode::NOT_FOUND, "Not Found"), parts)
+            Match::NotFound => {
+                let mounted = self
+                    .mounts
+                    .iter()
+                    .find_map(|m| m.target(&parts.uri).map(|uri| (m, uri)));
+                if let Some((mount, uri)) = mounted {
+                    let mut parts = parts;
+                    parts.uri = uri;
+                    return mount.serve(http::Request::from_parts(parts, body)).await;
                 }
-            },
+                match self.slash_redirect(&parts.uri) {
+                    Some(location) => crate::Redirect::to(&location).into_response(),
+                    None => self
+                        .framework_error(HttpError::new(StatusCode::NOT_FOUND, "Not Found"), parts),
+                }
+            }
         };
         if is_head {
             strip_body(&mut resp);

@@ -10,6 +10,7 @@ mod extract;
 mod form;
 mod json;
 mod lifespan;
+mod mount;
 mod operation;
 mod response;
 mod router;

@@ -156,3 +156,98 @@ fn a_path_attribute_missing_from_the_served_path_is_a_build_error() {
         "{err}"
     );
 }
+
+// Mounting another app, or any tower Service, under a prefix.
+
+#[get("/")]
+async fn v2_root() -> &'static str {
+    "v2 root"
+}
+
+#[get("/items")]
+async fn v2_items(q: Option<String>) -> Json<Value> {
+    Json(json!({ "version": 2, "q": q }))
+}
+
+#[get("/v2/health")]
+async fn outer_health() -> &'static str {
+    "outer"
+}
+
+/// A plain tower service that answers with the path it was given.
+#[derive(Clone)]
+struct EchoPath;
+
+impl tower_service::Service<hasten::http::Request<hasten::RequestBody>> for EchoPath {
+    type Response = hasten::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<hasten::Response, std::convert::Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: hasten::http::Request<hasten::RequestBody>) -> Self::Future {
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        std::future::ready(Ok(path.into_response()))
+    }
+}
+
+fn mounted_app() -> App {
+    let v2 = App::new().route(v2_root).route(v2_items).build().unwrap();
+    App::new()
+        .route(outer_health)
+        .mount("/v2", v2)
+        .mount("/echo", EchoPath)
+        .mount("/echo/deeper", EchoPath)
+}
+
+#[tokio::test]
+async fn a_mounted_app_sees_paths_below_its_prefix() {
+    let c = TestClient::new(mounted_app());
+    assert_eq!(
+        c.get("/v2/items?q=x").send().await.json::<Value>(),
+        json!({"version": 2, "q": "x"})
+    );
+    assert_eq!(c.get("/v2").send().await.text(), "v2 root");
+    // The outer app's own routes win.
+    assert_eq!(c.get("/v2/health").send().await.text(), "outer");
+    // The mounted app answers its own 404s.
+    let resp = c.get("/v2/nothing").send().await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.json::<Value>(), json!({"detail": "Not Found"}));
+    // Only whole segments match the prefix.
+    assert_eq!(c.get("/v2x/items").send().await.status(), 404);
+}
+
+#[tokio::test]
+async fn any_tower_service_can_be_mounted() {
+    let c = TestClient::new(mounted_app());
+    assert_eq!(c.get("/echo/a/b?c=d").send().await.text(), "/a/b?c=d");
+    // The longest prefix wins.
+    assert_eq!(c.get("/echo/deeper/x").send().await.text(), "/x");
+    assert_eq!(c.get("/echo").send().await.text(), "/");
+}
+
+#[test]
+fn bad_mount_prefixes_are_build_errors() {
+    let err = App::new()
+        .mount("v2/", EchoPath)
+        .mount("/a", EchoPath)
+        .mount("/a", EchoPath)
+        .build()
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("mount prefix `v2/` must start with `/`"),
+        "{text}"
+    );
+    assert!(text.contains("two services are mounted at `/a`"), "{text}");
+}

@@ -1,0 +1,93 @@
+//! Mounting another app, or any tower [`Service`](tower_service::Service), under a path
+//! prefix — Starlette's `Mount`. The mounted service sees the path without the prefix;
+//! routes of the outer app take precedence.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::uri::PathAndQuery;
+
+use crate::body::{Body, BoxError, RequestBody};
+use crate::operation::BoxFuture;
+use crate::response::{internal_error, Response};
+
+type MountedFn = dyn Fn(http::Request<RequestBody>) -> BoxFuture<Response> + Send + Sync;
+
+/// A service mounted under a prefix.
+#[derive(Clone)]
+pub(crate) struct Mount {
+    pub(crate) prefix: String,
+    service: Arc<MountedFn>,
+}
+
+impl fmt::Debug for Mount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mount")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl Mount {
+    pub(crate) fn new<S, B>(prefix: String, service: S) -> Self
+    where
+        S: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: fmt::Display + Send,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let service: Arc<MountedFn> = Arc::new(move |req| {
+            let mut svc = service.clone();
+            Box::pin(async move {
+                if let Err(e) = std::future::poll_fn(|cx| svc.poll_ready(cx)).await {
+                    tracing::error!(error = %e, "mounted service not ready");
+                    return internal_error();
+                }
+                match svc.call(req).await {
+                    Ok(resp) => resp.map(Body::new),
+                    Err(e) => {
+                        tracing::error!(error = %e, "mounted service failed");
+                        internal_error()
+                    }
+                }
+            })
+        });
+        Mount { prefix, service }
+    }
+
+    /// The path below the prefix, if `path` is under it (`/sub` and `/sub/…`).
+    fn strip<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let rest = path.strip_prefix(self.prefix.as_str())?;
+        if rest.is_empty() {
+            Some("/")
+        } else if rest.starts_with('/') {
+            Some(rest)
+        } else {
+            None
+        }
+    }
+
+    /// The URI the mounted service sees, if `uri` is under the prefix: the path below
+    /// it, the query and authority kept.
+    pub(crate) fn target(&self, uri: &http::Uri) -> Option<http::Uri> {
+        let inner = self.strip(uri.path())?;
+        let target = match uri.query() {
+            Some(q) => format!("{inner}?{q}"),
+            None => inner.to_owned(),
+        };
+        let mut parts = uri.clone().into_parts();
+        parts.path_and_query = Some(PathAndQuery::try_from(target).ok()?);
+        http::Uri::from_parts(parts).ok()
+    }
+
+    /// Serve a request (whose URI was rewritten by [`Mount::target`]).
+    pub(crate) fn serve(&self, req: http::Request<RequestBody>) -> BoxFuture<Response> {
+        (self.service)(req)
+    }
+}
