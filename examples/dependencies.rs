@@ -1,0 +1,331 @@
+//! A realistic dependency graph on a real SQLite database:
+//! settings → connection pool (app-scoped: opened once, closed at shutdown) →
+//! per-request session (a transaction: committed on success, rolled back otherwise) →
+//! current user (from the `x-token` header, looked up in the database).
+//!
+//! Run with: `cargo run --release --example dependencies`, then:
+//!
+//! ```text
+//! curl http://127.0.0.1:8000/me -H 'x-token: alice-token'
+//! curl -X POST http://127.0.0.1:8000/items -H 'x-token: alice-token' \
+//!      -H 'content-type: application/json' -d '{"name": "Hammer", "price": 9.5}'
+//! curl -X POST http://127.0.0.1:8000/items -H 'x-token: alice-token' \
+//!      -H 'content-type: application/json' -d '{"name": "Yacht", "price": 5000000}'   # 400, rolled back
+//! curl http://127.0.0.1:8000/items
+//! ```
+//!
+//! The database file defaults to `hasten-dependencies-example.sqlite` in the system's
+//! temporary directory; set `HASTEN_DB` to choose another.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use hasten::prelude::*;
+use hasten::{Cleanup, Outcome};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Where the database is and how many connections to keep.
+pub struct Settings {
+    database_path: PathBuf,
+    pool_size: usize,
+}
+
+/// Settings from the environment, with embedded defaults.
+#[dependency(scope = "app")]
+async fn settings() -> Settings {
+    Settings {
+        database_path: std::env::var_os("HASTEN_DB")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("hasten-dependencies-example.sqlite")),
+        pool_size: 4,
+    }
+}
+
+/// A fixed set of SQLite connections.
+pub struct Pool {
+    connections: Mutex<Vec<Connection>>,
+    available: Arc<Semaphore>,
+}
+
+fn internal(e: impl std::fmt::Display) -> HttpError {
+    tracing::error!(error = %e, "database error");
+    HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "Database error")
+}
+
+fn open(settings: &Settings) -> rusqlite::Result<Vec<Connection>> {
+    let mut connections = Vec::with_capacity(settings.pool_size);
+    for _ in 0..settings.pool_size {
+        let conn = Connection::open(&settings.database_path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        connections.push(conn);
+    }
+    connections[0].execute_batch(
+        "CREATE TABLE IF NOT EXISTS users (token TEXT PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS items (
+             id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL NOT NULL, owner TEXT NOT NULL);
+         INSERT OR IGNORE INTO users VALUES ('alice-token', 'alice'), ('bob-token', 'bob');",
+    )?;
+    Ok(connections)
+}
+
+/// The pool: opened on first use, closed when the app shuts down.
+#[dependency(scope = "app")]
+async fn pool(settings: Depends<settings>) -> Result<Cleanup<Pool>, HttpError> {
+    let settings = settings.into_inner();
+    let size = settings.pool_size;
+    let connections = tokio::task::spawn_blocking(move || open(&settings))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    tracing::info!(size, "database pool opened");
+    let pool = Pool {
+        connections: Mutex::new(connections),
+        available: Arc::new(Semaphore::new(size)),
+    };
+    Ok(Cleanup::new(pool, |pool, _outcome| async move {
+        let closed = pool.connections.lock().map(|mut c| c.drain(..).count());
+        tracing::info!(closed = closed.unwrap_or(0), "database pool closed");
+    }))
+}
+
+/// One request's unit of work: a connection inside a transaction.
+pub struct Session {
+    connection: Mutex<Option<Connection>>,
+    pool: Arc<Pool>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Session {
+    /// Run `f` on the session's connection. Call it from plain `fn` handlers: SQLite
+    /// blocks, and those run on the blocking pool.
+    fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, HttpError> {
+        let guard = self.connection.lock().map_err(internal)?;
+        let conn = guard
+            .as_ref()
+            .ok_or_else(|| internal("session already closed"))?;
+        f(conn).map_err(internal)
+    }
+
+    /// Commit or roll back, then give the connection back to the pool.
+    fn finish(&self, commit: bool) {
+        let Ok(mut guard) = self.connection.lock() else {
+            return;
+        };
+        if let Some(conn) = guard.take() {
+            let sql = if commit { "COMMIT" } else { "ROLLBACK" };
+            if let Err(e) = conn.execute_batch(sql) {
+                tracing::error!(error = %e, sql, "transaction end failed");
+            }
+            if let Ok(mut pool) = self.pool.connections.lock() {
+                pool.push(conn);
+            }
+        }
+    }
+}
+
+/// A transaction per request: committed if the response succeeded, else rolled back.
+#[dependency]
+async fn session(pool: Depends<pool>) -> Result<Cleanup<Session>, HttpError> {
+    let pool = pool.into_inner();
+    let slot = pool
+        .available
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(internal)?;
+    let connection = pool
+        .connections
+        .lock()
+        .map_err(internal)?
+        .pop()
+        .ok_or_else(|| internal("pool is empty"))?;
+    connection.execute_batch("BEGIN").map_err(internal)?;
+    let session = Session {
+        connection: Mutex::new(Some(connection)),
+        pool,
+        _slot: slot,
+    };
+    Ok(Cleanup::new(
+        session,
+        |session, outcome: Outcome| async move {
+            let commit = outcome.is_success();
+            let _ = tokio::task::spawn_blocking(move || session.finish(commit)).await;
+        },
+    ))
+}
+
+/// A signed-in user.
+pub struct User {
+    name: String,
+}
+
+/// The user whose token is in `x-token` (a plain `fn`: it queries SQLite).
+#[dependency]
+fn current_user(#[header] x_token: String, session: Depends<session>) -> Result<User, HttpError> {
+    let name = session.run(|c| {
+        use rusqlite::OptionalExtension;
+        c.query_row("SELECT name FROM users WHERE token = ?1", [&x_token], |r| {
+            r.get(0)
+        })
+        .optional()
+    })?;
+    match name {
+        Some(name) => Ok(User { name }),
+        None => Err(HttpError::new(StatusCode::UNAUTHORIZED, "Invalid token")
+            .with_header("www-authenticate", "Token")),
+    }
+}
+
+/// A new item.
+#[derive(Deserialize, JsonSchema)]
+struct NewItem {
+    name: String,
+    price: f64,
+}
+
+/// Who am I.
+#[get("/me")]
+async fn me(user: Depends<current_user>) -> Json<Value> {
+    Json(json!({ "name": user.name }))
+}
+
+/// Every item, oldest first.
+#[get("/items")]
+fn list_items(session: Depends<session>) -> Result<Json<Value>, HttpError> {
+    let items = session.run(|c| {
+        let mut stmt = c.prepare("SELECT id, name, price, owner FROM items ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(
+                json!({ "id": r.get::<_, i64>(0)?, "name": r.get::<_, String>(1)?,
+                       "price": r.get::<_, f64>(2)?, "owner": r.get::<_, String>(3)? }),
+            )
+        })?;
+        rows.collect::<rusqlite::Result<Vec<Value>>>()
+    })?;
+    Ok(Json(Value::Array(items)))
+}
+
+/// Create an item. The insert happens before the price check, so a refused item shows
+/// the rollback at work: it is never stored.
+#[post("/items", status = 201)]
+fn create_item(
+    item: Json<NewItem>,
+    user: Depends<current_user>,
+    session: Depends<session>,
+) -> Result<Json<Value>, HttpError> {
+    let id = session.run(|c| {
+        c.execute(
+            "INSERT INTO items (name, price, owner) VALUES (?1, ?2, ?3)",
+            rusqlite::params![item.name, item.price, user.name],
+        )?;
+        Ok(c.last_insert_rowid())
+    })?;
+    if item.price > 1_000_000.0 {
+        return Err(HttpError::new(StatusCode::BAD_REQUEST, "Price too high"));
+    }
+    Ok(Json(
+        json!({ "id": id, "name": item.name, "owner": user.name }),
+    ))
+}
+
+fn app() -> App {
+    App::new()
+        .title("Items with a database")
+        .route(me)
+        .route(list_items)
+        .route(create_item)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let addr = std::env::var("HASTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
+    hasten::serve(app(), addr).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hasten::testing::TestClient;
+
+    /// Each test gets its own database file, through the override API.
+    #[dependency(scope = "app")]
+    async fn test_settings() -> Settings {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!(
+            "hasten-deps-test-{}-{n}.sqlite",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        Settings {
+            database_path: path,
+            pool_size: 2,
+        }
+    }
+
+    fn client() -> TestClient {
+        TestClient::new(app().override_dependency::<settings, test_settings>())
+    }
+
+    #[tokio::test]
+    async fn the_current_user_comes_from_the_token() {
+        let c = client();
+        let resp = c.get("/me").header("x-token", "alice-token").send().await;
+        assert_eq!(resp.json::<Value>(), json!({"name": "alice"}));
+        let resp = c.get("/me").header("x-token", "nope").send().await;
+        assert_eq!(resp.status(), 401);
+        assert_eq!(resp.header("www-authenticate"), Some("Token"));
+        let resp = c.get("/me").send().await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<Value>()["detail"][0]["loc"],
+            json!(["header", "x-token"])
+        );
+        c.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_request_rolls_its_transaction_back() {
+        let c = client();
+        let created = c
+            .post("/items")
+            .header("x-token", "bob-token")
+            .json(&json!({"name": "Hammer", "price": 9.5}))
+            .send()
+            .await;
+        assert_eq!(created.status(), 201, "{}", created.text());
+        let refused = c
+            .post("/items")
+            .header("x-token", "bob-token")
+            .json(&json!({"name": "Yacht", "price": 5_000_000.0}))
+            .send()
+            .await;
+        assert_eq!(refused.status(), 400);
+        // The cleanups run after the responses; a later request sees their effect once
+        // they are done, so poll (bounded).
+        let items = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                let items = c.get("/items").send().await.json::<Value>();
+                if items.as_array().is_some_and(|a| !a.is_empty()) {
+                    return items;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the committed item never appeared");
+        assert_eq!(
+            items,
+            json!([{"id": 1, "name": "Hammer", "price": 9.5, "owner": "bob"}])
+        );
+        c.shutdown().await;
+    }
+}
