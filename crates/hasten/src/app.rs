@@ -659,7 +659,7 @@ impl AppInner {
                         let post = resp
                             .extensions_mut()
                             .remove::<crate::background::PostResponse>();
-                        if let Some(status) = meta.status {
+                        if let Some(status) = route.op.status {
                             if resp.status() == StatusCode::OK {
                                 if let Ok(s) = StatusCode::from_u16(status) {
                                     *resp.status_mut() = s;

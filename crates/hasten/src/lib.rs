@@ -33,7 +33,7 @@ pub use form::Form;
 pub use json::Json;
 pub use lifespan::AppState;
 pub use operation::{
-    BodyDoc, BoxFuture, Endpoint, Operation, OperationDoc, OperationMeta, ParamDoc,
+    BodyDoc, BoxFuture, Endpoint, ExtraResponse, Operation, OperationDoc, OperationMeta, ParamDoc,
 };
 pub use response::{Html, IntoResponse, Redirect, Response};
 pub use router::Router;

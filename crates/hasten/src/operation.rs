@@ -123,6 +123,17 @@ pub struct BodyDoc {
     pub schema: Value,
 }
 
+/// A documented response besides the success one (a 404 with its model, say).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraResponse {
+    /// The status.
+    pub status: u16,
+    /// What it means.
+    pub description: String,
+    /// The JSON Schema of its body, if it has one.
+    pub schema: Option<Value>,
+}
+
 /// Everything the extractors say about an operation's inputs.
 #[derive(Debug, Default, Clone)]
 pub struct OperationDoc {
@@ -153,6 +164,10 @@ pub struct Operation {
     pub(crate) path: Cow<'static, str>,
     /// Tags: those of the routers it was included through, then its own.
     pub(crate) tags: Vec<Cow<'static, str>>,
+    /// The default status of a successful response: the operation's, else a router's.
+    pub(crate) status: Option<u16>,
+    /// Documented responses besides the success one.
+    pub(crate) responses: Vec<ExtraResponse>,
     pub(crate) params: &'static [ParamSpec],
     pub(crate) handler: Arc<HandlerFn>,
     pub(crate) describe: fn(&mut OperationDoc),
@@ -186,6 +201,8 @@ impl Operation {
             meta,
             path: Cow::Borrowed(meta.path),
             tags: meta.tags.iter().map(|t| Cow::Borrowed(*t)).collect(),
+            status: meta.status,
+            responses: Vec::new(),
             params,
             handler: Arc::new(handler),
             describe,
@@ -239,6 +256,29 @@ impl Operation {
     /// Its tags (routers' first, then its own).
     pub fn tags(&self) -> impl Iterator<Item = &str> {
         self.tags.iter().map(|t| &**t)
+    }
+
+    /// The default status of a successful response (`status = …`, else the router's).
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// Documented responses besides the success one (from routers).
+    pub fn responses(&self) -> &[ExtraResponse] {
+        &self.responses
+    }
+
+    /// Take a router's default status (if the operation has none) and its documented
+    /// responses (where the operation documents no response of the same status).
+    pub(crate) fn inherit(&mut self, status: Option<u16>, responses: &[ExtraResponse]) {
+        if self.status.is_none() {
+            self.status = status;
+        }
+        for r in responses {
+            if !self.responses.iter().any(|own| own.status == r.status) {
+                self.responses.push(r.clone());
+            }
+        }
     }
 
     /// Put the operation behind a router: prefix its path, put the router's tags first.

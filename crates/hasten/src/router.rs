@@ -24,6 +24,8 @@ pub struct Router {
     prefix: String,
     tags: Vec<String>,
     attached: Vec<crate::depends::AttachedDependency>,
+    status: Option<u16>,
+    responses: Vec<crate::operation::ExtraResponse>,
     operations: Vec<Operation>,
     problems: Vec<String>,
 }
@@ -62,6 +64,37 @@ impl Router {
         self
     }
 
+    /// The status of a successful response for operations that set none themselves.
+    pub fn default_status(mut self, status: http::StatusCode) -> Self {
+        self.status = Some(status.as_u16());
+        self
+    }
+
+    /// Document a response every operation may give (for the OpenAPI document); an
+    /// operation's own entry for the same status wins.
+    pub fn response(mut self, status: http::StatusCode, description: impl Into<String>) -> Self {
+        self.responses.push(crate::operation::ExtraResponse {
+            status: status.as_u16(),
+            description: description.into(),
+            schema: None,
+        });
+        self
+    }
+
+    /// Like [`response`](Router::response), with the body's model.
+    pub fn response_model<T: schemars::JsonSchema + 'static>(
+        mut self,
+        status: http::StatusCode,
+        description: impl Into<String>,
+    ) -> Self {
+        self.responses.push(crate::operation::ExtraResponse {
+            status: status.as_u16(),
+            description: description.into(),
+            schema: Some((*crate::schema_validate::schema_of::<T>()).clone()),
+        });
+        self
+    }
+
     /// Add a path operation.
     pub fn route(mut self, endpoint: impl Endpoint) -> Self {
         self.operations.push(endpoint.operation());
@@ -69,6 +102,10 @@ impl Router {
     }
 
     /// Include another router: its operations get its prefix and tags, then this one's.
+    ///
+    /// For settings that apply to one inclusion only (FastAPI's
+    /// `include_router(router, prefix=…, dependencies=[…])`), wrap the router:
+    /// `Router::new().prefix("/admin").dependency::<verify_admin>().include(router)`.
     pub fn include(mut self, router: Router) -> Self {
         let (ops, problems) = router.into_operations();
         self.operations.extend(ops);
@@ -82,12 +119,15 @@ impl Router {
             prefix,
             tags,
             attached,
+            status,
+            responses,
             mut operations,
             problems,
         } = self;
         for op in &mut operations {
             op.nest(&prefix, &tags);
             op.attach(&attached);
+            op.inherit(status, &responses);
         }
         (operations, problems)
     }

@@ -251,3 +251,50 @@ fn bad_mount_prefixes_are_build_errors() {
     );
     assert!(text.contains("two services are mounted at `/a`"), "{text}");
 }
+
+// A router's default status and documented responses.
+
+#[derive(Serialize, JsonSchema)]
+struct NotFoundBody {
+    detail: String,
+}
+
+#[post("/")]
+async fn create_thing() -> &'static str {
+    "created"
+}
+
+#[post("/accepted", status = 202)]
+async fn accept_thing() -> &'static str {
+    "accepted"
+}
+
+#[tokio::test]
+async fn router_default_status_and_documented_responses() {
+    let app = App::new().include(
+        Router::new()
+            .prefix("/things")
+            .default_status(StatusCode::CREATED)
+            .response_model::<NotFoundBody>(StatusCode::NOT_FOUND, "Thing not found")
+            .response(StatusCode::CONFLICT, "Already exists")
+            .route(create_thing)
+            .route(accept_thing),
+    );
+    let service = app.build().unwrap();
+    for op in service.operations() {
+        let documented: Vec<u16> = op.responses().iter().map(|r| r.status).collect();
+        assert_eq!(documented, vec![404, 409], "{}", op.path());
+        let not_found = &op.responses()[0];
+        assert_eq!(not_found.description, "Thing not found");
+        assert!(not_found.schema.as_ref().unwrap()["properties"]["detail"].is_object());
+    }
+    let c = TestClient::from_service(service);
+    // The router's default applies where the operation sets none ...
+    let resp = c.post("/things/").send().await;
+    assert_eq!(
+        (resp.status().as_u16(), resp.text()),
+        (201, "created".to_owned())
+    );
+    // ... and the operation's own status wins.
+    assert_eq!(c.post("/things/accepted").send().await.status(), 202);
+}
