@@ -142,7 +142,22 @@ async fn session(pool: Depends<pool>) -> Result<Cleanup<Session>, HttpError> {
         .map_err(internal)?
         .pop()
         .ok_or_else(|| internal("pool is empty"))?;
-    connection.execute_batch("BEGIN").map_err(internal)?;
+    // SQLite has one writer. IMMEDIATE takes the write lock now (waiting up to the
+    // busy timeout), so a transaction never fails halfway when it first writes after
+    // reading. Waiting blocks, so it happens on the blocking pool, not the reactor.
+    let (connection, begun) = tokio::task::spawn_blocking(move || {
+        let begun = connection.execute_batch("BEGIN IMMEDIATE");
+        (connection, begun)
+    })
+    .await
+    .map_err(internal)?;
+    if let Err(e) = begun {
+        // Keep the pool whole: the connection goes back before reporting the error.
+        if let Ok(mut conns) = pool.connections.lock() {
+            conns.push(connection);
+        }
+        return Err(internal(e));
+    }
     let session = Session {
         connection: Mutex::new(Some(connection)),
         pool,
