@@ -4,8 +4,6 @@
 //! `T`, `Option<T>`, `Vec<T>` and `Option<Vec<T>>` of a `ParamValue` are then
 //! parameters: required, optional, repeated (`?q=1&q=2`), optional repeated.
 
-use std::borrow::Cow;
-
 use serde_json::{json, Value};
 
 use super::{param_loc, Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
@@ -588,9 +586,6 @@ pub fn enum_schema(title: &str, choices: &[&str]) -> Value {
 pub fn or_default<T>(v: Option<Option<T>>, default: impl FnOnce() -> T) -> Option<T> {
     v.map(|o| o.unwrap_or_else(default))
 }
-
-#[allow(dead_code)]
-fn _cow(_: Cow<'static, str>) {}
 
 #[cfg(test)]
 mod tests {
