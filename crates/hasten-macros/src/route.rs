@@ -6,7 +6,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Expr, ExprLit, ExprUnary, FnArg, ItemFn, Lit, LitStr, Meta, Pat, Token, Type, UnOp,
+    Attribute, Expr, ExprLit, ExprUnary, FnArg, ItemFn, Lit, LitStr, Meta, Pat, ReturnType, Token,
+    Type, UnOp,
 };
 
 use crate::errors::Errors;
@@ -267,6 +268,8 @@ struct ParamAttr {
     description: Option<String>,
     example: Option<String>,
     convert_underscores: Option<bool>,
+    /// `#[security(scopes = [...])]` on a `Depends` parameter.
+    scopes: Vec<String>,
 }
 
 fn number(expr: &Expr, key: &str, errors: &mut Errors) -> Option<TokenStream> {
@@ -430,6 +433,38 @@ fn parse_param_attr(
     }
 }
 
+/// `#[security(scopes = ["items", "me"])]`: the OAuth2 scopes a `Depends` parameter
+/// requires (FastAPI's `Security(dep, scopes=[...])`).
+fn parse_security(attr: &Attribute, out: &mut Vec<String>, errors: &mut Errors) {
+    let result = attr.parse_nested_meta(|meta| {
+        if !meta.path.is_ident("scopes") {
+            errors.push(
+                meta.path.span(),
+                "unknown key in #[security]; expected `scopes = [\"scope\", …]`",
+            );
+            return Ok(());
+        }
+        let value: Expr = meta.value()?.parse()?;
+        match &value {
+            Expr::Array(arr) => {
+                for e in &arr.elems {
+                    if let Some(s) = lit_str(e, "scopes", errors) {
+                        out.push(s);
+                    }
+                }
+            }
+            other => errors.push(
+                other.span(),
+                "`scopes` takes a list of strings: [\"a\", \"b\"]",
+            ),
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        errors.push_error(e);
+    }
+}
+
 fn last_segment(ty: &Type) -> Option<String> {
     match ty {
         Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
@@ -579,6 +614,14 @@ pub(crate) fn parse_signature(
                     errors.push(a.path().span(), "only one of #[path], #[query], #[header], #[cookie], #[form], #[body] per parameter");
                 }
                 parse_param_attr(&a, kind, &mut attr, errors);
+            } else if ident == "security" {
+                if last_segment(&pt.ty).as_deref() != Some("Depends") {
+                    errors.push(
+                        a.path().span(),
+                        "#[security(scopes = [...])] applies to a `Depends<…>` parameter",
+                    );
+                }
+                parse_security(&a, &mut attr.scopes, errors);
             } else if PASSTHROUGH.contains(&ident.as_str()) {
                 kept.push(a);
             } else {
@@ -592,7 +635,7 @@ pub(crate) fn parse_signature(
                 errors.push(
                     a.path().span(),
                     format!(
-                        "unknown parameter attribute `{shown}`; expected one of {}",
+                        "unknown parameter attribute `{shown}`; expected one of {}, security",
                         PARAM_ATTRS.join(", ")
                     ),
                 );
@@ -788,6 +831,11 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
             let title = opt_str(&a.title);
             let description = opt_str(&a.description);
             let example = opt_str(&a.example);
+            let scopes = &a.scopes;
+            let default_json = opt_str(&a.default.as_ref().and_then(|d| {
+                let mut ignored = Errors::default();
+                example_json(d, &mut ignored)
+            }));
             quote! {
                 ::hasten::__private::ParamSpec {
                     source: #source,
@@ -803,6 +851,8 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
                     title: #title,
                     description: #description,
                     example: #example,
+                    scopes: &[#(#scopes),*],
+                    default_json: #default_json,
                     ..::hasten::__private::ParamSpec::new(#name)
                 }
             }
@@ -846,6 +896,29 @@ pub(crate) fn extract_tokens(
             },
         }
     }).collect()
+}
+
+/// The documentation of the success response, from the return type: the type's own
+/// `DescribeResponse` when it has one, else "JSON of any shape".
+fn response_doc_tokens(output: &ReturnType) -> TokenStream {
+    let ty = match output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => {
+            if contains_impl_trait(ty) {
+                return quote!(::hasten::__private::ResponseDoc::any_json());
+            }
+            quote!(#ty)
+        }
+    };
+    quote! {{
+        #[allow(unused_imports)]
+        use ::hasten::__private::{ViaDescribe as _, ViaFallback as _};
+        (&&::hasten::__private::Probe::<#ty>::new()).response_doc()
+    }}
+}
+
+fn contains_impl_trait(ty: &Type) -> bool {
+    quote!(#ty).to_string().contains("impl ")
 }
 
 fn generate(
@@ -933,6 +1006,7 @@ fn generate(
     };
 
     let inner = as_call(func);
+    let response_doc = response_doc_tokens(&func.sig.output);
 
     // The struct lives only in the type namespace (it is braced) and the function of
     // the same name only in the value namespace, so a variable or parameter may share
@@ -968,6 +1042,7 @@ fn generate(
                 fn __describe(__doc: &mut ::hasten::__private::OperationDoc) {
                     let _ = &__doc;
                     #(#describes)*
+                    __doc.response = ::hasten::__private::Some(#response_doc);
                 }
                 ::hasten::__private::Operation::new(
                     &__META,

@@ -83,9 +83,8 @@ impl StateMap {
 /// # let _ = app.build().unwrap();
 /// ```
 pub struct App {
-    title: String,
-    version: String,
-    description: Option<String>,
+    info: crate::openapi::DocInfo,
+    docs: crate::docs_ui::DocsConfig,
     operations: Vec<Operation>,
     problems: Vec<String>,
     attached: Vec<crate::depends::AttachedDependency>,
@@ -111,8 +110,8 @@ impl Default for App {
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("App")
-            .field("title", &self.title)
-            .field("version", &self.version)
+            .field("title", &self.info.title)
+            .field("version", &self.info.version)
             .field("operations", &self.operations.len())
             .field("body_limit", &self.body_limit)
             .field("blocking_threads", &self.blocking_threads)
@@ -124,9 +123,8 @@ impl App {
     /// An empty app titled "hasten", version "0.1.0", with the default limits.
     pub fn new() -> Self {
         App {
-            title: "hasten".to_owned(),
-            version: "0.1.0".to_owned(),
-            description: None,
+            info: crate::openapi::DocInfo::default(),
+            docs: crate::docs_ui::DocsConfig::default(),
             operations: Vec::new(),
             problems: Vec::new(),
             attached: Vec::new(),
@@ -143,21 +141,103 @@ impl App {
         }
     }
 
-    /// The API title (for the documentation).
+    /// The API title (`info.title`; also the documentation pages' title).
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = title.into();
+        self.info.title = title.into();
         self
     }
 
-    /// The API version (for the documentation).
+    /// The API version (`info.version`).
     pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.version = version.into();
+        self.info.version = version.into();
         self
     }
 
-    /// The API description (for the documentation).
+    /// The API description (`info.description`; Markdown).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
+        self.info.description = Some(description.into());
+        self
+    }
+
+    /// A one-line summary of the API (`info.summary`).
+    pub fn summary(mut self, summary: impl Into<String>) -> Self {
+        self.info.summary = Some(summary.into());
+        self
+    }
+
+    /// A URL to the terms of service (`info.termsOfService`).
+    pub fn terms_of_service(mut self, url: impl Into<String>) -> Self {
+        self.info.terms_of_service = Some(url.into());
+        self
+    }
+
+    /// Contact information (`info.contact`).
+    pub fn contact(mut self, contact: crate::openapi::Contact) -> Self {
+        self.info.contact = Some(contact);
+        self
+    }
+
+    /// The API's license (`info.license`).
+    pub fn license(mut self, license: crate::openapi::License) -> Self {
+        self.info.license = Some(license);
+        self
+    }
+
+    /// Add a server the API is reachable at (`servers`), e.g. `("/api/v1", "")`.
+    pub fn server(mut self, url: impl Into<String>, description: impl Into<String>) -> Self {
+        let description: String = description.into();
+        let mut s = serde_json::json!({ "url": url.into() });
+        if !description.is_empty() {
+            s["description"] = serde_json::json!(description);
+        }
+        self.info.servers.push(s);
+        self
+    }
+
+    /// Describe a tag (`tags`, FastAPI's `openapi_tags`); tags are listed in the order
+    /// described here.
+    pub fn tag(mut self, name: impl Into<String>, description: impl Into<String>) -> Self {
+        let description: String = description.into();
+        let mut t = serde_json::json!({ "name": name.into() });
+        if !description.is_empty() {
+            t["description"] = serde_json::json!(description);
+        }
+        self.info.tags.push(t);
+        self
+    }
+
+    /// Where the OpenAPI document is served (default `/openapi.json`); `None` turns it
+    /// off, and the documentation pages with it.
+    pub fn openapi_url(mut self, url: Option<&str>) -> Self {
+        self.docs.openapi_url = url.map(str::to_owned);
+        self
+    }
+
+    /// Where Swagger UI is served (default `/docs`); `None` turns it off.
+    pub fn docs_url(mut self, url: Option<&str>) -> Self {
+        self.docs.docs_url = url.map(str::to_owned);
+        self
+    }
+
+    /// Where ReDoc is served (default `/redoc`); `None` turns it off.
+    pub fn redoc_url(mut self, url: Option<&str>) -> Self {
+        self.docs.redoc_url = url.map(str::to_owned);
+        self
+    }
+
+    /// Where Swagger UI's OAuth2 redirect page is served (default
+    /// `/docs/oauth2-redirect`); `None` turns it off.
+    pub fn swagger_ui_oauth2_redirect_url(mut self, url: Option<&str>) -> Self {
+        self.docs.oauth2_redirect_url = url.map(str::to_owned);
+        self
+    }
+
+    /// Extra Swagger UI settings, merged over the defaults (FastAPI's
+    /// `swagger_ui_parameters`), e.g. `json!({"docExpansion": "none"})`.
+    pub fn swagger_ui_parameters(mut self, parameters: serde_json::Value) -> Self {
+        if let serde_json::Value::Object(m) = parameters {
+            self.docs.swagger_ui_parameters.extend(m);
+        }
         self
     }
 
@@ -427,6 +507,8 @@ impl App {
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }
+        let openapi = crate::openapi::document(&routes.operations(), &self.info);
+        let docs = crate::docs_ui::files(&self.info.title, &openapi, &self.docs);
         Ok(AppService {
             inner: Arc::new(AppInner {
                 routes,
@@ -443,9 +525,9 @@ impl App {
                     app_cleanups: Default::default(),
                 },
                 app_dependencies: Default::default(),
-                title: self.title,
-                version: self.version,
-                description: self.description,
+                info: self.info,
+                openapi,
+                docs,
             }),
         })
     }
@@ -491,9 +573,11 @@ pub(crate) struct AppInner {
     #[allow(clippy::type_complexity)]
     pub(crate) app_dependencies:
         std::sync::Mutex<HashMap<TypeId, Arc<tokio::sync::OnceCell<Arc<dyn Any + Send + Sync>>>>>,
-    pub(crate) title: String,
-    pub(crate) version: String,
-    pub(crate) description: Option<String>,
+    pub(crate) info: crate::openapi::DocInfo,
+    /// The OpenAPI document, built with the app.
+    openapi: serde_json::Value,
+    /// The document and documentation pages, by path.
+    docs: HashMap<String, crate::docs_ui::StaticFile>,
 }
 
 /// A built app: a cheap-to-clone [`tower_service::Service`] over HTTP requests.
@@ -505,7 +589,7 @@ pub struct AppService {
 impl fmt::Debug for AppService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppService")
-            .field("title", &self.inner.title)
+            .field("title", &self.inner.info.title)
             .field("routes", &self.inner.routes)
             .finish_non_exhaustive()
     }
@@ -520,10 +604,16 @@ impl AppService {
     /// The API title, version and description.
     pub fn info(&self) -> (&str, &str, Option<&str>) {
         (
-            &self.inner.title,
-            &self.inner.version,
-            self.inner.description.as_deref(),
+            &self.inner.info.title,
+            &self.inner.info.version,
+            self.inner.info.description.as_deref(),
         )
+    }
+
+    /// The OpenAPI 3.1 document, as built with the app (served at `/openapi.json`
+    /// unless turned off).
+    pub fn openapi(&self) -> &serde_json::Value {
+        &self.inner.openapi
     }
 
     /// Every operation, in the order added.
@@ -644,6 +734,7 @@ impl AppInner {
                     pending_cleanup: None,
                     cleanups: Vec::new(),
                     meta,
+                    scopes: Vec::new(),
                 };
                 let error_ctx = |head: Option<(Method, Uri, HeaderMap)>| {
                     let (method, uri, headers) = head.unwrap_or_default();
@@ -698,6 +789,7 @@ impl AppInner {
                     .with_header(ALLOW, allow.clone());
                 self.framework_error(err, parts)
             }
+            Match::NotFound if self.docs.contains_key(parts.uri.path()) => self.serve_docs(&parts),
             Match::NotFound => {
                 let mounted = self
                     .mounts
@@ -718,6 +810,28 @@ impl AppInner {
         if is_head {
             strip_body(&mut resp);
         }
+        resp
+    }
+
+    /// The document or a documentation page (GET and HEAD only).
+    fn serve_docs(&self, parts: &http::request::Parts) -> Response {
+        let Some(file) = self.docs.get(parts.uri.path()) else {
+            return HttpError::new(StatusCode::NOT_FOUND, "Not Found").render();
+        };
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+                .with_header(ALLOW, HeaderValue::from_static("GET, HEAD"))
+                .render();
+        }
+        let mut resp =
+            crate::response::with_type(crate::Body::from(file.body.clone()), file.content_type);
+        let cache = if file.immutable {
+            "public, max-age=86400"
+        } else {
+            "no-cache"
+        };
+        resp.headers_mut()
+            .insert(http::header::CACHE_CONTROL, HeaderValue::from_static(cache));
         resp
     }
 

@@ -166,15 +166,71 @@ async fn app_scoped<D: Dependency>(
 /// Resolved dependencies of one request, by dependency type.
 #[derive(Default)]
 pub(crate) struct DependencyCache {
-    values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    /// Keyed by the dependency and the scopes required where it was resolved (sorted),
+    /// so a dependency checking `SecurityScopes` is not reused for other scopes.
+    values: HashMap<(TypeId, Vec<&'static str>), Arc<dyn Any + Send + Sync>>,
+}
+
+/// The cache key for dependency `id` resolved under the current scopes.
+fn cache_key(id: TypeId, ctx: &RequestCtx) -> (TypeId, Vec<&'static str>) {
+    let mut scopes = ctx.scopes.clone();
+    scopes.sort_unstable();
+    scopes.dedup();
+    (id, scopes)
 }
 
 impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
     async fn from_request(
         ctx: &mut RequestCtx,
-        _spec: &'static ParamSpec,
+        spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
+        if spec.scopes.is_empty() {
+            return resolve::<D, C>(ctx, errors).await;
+        }
+        // `#[security(scopes = …)]`: the scopes hold for everything resolved below.
+        let depth = ctx.scopes.len();
+        ctx.scopes.extend_from_slice(spec.scopes);
+        let out = resolve::<D, C>(ctx, errors).await;
+        ctx.scopes.truncate(depth);
+        out
+    }
+
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        // Each dependency's inputs are documented once, however often it is used; a
+        // use under other scopes is described again so its scopes are recorded.
+        let id = TypeId::of::<D>();
+        let depth = doc.scopes.len();
+        doc.scopes.extend_from_slice(spec.scopes);
+        if !doc.dependencies.contains(&id) || !doc.scopes.is_empty() {
+            if !doc.dependencies.contains(&id) {
+                doc.dependencies.push(id);
+            }
+            let params = doc.params.len();
+            D::describe(doc);
+            // Parameters seen before are not listed twice.
+            let mut i = params;
+            while i < doc.params.len() {
+                let p = &doc.params[i];
+                if doc.params[..i]
+                    .iter()
+                    .any(|q| q.name == p.name && q.source == p.source)
+                {
+                    doc.params.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        doc.scopes.truncate(depth);
+    }
+}
+
+async fn resolve<D: Dependency, C: CachePolicy>(
+    ctx: &mut RequestCtx,
+    errors: &mut Errors,
+) -> Extracted<Depends<D, C>> {
+    {
         let id = TypeId::of::<D>();
         if D::APP_SCOPED {
             return app_scoped::<D>(ctx, errors).await.map(|value| Depends {
@@ -183,10 +239,11 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
             });
         }
         if C::CACHED {
+            let key = cache_key(id, ctx);
             let cached = ctx
                 .dependencies
                 .as_ref()
-                .and_then(|c| c.values.get(&id).cloned())
+                .and_then(|c| c.values.get(&key).cloned())
                 .and_then(|v| v.downcast::<D::Output>().ok());
             if let Some(value) = cached {
                 return Some(Depends {
@@ -208,23 +265,15 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
                 run: Box::new(move |outcome| cleanup(shared, outcome)),
             });
         }
+        let key = cache_key(id, ctx);
         ctx.dependencies
             .get_or_insert_with(Default::default)
             .values
-            .insert(id, value.clone());
+            .insert(key, value.clone());
         Some(Depends {
             value,
             _marker: PhantomData,
         })
-    }
-
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        // Each dependency's inputs are documented once, however often it is used.
-        let id = TypeId::of::<D>();
-        if !doc.dependencies.contains(&id) {
-            doc.dependencies.push(id);
-            D::describe(doc);
-        }
     }
 }
 

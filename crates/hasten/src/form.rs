@@ -108,7 +108,7 @@ where
         doc.body = Some(BodyDoc {
             content_types: vec![FORM_URLENCODED],
             required: true,
-            schema: (*schema_validate::schema_of::<T>()).clone(),
+            schema: crate::openapi::SchemaDoc::of::<T>(),
         });
     }
 }

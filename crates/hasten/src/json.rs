@@ -146,7 +146,7 @@ fn describe_json<T: JsonSchema + 'static>(doc: &mut OperationDoc, required: bool
     doc.body = Some(BodyDoc {
         content_types: vec![APPLICATION_JSON],
         required,
-        schema: (*schema_validate::schema_of::<T>()).clone(),
+        schema: crate::openapi::SchemaDoc::of::<T>(),
     });
 }
 

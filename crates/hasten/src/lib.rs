@@ -5,17 +5,20 @@ mod background;
 mod blocking;
 mod body;
 mod depends;
+mod docs_ui;
 mod error;
 mod extract;
 mod form;
 mod json;
 mod lifespan;
 mod mount;
+pub mod openapi;
 mod operation;
 mod response;
 mod router;
 mod routing;
 mod schema_validate;
+pub mod security;
 mod server;
 pub mod testing;
 pub mod validation;
@@ -32,6 +35,7 @@ pub use extract::{
 pub use form::Form;
 pub use json::Json;
 pub use lifespan::AppState;
+pub use openapi::{Contact, DescribeResponse, License, ResponseDoc, SchemaDoc};
 pub use operation::{
     BodyDoc, BoxFuture, Endpoint, ExtraResponse, Operation, OperationDoc, OperationMeta, ParamDoc,
 };
@@ -73,6 +77,7 @@ pub mod __private {
         Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue, ParseError,
         RequestCtx, Source,
     };
+    pub use crate::openapi::{Probe, ResponseDoc, ViaDescribe, ViaFallback};
     pub use crate::operation::{describe_param, BoxFuture, Operation, OperationDoc, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
     pub use serde_json::Value;

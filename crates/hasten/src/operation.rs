@@ -12,7 +12,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::extract::{FromRequest, ParamSpec, RequestCtx, Source};
+use crate::openapi::{ResponseDoc, SchemaDoc};
 use crate::response::Response;
+use crate::security::SecurityRequirement;
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -108,8 +110,11 @@ pub struct ParamDoc {
     pub name: Cow<'static, str>,
     /// Whether the parameter must be given.
     pub required: bool,
-    /// JSON Schema of the value.
+    /// JSON Schema of one value (constraints, title and nullability are added from
+    /// the spec when the document is built).
     pub schema: Value,
+    /// Whether it is an `Option` (documented as `anyOf [_, null]`).
+    pub nullable: bool,
 }
 
 /// The documentation of a request body.
@@ -119,19 +124,19 @@ pub struct BodyDoc {
     pub content_types: Vec<&'static str>,
     /// Whether the body must be given.
     pub required: bool,
-    /// JSON Schema of the body (may use `$defs`).
-    pub schema: Value,
+    /// JSON Schema of the body.
+    pub schema: SchemaDoc,
 }
 
 /// A documented response besides the success one (a 404 with its model, say).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ExtraResponse {
     /// The status.
     pub status: u16,
     /// What it means.
     pub description: String,
     /// The JSON Schema of its body, if it has one.
-    pub schema: Option<Value>,
+    pub schema: Option<SchemaDoc>,
 }
 
 /// Everything the extractors say about an operation's inputs.
@@ -147,12 +152,34 @@ pub struct OperationDoc {
     pub required_state: Vec<(std::any::TypeId, &'static str)>,
     /// The dependencies it uses, directly or through other dependencies.
     pub dependencies: Vec<std::any::TypeId>,
+    /// The successful response, from the handler's return type.
+    pub response: Option<ResponseDoc>,
+    /// Security requirements, from the security schemes among its dependencies.
+    pub security: Vec<SecurityRequirement>,
+    /// Scopes required by the `#[security(scopes = …)]` parameters on the way from the
+    /// operation to the dependency being described.
+    pub scopes: Vec<&'static str>,
 }
 
 impl OperationDoc {
     /// Whether the operation takes any input (then FastAPI documents a 422).
     pub fn takes_input(&self) -> bool {
         !self.params.is_empty() || self.body.is_some()
+    }
+
+    /// Add a security requirement: scopes join those of an earlier requirement of the
+    /// same scheme.
+    pub fn require(&mut self, req: SecurityRequirement) {
+        match self.security.iter_mut().find(|r| r.name == req.name) {
+            Some(r) => {
+                for s in req.scopes {
+                    if !r.scopes.contains(&s) {
+                        r.scopes.push(s);
+                    }
+                }
+            }
+            None => self.security.push(req),
+        }
     }
 }
 

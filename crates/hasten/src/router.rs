@@ -90,7 +90,7 @@ impl Router {
         self.responses.push(crate::operation::ExtraResponse {
             status: status.as_u16(),
             description: description.into(),
-            schema: Some((*crate::schema_validate::schema_of::<T>()).clone()),
+            schema: Some(crate::openapi::SchemaDoc::of::<T>()),
         });
         self
     }

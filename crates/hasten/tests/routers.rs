@@ -286,8 +286,21 @@ async fn router_default_status_and_documented_responses() {
         assert_eq!(documented, vec![404, 409], "{}", op.path());
         let not_found = &op.responses()[0];
         assert_eq!(not_found.description, "Thing not found");
-        assert!(not_found.schema.as_ref().unwrap()["properties"]["detail"].is_object());
+        assert!(
+            not_found.schema.as_ref().unwrap().standalone()["properties"]["detail"].is_object()
+        );
     }
+    // The document shows them, the model by reference.
+    let doc = service.openapi();
+    let responses = &doc["paths"]["/things/"]["post"]["responses"];
+    assert_eq!(responses["201"]["description"], "Successful Response");
+    assert_eq!(responses["404"]["description"], "Thing not found");
+    assert_eq!(
+        responses["404"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/NotFoundBody"
+    );
+    assert_eq!(responses["409"]["description"], "Already exists");
+    assert!(doc["components"]["schemas"]["NotFoundBody"]["properties"]["detail"].is_object());
     let c = TestClient::from_service(service);
     // The router's default applies where the operation sets none ...
     let resp = c.post("/things/").send().await;

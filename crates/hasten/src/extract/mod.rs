@@ -22,6 +22,7 @@ use http::HeaderMap;
 
 pub(crate) use body::read_body;
 pub use body::BodyError;
+pub(crate) use param::cookie;
 #[doc(hidden)]
 pub use param::{enum_error, enum_schema, or_default};
 pub use param::{Checkable, Number, ParamValue, ParseError};
@@ -119,6 +120,10 @@ pub struct ParamSpec {
     pub description: Option<&'static str>,
     /// An example value, as JSON text, for the documentation.
     pub example: Option<&'static str>,
+    /// OAuth2 scopes a `Depends` parameter requires (`#[security(scopes = [...])]`).
+    pub scopes: &'static [&'static str],
+    /// The default value as JSON text, when it is a literal (for the documentation).
+    pub default_json: Option<&'static str>,
 }
 
 impl ParamSpec {
@@ -136,6 +141,8 @@ impl ParamSpec {
             title: None,
             description: None,
             example: None,
+            scopes: &[],
+            default_json: None,
         }
     }
 
@@ -243,6 +250,8 @@ pub struct RequestCtx {
     /// Dependencies attached to the operation for their side effect.
     pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
     pub(crate) meta: &'static OperationMeta,
+    /// Scopes required by the `#[security(scopes = …)]` parameters being resolved.
+    pub(crate) scopes: Vec<&'static str>,
 }
 
 impl RequestCtx {

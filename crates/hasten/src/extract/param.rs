@@ -105,18 +105,17 @@ macro_rules! int_param {
 int_param!(i8 => "int8", i16 => "int16", i32 => "int32", i64 => "int64", isize => "int64",
            u8 => "uint8", u16 => "uint16", u32 => "uint32", u64 => "uint64", usize => "uint64");
 
+/// An integer type's schema, with its real range: a value outside it is refused, so
+/// the document says so.
 fn int_schema(format: &str, min: i128, max: i128) -> Value {
-    let mut s = json!({ "type": "integer", "format": format });
-    if min == 0 {
-        s["minimum"] = json!(0);
-    }
-    if max <= u16::MAX as i128 {
-        s["maximum"] = json!(max);
-        if min < 0 {
-            s["minimum"] = json!(min);
+    let bound = |v: i128| -> Value {
+        match (i64::try_from(v), u64::try_from(v)) {
+            (Ok(i), _) => json!(i),
+            (_, Ok(u)) => json!(u),
+            _ => json!(v as f64),
         }
-    }
-    s
+    };
+    json!({ "type": "integer", "format": format, "minimum": bound(min), "maximum": bound(max) })
 }
 
 /// Parse an integer like pydantic's lax mode: surrounding whitespace, `_` separators
@@ -393,6 +392,14 @@ async fn raw_values(
     Some(values)
 }
 
+/// The value of cookie `name` (the last one, like Starlette).
+pub(crate) fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    cookies(headers)
+        .filter(|(k, _)| *k == name)
+        .last()
+        .map(|(_, v)| v.to_owned())
+}
+
 /// `name=value` pairs of every `Cookie` header.
 pub(crate) fn cookies(headers: &http::HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
@@ -433,6 +440,7 @@ fn describe_scalar<T: ParamValue>(
     required: bool,
     many: bool,
 ) {
+    let nullable = !required && !spec.has_default;
     let source = spec.scalar_source(&doc.path_params);
     let mut schema = T::schema();
     if many {
@@ -444,6 +452,7 @@ fn describe_scalar<T: ParamValue>(
         name: spec.wire_name(source),
         required: required && !spec.has_default,
         schema,
+        nullable,
     });
 }
 

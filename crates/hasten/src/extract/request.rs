@@ -76,7 +76,9 @@ impl FromRequest for Bytes {
         doc.body = Some(BodyDoc {
             content_types: vec!["application/octet-stream"],
             required: false,
-            schema: serde_json::json!({ "type": "string", "format": "binary" }),
+            schema: crate::openapi::SchemaDoc::Inline(
+                serde_json::json!({ "type": "string", "format": "binary" }),
+            ),
         });
     }
 }

@@ -1,0 +1,726 @@
+//! The OpenAPI 3.1 document, built once when the app is built from what each
+//! operation's extractors, return type, routers and dependencies say about it — the same
+//! code that does the extraction, so the document cannot drift from the behaviour.
+//!
+//! Schemas come from schemars 1 (JSON Schema 2020-12, which OpenAPI 3.1 uses as is).
+//! Named types go to `components/schemas` and are referenced with `$ref`; two different
+//! types with the same name get distinct, deterministic names (`Item`, `Item2`, in the
+//! order the operations were added), never one merged entry.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::extract::Source;
+use crate::operation::{Operation, ParamDoc};
+
+/// A JSON Schema for the documentation: generated in the document's shared generator
+/// (so named types become `$ref`s into `components/schemas`), or given inline.
+#[derive(Clone)]
+pub enum SchemaDoc {
+    /// The schema of a type, made by the shared generator.
+    Of(fn(&mut SchemaGenerator) -> Schema),
+    /// A literal schema.
+    Inline(Value),
+}
+
+impl SchemaDoc {
+    /// The schema of `T`.
+    pub fn of<T: JsonSchema + ?Sized>() -> Self {
+        SchemaDoc::Of(|g| g.subschema_for::<T>())
+    }
+
+    /// Render it with `generator`.
+    pub fn render(&self, generator: &mut SchemaGenerator) -> Value {
+        match self {
+            // schemars writes "anything" as `true`; FastAPI documents it as `{}`.
+            SchemaDoc::Of(f) => {
+                let mut schema = f(generator);
+                for t in generator.transforms_mut() {
+                    t.transform(&mut schema);
+                }
+                match schema.to_value() {
+                    Value::Bool(true) => json!({}),
+                    v => v,
+                }
+            }
+            SchemaDoc::Inline(v) => v.clone(),
+        }
+    }
+
+    /// Render it on its own: named types under `$defs` of the returned root.
+    pub fn standalone(&self) -> Value {
+        let mut generator = SchemaGenerator::default();
+        let mut root = self.render(&mut generator);
+        let mut defs = generator.take_definitions(true);
+        // A named type comes back as a reference: put its definition at the root.
+        let target = root
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .map(str::to_owned);
+        if let Some(def) = target.and_then(|name| defs.remove(&name)) {
+            root = def;
+        }
+        if !defs.is_empty() {
+            if let Value::Object(m) = &mut root {
+                m.insert("$defs".to_owned(), Value::Object(defs));
+            }
+        }
+        root
+    }
+}
+
+impl std::fmt::Debug for SchemaDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SchemaDoc::Of(_) => f.write_str("SchemaDoc::Of(..)"),
+            SchemaDoc::Inline(v) => write!(f, "SchemaDoc::Inline({v})"),
+        }
+    }
+}
+
+/// What a successful response looks like, from the handler's return type.
+#[derive(Debug, Clone)]
+pub struct ResponseDoc {
+    /// The media type of its body; `None` for a response without a body.
+    pub content_type: Option<&'static str>,
+    /// The schema of its body.
+    pub schema: SchemaDoc,
+    /// A status the type always has (a [`Redirect`](crate::Redirect) is 307), if any.
+    pub status: Option<u16>,
+}
+
+impl ResponseDoc {
+    /// A JSON body of type `T`.
+    pub fn json<T: JsonSchema + ?Sized>() -> Self {
+        ResponseDoc {
+            content_type: Some(crate::response::APPLICATION_JSON),
+            schema: SchemaDoc::of::<T>(),
+            status: None,
+        }
+    }
+
+    /// A JSON body of unknown shape (`schema: {}`), FastAPI's default.
+    pub fn any_json() -> Self {
+        ResponseDoc {
+            content_type: Some(crate::response::APPLICATION_JSON),
+            schema: SchemaDoc::Inline(json!({})),
+            status: None,
+        }
+    }
+
+    fn typed(content_type: &'static str, schema: Value) -> Self {
+        ResponseDoc {
+            content_type: Some(content_type),
+            schema: SchemaDoc::Inline(schema),
+            status: None,
+        }
+    }
+}
+
+/// A return type that can say what its response looks like. Implemented for the
+/// response types of this crate; a type that does not implement it is documented as a
+/// JSON body of unknown shape.
+pub trait DescribeResponse {
+    /// The documentation of the response.
+    fn describe_response() -> ResponseDoc;
+}
+
+impl<T: JsonSchema> DescribeResponse for crate::Json<T> {
+    fn describe_response() -> ResponseDoc {
+        ResponseDoc::json::<T>()
+    }
+}
+
+impl DescribeResponse for Value {
+    fn describe_response() -> ResponseDoc {
+        ResponseDoc::any_json()
+    }
+}
+
+impl DescribeResponse for () {
+    fn describe_response() -> ResponseDoc {
+        ResponseDoc::typed(crate::response::APPLICATION_JSON, json!({ "type": "null" }))
+    }
+}
+
+macro_rules! text_response {
+    ($($t:ty),*) => {$(
+        impl DescribeResponse for $t {
+            fn describe_response() -> ResponseDoc {
+                ResponseDoc::typed(crate::response::TEXT_PLAIN, json!({ "type": "string" }))
+            }
+        }
+    )*};
+}
+text_response!(String, &'static str, Cow<'static, str>);
+
+impl<T> DescribeResponse for crate::Html<T> {
+    fn describe_response() -> ResponseDoc {
+        ResponseDoc::typed("text/html; charset=utf-8", json!({ "type": "string" }))
+    }
+}
+
+impl DescribeResponse for bytes::Bytes {
+    fn describe_response() -> ResponseDoc {
+        ResponseDoc::typed(
+            "application/octet-stream",
+            json!({ "type": "string", "format": "binary" }),
+        )
+    }
+}
+
+impl DescribeResponse for Vec<u8> {
+    fn describe_response() -> ResponseDoc {
+        bytes::Bytes::describe_response()
+    }
+}
+
+impl DescribeResponse for crate::Redirect {
+    fn describe_response() -> ResponseDoc {
+        ResponseDoc {
+            content_type: None,
+            schema: SchemaDoc::Inline(json!({})),
+            status: Some(307),
+        }
+    }
+}
+
+impl DescribeResponse for http::StatusCode {
+    fn describe_response() -> ResponseDoc {
+        ResponseDoc {
+            content_type: None,
+            schema: SchemaDoc::Inline(json!({})),
+            status: None,
+        }
+    }
+}
+
+impl<T: DescribeResponse> DescribeResponse for (http::StatusCode, T) {
+    fn describe_response() -> ResponseDoc {
+        T::describe_response()
+    }
+}
+
+impl<T: DescribeResponse, const N: usize, K, V> DescribeResponse for ([(K, V); N], T) {
+    fn describe_response() -> ResponseDoc {
+        T::describe_response()
+    }
+}
+
+impl<T: DescribeResponse, const N: usize, K, V> DescribeResponse
+    for (http::StatusCode, [(K, V); N], T)
+{
+    fn describe_response() -> ResponseDoc {
+        T::describe_response()
+    }
+}
+
+impl<T: DescribeResponse, E> DescribeResponse for Result<T, E> {
+    fn describe_response() -> ResponseDoc {
+        T::describe_response()
+    }
+}
+
+/// Picks [`DescribeResponse`] when the return type implements it and the generic
+/// fallback otherwise (the generated code calls `(&&Probe::<T>::new()).response_doc()`).
+#[doc(hidden)]
+pub struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: ?Sized> Probe<T> {
+    /// A probe for `T`.
+    pub const fn new() -> Self {
+        Probe(std::marker::PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for Probe<T> {
+    fn default() -> Self {
+        Probe::new()
+    }
+}
+
+/// The chosen path when `T: DescribeResponse`.
+#[doc(hidden)]
+pub trait ViaDescribe {
+    /// The response documentation.
+    fn response_doc(&self) -> ResponseDoc;
+}
+
+impl<T: DescribeResponse> ViaDescribe for &Probe<T> {
+    fn response_doc(&self) -> ResponseDoc {
+        T::describe_response()
+    }
+}
+
+/// The fallback: a JSON body of unknown shape.
+#[doc(hidden)]
+pub trait ViaFallback {
+    /// The response documentation.
+    fn response_doc(&self) -> ResponseDoc;
+}
+
+impl<T: ?Sized> ViaFallback for Probe<T> {
+    fn response_doc(&self) -> ResponseDoc {
+        ResponseDoc::any_json()
+    }
+}
+
+/// Contact information for the API (`info.contact`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Contact {
+    /// The person or organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// An email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// The API's license (`info.license`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct License {
+    /// Its name (`"MIT"`).
+    pub name: String,
+    /// Its SPDX identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// A URL to its text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What goes into the document besides the operations: `info`, `servers`, `tags`.
+#[derive(Debug, Clone)]
+pub(crate) struct DocInfo {
+    pub(crate) title: String,
+    pub(crate) version: String,
+    pub(crate) summary: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) terms_of_service: Option<String>,
+    pub(crate) contact: Option<Contact>,
+    pub(crate) license: Option<License>,
+    pub(crate) servers: Vec<Value>,
+    pub(crate) tags: Vec<Value>,
+}
+
+impl Default for DocInfo {
+    fn default() -> Self {
+        DocInfo {
+            title: "hasten".to_owned(),
+            version: "0.1.0".to_owned(),
+            summary: None,
+            description: None,
+            terms_of_service: None,
+            contact: None,
+            license: None,
+            servers: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// Python's `str.title()` followed by `_` → space: `item_id` → "Item Id",
+/// `x-token` → "X-Token" (pydantic's default field title).
+pub(crate) fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut prev_letter = false;
+    for c in name.chars() {
+        if c.is_alphabetic() {
+            if prev_letter {
+                out.extend(c.to_lowercase());
+            } else {
+                out.extend(c.to_uppercase());
+            }
+            prev_letter = true;
+        } else {
+            out.push(if c == '_' { ' ' } else { c });
+            prev_letter = false;
+        }
+    }
+    out
+}
+
+/// Gives every object property a title, as pydantic does (`full_name` → "Full Name").
+#[derive(Debug, Clone)]
+struct PropertyTitles;
+
+impl schemars::transform::Transform for PropertyTitles {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(Value::Object(props)) = schema.get_mut("properties") {
+            for (name, prop) in props.iter_mut() {
+                if let Value::Object(p) = prop {
+                    if !p.contains_key("title") && !p.contains_key("$ref") {
+                        p.insert("title".into(), json!(title_case(name)));
+                    }
+                }
+            }
+        }
+        schemars::transform::transform_subschemas(self, schema);
+    }
+}
+
+/// The generator every schema of a document is made with.
+fn generator() -> SchemaGenerator {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        })
+        .with_transform(PropertyTitles)
+        .into_generator()
+}
+
+/// The schemas of FastAPI's validation error body.
+fn validation_error_schemas() -> [(&'static str, Value); 2] {
+    [
+        (
+            "HTTPValidationError",
+            json!({
+                "properties": {
+                    "detail": {
+                        "items": { "$ref": "#/components/schemas/ValidationError" },
+                        "type": "array",
+                        "title": "Detail"
+                    }
+                },
+                "type": "object",
+                "title": "HTTPValidationError"
+            }),
+        ),
+        (
+            "ValidationError",
+            json!({
+                "properties": {
+                    "loc": {
+                        "items": { "anyOf": [{ "type": "string" }, { "type": "integer" }] },
+                        "type": "array",
+                        "title": "Location"
+                    },
+                    "msg": { "type": "string", "title": "Message" },
+                    "type": { "type": "string", "title": "Error Type" },
+                    "input": { "title": "Input" },
+                    "ctx": { "type": "object", "title": "Context" }
+                },
+                "type": "object",
+                "required": ["loc", "msg", "type"],
+                "title": "ValidationError"
+            }),
+        ),
+    ]
+}
+
+/// The schema of one parameter: the type's, with the constraints, title, description
+/// and example of its spec, wrapped in `anyOf [_, null]` when it is an `Option`.
+fn param_schema(p: &ParamDoc) -> Value {
+    let spec = p.spec;
+    let mut inner = p.schema.clone();
+    let c = &spec.constraints;
+    {
+        // Constraints on a list apply to the list; on a scalar, to the value.
+        let target = &mut inner;
+        if let Value::Object(m) = target {
+            let is_array = m.get("type") == Some(&json!("array"));
+            let num = |n: &crate::Number| -> Value {
+                match *n {
+                    crate::Number::Int(i) => json!(i),
+                    crate::Number::Float(f) => json!(f),
+                }
+            };
+            if let Some(n) = &c.gt {
+                m.insert("exclusiveMinimum".into(), num(n));
+            }
+            if let Some(n) = &c.ge {
+                m.insert("minimum".into(), num(n));
+            }
+            if let Some(n) = &c.lt {
+                m.insert("exclusiveMaximum".into(), num(n));
+            }
+            if let Some(n) = &c.le {
+                m.insert("maximum".into(), num(n));
+            }
+            let (min_key, max_key) = if is_array {
+                ("minItems", "maxItems")
+            } else {
+                ("minLength", "maxLength")
+            };
+            if let Some(n) = c.min_length {
+                m.insert(min_key.into(), json!(n));
+            }
+            if let Some(n) = c.max_length {
+                m.insert(max_key.into(), json!(n));
+            }
+            if let Some(pat) = c.pattern {
+                m.insert("pattern".into(), json!(pat));
+            }
+        }
+    }
+    let mut schema = if p.nullable {
+        json!({ "anyOf": [inner, { "type": "null" }] })
+    } else {
+        inner
+    };
+    if let Value::Object(m) = &mut schema {
+        let title = spec
+            .title
+            .map(str::to_owned)
+            .unwrap_or_else(|| title_case(&p.name));
+        m.insert("title".into(), json!(title));
+        if let Some(d) = spec.description {
+            m.insert("description".into(), json!(d));
+        }
+        if let Some(d) = spec
+            .default_json
+            .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        {
+            m.insert("default".into(), d);
+        }
+        if let Some(ex) = spec
+            .example
+            .and_then(|e| serde_json::from_str::<Value>(e).ok())
+        {
+            m.insert("examples".into(), json!([ex]));
+        }
+    }
+    schema
+}
+
+fn response_entry(
+    description: &str,
+    content_type: Option<&str>,
+    schema: Option<Value>,
+) -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert("description".into(), json!(description));
+    if let (Some(ct), Some(schema)) = (content_type, schema) {
+        // Documents name the media type without parameters, as FastAPI does.
+        let media = ct.split(';').next().unwrap_or(ct).trim();
+        r.insert("content".into(), json!({ media: { "schema": schema } }));
+    }
+    r
+}
+
+/// The standard reason phrase FastAPI uses as a response description.
+fn status_description(status: u16) -> String {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Additional Response")
+        .to_owned()
+}
+
+/// The document for `operations`.
+pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
+    let mut gen = generator();
+    let mut paths: Map<String, Value> = Map::new();
+    let mut uses_validation_error = false;
+    let mut schemes: BTreeMap<String, Value> = BTreeMap::new();
+
+    for op in operations {
+        let meta = op.meta();
+        if !meta.include_in_schema {
+            continue;
+        }
+        let doc = op.doc();
+        // `{p:path}` is a routing detail: the document names the parameter `{p}`.
+        let path = op.path().replace(":path}", "}");
+        for method in meta.methods {
+            let mut o = Map::new();
+            let tags: Vec<&str> = op.tags().collect();
+            if !tags.is_empty() {
+                o.insert("tags".into(), json!(tags));
+            }
+            o.insert("summary".into(), json!(meta.summary()));
+            if let Some(d) = meta.description() {
+                o.insert("description".into(), json!(d));
+            }
+            o.insert("operationId".into(), json!(meta.operation_id(method)));
+            if meta.deprecated {
+                o.insert("deprecated".into(), json!(true));
+            }
+
+            // Parameters, each (name, location) once, in declaration order.
+            let mut params: Vec<Value> = Vec::new();
+            let mut seen: Vec<(String, Source)> = Vec::new();
+            for p in &doc.params {
+                let location = match p.source {
+                    Source::Path => "path",
+                    Source::Query => "query",
+                    Source::Header => "header",
+                    Source::Cookie => "cookie",
+                    Source::Body | Source::Form => continue,
+                };
+                if seen.iter().any(|(n, s)| *n == p.name && *s == p.source) {
+                    continue;
+                }
+                seen.push((p.name.to_string(), p.source));
+                let mut entry = Map::new();
+                entry.insert("name".into(), json!(p.name));
+                entry.insert("in".into(), json!(location));
+                entry.insert(
+                    "required".into(),
+                    json!(p.required || p.source == Source::Path),
+                );
+                if p.spec.deprecated {
+                    entry.insert("deprecated".into(), json!(true));
+                }
+                entry.insert("schema".into(), param_schema(p));
+                if let Some(d) = p.spec.description {
+                    entry.insert("description".into(), json!(d));
+                }
+                params.push(Value::Object(entry));
+            }
+            if !params.is_empty() {
+                o.insert("parameters".into(), Value::Array(params));
+            }
+
+            if let Some(body) = &doc.body {
+                let schema = body.schema.render(&mut gen);
+                let mut content = Map::new();
+                for ct in &body.content_types {
+                    content.insert((*ct).to_owned(), json!({ "schema": schema.clone() }));
+                }
+                let mut rb = Map::new();
+                rb.insert("content".into(), Value::Object(content));
+                if body.required {
+                    rb.insert("required".into(), json!(true));
+                }
+                o.insert("requestBody".into(), Value::Object(rb));
+            }
+
+            // Responses: the success one, the documented extras, then the 422.
+            let mut responses: Map<String, Value> = Map::new();
+            let success = doc.response.clone().unwrap_or_else(ResponseDoc::any_json);
+            let status = op.status().or(success.status).unwrap_or(200);
+            let no_body = matches!(status, 204 | 304) || (100..200).contains(&status);
+            let schema = (!no_body && success.content_type.is_some())
+                .then(|| success.schema.render(&mut gen));
+            responses.insert(
+                status.to_string(),
+                Value::Object(response_entry(
+                    "Successful Response",
+                    success.content_type,
+                    schema,
+                )),
+            );
+            for extra in op.responses() {
+                let schema = extra.schema.as_ref().map(|s| s.render(&mut gen));
+                let description = if extra.description.is_empty() {
+                    status_description(extra.status)
+                } else {
+                    extra.description.clone()
+                };
+                responses.insert(
+                    extra.status.to_string(),
+                    Value::Object(response_entry(
+                        &description,
+                        Some(crate::response::APPLICATION_JSON),
+                        schema,
+                    )),
+                );
+            }
+            if doc.takes_input() {
+                uses_validation_error = true;
+                responses.insert(
+                    "422".into(),
+                    Value::Object(response_entry(
+                        "Validation Error",
+                        Some(crate::response::APPLICATION_JSON),
+                        Some(json!({ "$ref": "#/components/schemas/HTTPValidationError" })),
+                    )),
+                );
+            }
+            o.insert("responses".into(), Value::Object(responses));
+
+            if !doc.security.is_empty() {
+                let mut reqs = Vec::new();
+                for s in &doc.security {
+                    schemes.insert(s.name.to_string(), s.scheme.clone());
+                    reqs.push(json!({ s.name.as_ref(): s.scopes }));
+                }
+                o.insert("security".into(), Value::Array(reqs));
+            }
+
+            let item = paths
+                .entry(path.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(item) = item {
+                item.insert(method.to_ascii_lowercase(), Value::Object(o));
+            }
+        }
+    }
+
+    let mut schemas: BTreeMap<String, Value> = gen.take_definitions(true).into_iter().collect();
+    // Named schemas carry their name as title, as pydantic's do.
+    for (name, schema) in schemas.iter_mut() {
+        if let Value::Object(m) = schema {
+            m.entry("title").or_insert_with(|| json!(name));
+        }
+    }
+    if uses_validation_error {
+        for (name, schema) in validation_error_schemas() {
+            schemas.entry(name.to_owned()).or_insert(schema);
+        }
+    }
+
+    let mut info_obj = Map::new();
+    info_obj.insert("title".into(), json!(info.title));
+    if let Some(s) = &info.summary {
+        info_obj.insert("summary".into(), json!(s));
+    }
+    if let Some(d) = &info.description {
+        info_obj.insert("description".into(), json!(d));
+    }
+    if let Some(t) = &info.terms_of_service {
+        info_obj.insert("termsOfService".into(), json!(t));
+    }
+    if let Some(c) = &info.contact {
+        info_obj.insert("contact".into(), json!(c));
+    }
+    if let Some(l) = &info.license {
+        info_obj.insert("license".into(), json!(l));
+    }
+    info_obj.insert("version".into(), json!(info.version));
+
+    let mut root = Map::new();
+    root.insert("openapi".into(), json!("3.1.0"));
+    root.insert("info".into(), Value::Object(info_obj));
+    if !info.servers.is_empty() {
+        root.insert("servers".into(), json!(info.servers));
+    }
+    root.insert("paths".into(), Value::Object(paths));
+    let mut components = Map::new();
+    if !schemas.is_empty() {
+        components.insert("schemas".into(), json!(schemas));
+    }
+    if !schemes.is_empty() {
+        components.insert("securitySchemes".into(), json!(schemes));
+    }
+    if !components.is_empty() {
+        root.insert("components".into(), Value::Object(components));
+    }
+    if !info.tags.is_empty() {
+        root.insert("tags".into(), json!(info.tags));
+    }
+    Value::Object(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_follow_pydantic() {
+        assert_eq!(title_case("item_id"), "Item Id");
+        assert_eq!(title_case("x-token"), "X-Token");
+        assert_eq!(title_case("q"), "Q");
+        assert_eq!(title_case("user_agent2x"), "User Agent2X");
+    }
+}
