@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use hasten::prelude::*;
+use hasten::security::{ApiKey, ApiKeyHeader};
 use hasten::{Cleanup, Outcome};
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -177,9 +178,21 @@ pub struct User {
     name: String,
 }
 
+/// The API key scheme: a token in the `x-token` header (documented as a security
+/// scheme, so Swagger UI's "Authorize" button can set it).
+pub struct TokenHeader;
+
+impl ApiKey for TokenHeader {
+    const NAME: &'static str = "x-token";
+}
+
 /// The user whose token is in `x-token` (a plain `fn`: it queries SQLite).
 #[dependency]
-fn current_user(#[header] x_token: String, session: Depends<session>) -> Result<User, HttpError> {
+fn current_user(
+    x_token: ApiKeyHeader<TokenHeader>,
+    session: Depends<session>,
+) -> Result<User, HttpError> {
+    let x_token = x_token.key().to_owned();
     let name = session.run(|c| {
         use rusqlite::OptionalExtension;
         c.query_row("SELECT name FROM users WHERE token = ?1", [&x_token], |r| {
@@ -190,7 +203,7 @@ fn current_user(#[header] x_token: String, session: Depends<session>) -> Result<
     match name {
         Some(name) => Ok(User { name }),
         None => Err(HttpError::new(StatusCode::UNAUTHORIZED, "Invalid token")
-            .with_header("www-authenticate", "Token")),
+            .with_header("www-authenticate", "APIKey")),
     }
 }
 
@@ -251,7 +264,11 @@ fn app() -> App {
         .title("Items with a database")
         .route(me)
         .route(list_items)
-        .route(create_item)
+        .include(
+            Router::new()
+                .response(StatusCode::BAD_REQUEST, "Price too high")
+                .route(create_item),
+        )
 }
 
 #[tokio::main]
@@ -297,13 +314,11 @@ mod tests {
         assert_eq!(resp.json::<Value>(), json!({"name": "alice"}));
         let resp = c.get("/me").header("x-token", "nope").send().await;
         assert_eq!(resp.status(), 401);
-        assert_eq!(resp.header("www-authenticate"), Some("Token"));
+        assert_eq!(resp.header("www-authenticate"), Some("APIKey"));
+        // No token: the scheme's own 401, as FastAPI's APIKeyHeader.
         let resp = c.get("/me").send().await;
-        assert_eq!(resp.status(), 422);
-        assert_eq!(
-            resp.json::<Value>()["detail"][0]["loc"],
-            json!(["header", "x-token"])
-        );
+        assert_eq!(resp.status(), 401);
+        assert_eq!(resp.json::<Value>(), json!({"detail": "Not authenticated"}));
         c.shutdown().await;
     }
 

@@ -94,7 +94,7 @@ async fn whoami(
 ) -> Result<Json<Value>, HttpError> {
     if x_token != "secret" {
         return Err(HttpError::new(
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNAUTHORIZED,
             "X-Token header invalid",
         ));
     }
@@ -117,7 +117,11 @@ fn app() -> App {
         .route(list_items)
         .route(create_item)
         .route(get_model)
-        .route(whoami)
+        .include(
+            Router::new()
+                .response(StatusCode::UNAUTHORIZED, "X-Token header invalid")
+                .route(whoami),
+        )
         .route(report)
 }
 
@@ -201,7 +205,7 @@ mod tests {
                 .send()
                 .await
                 .status(),
-            400
+            401
         );
         assert!(c
             .get("/report")

@@ -209,20 +209,34 @@ async fn create_item(item: Json<Item>) -> Json<Item> {
     item
 }
 
+/// The API key this example accepts.
+const API_KEY: &str = "k3y";
+
 /// HTTP Basic credentials.
 #[get("/basic/")]
-async fn read_basic(credentials: HttpBasic) -> Json<Message> {
-    Json(Message {
+async fn read_basic(credentials: HttpBasic) -> Result<Json<Message>, HttpError> {
+    let (name, _, password) = USER;
+    if credentials.username != name || !same(&credentials.password, password) {
+        return Err(
+            HttpError::new(StatusCode::UNAUTHORIZED, "Incorrect username or password")
+                .with_header("www-authenticate", "Basic"),
+        );
+    }
+    Ok(Json(Message {
         detail: credentials.username,
-    })
+    }))
 }
 
 /// An API key in the `x-api-key` header.
 #[get("/key/")]
-async fn read_key(key: ApiKeyHeader<Key>) -> Json<Message> {
-    Json(Message {
+async fn read_key(key: ApiKeyHeader<Key>) -> Result<Json<Message>, HttpError> {
+    if !same(key.key(), API_KEY) {
+        return Err(HttpError::new(StatusCode::UNAUTHORIZED, "Invalid API key")
+            .with_header("www-authenticate", "APIKey"));
+    }
+    Ok(Json(Message {
         detail: key.len().to_string(),
-    })
+    }))
 }
 
 /// Kept for old clients.
@@ -397,6 +411,14 @@ mod tests {
         assert_eq!(resp.header("www-authenticate"), Some("APIKey"));
         let resp = c.get("/key/").header("x-api-key", "k3y").send().await;
         assert_eq!(resp.json::<serde_json::Value>(), json!({"detail": "3"}));
+        let resp = c.get("/key/").header("x-api-key", "wrong").send().await;
+        assert_eq!(resp.status(), 401);
+        let resp = c
+            .get("/basic/")
+            .header("authorization", "Basic am9obmRvZTpub3Bl")
+            .send()
+            .await;
+        assert_eq!(resp.status(), 401);
     }
 
     #[test]

@@ -36,6 +36,16 @@ DIFFERENCES = [
         "the title is a name FastAPI derives from the route; it carries no information.",
     ),
     (
+        "operations with a body document a 400 response in hasten",
+        "both frameworks answer 400 `There was an error parsing the body` when the body "
+        "is not valid text (FastAPI leaves it undocumented; schemathesis flags that).",
+    ),
+    (
+        "operations guarded by a security scheme document a 401 response in hasten",
+        "both answer 401 `Not authenticated` without credentials; hasten says so in "
+        "the document (schemathesis flags the undocumented status otherwise).",
+    ),
+    (
         "optional model fields without a default value: pydantic writes no `default`, "
         "schemars writes `default: null` only where `#[serde(default)]` is set",
         "both mean the field may be left out; removed where the value is null.",
@@ -106,6 +116,15 @@ def drop_list_titles(doc):
                         schema.pop("title", None)
 
 
+def drop_body_400(doc):
+    for item in doc.get("paths", {}).values():
+        for op in item.values():
+            if "requestBody" in op:
+                op.get("responses", {}).pop("400", None)
+            if "security" in op:
+                op.get("responses", {}).pop("401", None)
+
+
 def diff(a, b, path="$"):
     out = []
     if isinstance(a, dict) and isinstance(b, dict):
@@ -133,6 +152,7 @@ def main():
     strip_type_bounds(fastapi, hasten)
     drop_list_titles(fastapi)
     drop_list_titles(hasten)
+    drop_body_400(hasten)
     problems = diff(fastapi, hasten)
     print("Accepted differences:")
     for what, why in DIFFERENCES:

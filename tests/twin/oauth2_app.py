@@ -134,12 +134,17 @@ async def create_item(item: Item) -> Item:
 @app.get("/basic/")
 async def read_basic(credentials: Annotated[HTTPBasicCredentials, Depends(basic)]) -> Message:
     """HTTP Basic credentials."""
+    user = USERS.get(credentials.username)
+    if not user or not secrets.compare_digest(user["password"], credentials.password):
+        raise HTTPException(401, "Incorrect username or password", {"WWW-Authenticate": "Basic"})
     return Message(detail=credentials.username)
 
 
 @app.get("/key/")
 async def read_key(key: Annotated[str, Depends(api_key)]) -> Message:
     """An API key in the `x-api-key` header."""
+    if not secrets.compare_digest(key, "k3y"):
+        raise HTTPException(401, "Invalid API key", {"WWW-Authenticate": "APIKey"})
     return Message(detail=str(len(key)))
 
 

@@ -626,6 +626,37 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                     )),
                 );
             }
+            if doc.body.is_some() && !responses.contains_key("400") {
+                // A body that is not text in the declared encoding never reaches
+                // validation: FastAPI answers 400 without documenting it; hasten does.
+                responses.insert(
+                    "400".into(),
+                    Value::Object(response_entry(
+                        "The body could not be parsed",
+                        Some(crate::response::APPLICATION_JSON),
+                        Some(json!({
+                            "type": "object",
+                            "properties": { "detail": { "type": "string", "title": "Detail" } },
+                            "required": ["detail"]
+                        })),
+                    )),
+                );
+            }
+            if !doc.security.is_empty() && !responses.contains_key("401") {
+                // Missing or refused credentials: documented, unlike in FastAPI.
+                responses.insert(
+                    "401".into(),
+                    Value::Object(response_entry(
+                        "Not authenticated",
+                        Some(crate::response::APPLICATION_JSON),
+                        Some(json!({
+                            "type": "object",
+                            "properties": { "detail": { "type": "string", "title": "Detail" } },
+                            "required": ["detail"]
+                        })),
+                    )),
+                );
+            }
             if doc.takes_input() {
                 uses_validation_error = true;
                 responses.insert(
