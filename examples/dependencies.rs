@@ -273,13 +273,7 @@ fn app() -> App {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let addr = std::env::var("HASTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
-    hasten::serve(app(), addr).await
+    hasten_examples::run(app()).await
 }
 
 #[cfg(test)]

@@ -1,1 +1,22 @@
-//! Shared nothing: this package only hosts the runnable examples.
+//! What every runnable example shares: how it starts.
+
+use hasten::App;
+
+/// Run an example app: with `--openapi`, print its OpenAPI document and exit;
+/// otherwise log to stderr (`RUST_LOG`, default `info`) and serve on `HASTEN_ADDR`
+/// (default `127.0.0.1:8000`) until SIGINT/SIGTERM.
+pub async fn run(app: App) -> std::io::Result<()> {
+    if std::env::args().any(|a| a == "--openapi") {
+        let service = app.build().map_err(std::io::Error::other)?;
+        let doc = serde_json::to_string_pretty(service.openapi()).map_err(std::io::Error::other)?;
+        println!("{doc}");
+        return Ok(());
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let addr = std::env::var("HASTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
+    hasten::serve(app, addr).await
+}

@@ -14,7 +14,8 @@
 //! curl http://127.0.0.1:8000/key/ -H 'x-api-key: k3y'
 //! ```
 //!
-//! `cargo run --example oauth2 -- --openapi` prints the OpenAPI document.
+//! `cargo run --example oauth2 -- --openapi` prints the OpenAPI document (so does every
+//! example).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -278,19 +279,7 @@ fn app() -> App {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    if std::env::args().any(|a| a == "--openapi") {
-        let service = app().build().map_err(std::io::Error::other)?;
-        let doc = serde_json::to_string_pretty(service.openapi()).map_err(std::io::Error::other)?;
-        println!("{doc}");
-        return Ok(());
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let addr = std::env::var("HASTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
-    hasten::serve(app(), addr).await
+    hasten_examples::run(app()).await
 }
 
 #[cfg(test)]

@@ -309,44 +309,6 @@ impl HttpBasic {
     }
 }
 
-impl FromRequest for HttpBasic {
-    async fn from_request(
-        ctx: &mut RequestCtx,
-        _spec: &'static ParamSpec,
-        errors: &mut Errors,
-    ) -> Extracted<Self> {
-        match Self::read(ctx) {
-            Ok(Some(c)) => Some(c),
-            Ok(None) => {
-                errors.reject(not_authenticated("Basic"));
-                None
-            }
-            Err(()) => {
-                errors.reject(invalid_credentials("Basic"));
-                None
-            }
-        }
-    }
-
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        Self::describe(doc);
-    }
-}
-
-impl FromRequest for Option<HttpBasic> {
-    async fn from_request(
-        ctx: &mut RequestCtx,
-        _spec: &'static ParamSpec,
-        _errors: &mut Errors,
-    ) -> Extracted<Self> {
-        Some(HttpBasic::read(ctx).ok().flatten())
-    }
-
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        HttpBasic::describe(doc);
-    }
-}
-
 /// A bearer token (FastAPI's `HTTPBearer`; the document says `scheme: bearer` rather
 /// than an OAuth2 flow).
 #[derive(Clone, PartialEq, Eq)]
@@ -384,43 +346,52 @@ impl HttpBearer {
     }
 }
 
-impl FromRequest for HttpBearer {
-    async fn from_request(
-        ctx: &mut RequestCtx,
-        _spec: &'static ParamSpec,
-        errors: &mut Errors,
-    ) -> Extracted<Self> {
-        match Self::read(ctx) {
-            Ok(Some(c)) => Some(c),
-            Ok(None) => {
-                errors.reject(not_authenticated("Bearer"));
-                None
+/// `FromRequest` for an `Authorization` scheme type with `read` and `describe`, and
+/// for its `Option` (no or malformed credentials give `None`).
+macro_rules! authorization_scheme {
+    ($ty:ident, $challenge:literal) => {
+        impl FromRequest for $ty {
+            async fn from_request(
+                ctx: &mut RequestCtx,
+                _spec: &'static ParamSpec,
+                errors: &mut Errors,
+            ) -> Extracted<Self> {
+                match Self::read(ctx) {
+                    Ok(Some(c)) => Some(c),
+                    Ok(None) => {
+                        errors.reject(not_authenticated($challenge));
+                        None
+                    }
+                    Err(()) => {
+                        errors.reject(invalid_credentials($challenge));
+                        None
+                    }
+                }
             }
-            Err(()) => {
-                errors.reject(invalid_credentials("Bearer"));
-                None
+
+            fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+                Self::describe(doc);
             }
         }
-    }
 
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        Self::describe(doc);
-    }
+        impl FromRequest for Option<$ty> {
+            async fn from_request(
+                ctx: &mut RequestCtx,
+                _spec: &'static ParamSpec,
+                _errors: &mut Errors,
+            ) -> Extracted<Self> {
+                Some($ty::read(ctx).ok().flatten())
+            }
+
+            fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+                $ty::describe(doc);
+            }
+        }
+    };
 }
 
-impl FromRequest for Option<HttpBearer> {
-    async fn from_request(
-        ctx: &mut RequestCtx,
-        _spec: &'static ParamSpec,
-        _errors: &mut Errors,
-    ) -> Extracted<Self> {
-        Some(HttpBearer::read(ctx).ok().flatten())
-    }
-
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        HttpBearer::describe(doc);
-    }
-}
+authorization_scheme!(HttpBasic, "Basic");
+authorization_scheme!(HttpBearer, "Bearer");
 
 /// Settings of an API key scheme, on a type of yours:
 /// `impl ApiKey for Key { const NAME: &'static str = "x-api-key"; }`.
