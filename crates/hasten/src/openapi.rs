@@ -423,45 +423,49 @@ fn param_schema(p: &ParamDoc) -> Value {
     let spec = p.spec;
     let mut inner = p.schema.clone();
     let c = &spec.constraints;
-    {
-        // Constraints on a list apply to the list; on a scalar, to the value.
-        let target = &mut inner;
-        if let Value::Object(m) = target {
-            let is_array = m.get("type") == Some(&json!("array"));
-            let num = |n: &crate::Number| -> Value {
-                match *n {
-                    crate::Number::Int(i) => json!(i),
-                    crate::Number::Float(f) => json!(f),
-                }
-            };
-            if let Some(n) = &c.gt {
-                m.insert("exclusiveMinimum".into(), num(n));
+    // On a list only the length constraints apply (to the list), as at runtime.
+    if let Value::Object(m) = &mut inner {
+        let is_array = m.get("type") == Some(&json!("array"));
+        let (min_key, max_key) = if is_array {
+            ("minItems", "maxItems")
+        } else {
+            ("minLength", "maxLength")
+        };
+        if let Some(n) = c.min_length {
+            m.insert(min_key.into(), json!(n));
+        }
+        if let Some(n) = c.max_length {
+            m.insert(max_key.into(), json!(n));
+        }
+        if is_array {
+            return finish_param_schema(p, inner);
+        }
+        let num = |n: &crate::Number| -> Value {
+            match *n {
+                crate::Number::Int(i) => json!(i),
+                crate::Number::Float(f) => json!(f),
             }
-            if let Some(n) = &c.ge {
-                m.insert("minimum".into(), num(n));
-            }
-            if let Some(n) = &c.lt {
-                m.insert("exclusiveMaximum".into(), num(n));
-            }
-            if let Some(n) = &c.le {
-                m.insert("maximum".into(), num(n));
-            }
-            let (min_key, max_key) = if is_array {
-                ("minItems", "maxItems")
-            } else {
-                ("minLength", "maxLength")
-            };
-            if let Some(n) = c.min_length {
-                m.insert(min_key.into(), json!(n));
-            }
-            if let Some(n) = c.max_length {
-                m.insert(max_key.into(), json!(n));
-            }
-            if let Some(pat) = c.pattern {
-                m.insert("pattern".into(), json!(pat));
+        };
+        for (key, bound) in [
+            ("exclusiveMinimum", &c.gt),
+            ("minimum", &c.ge),
+            ("exclusiveMaximum", &c.lt),
+            ("maximum", &c.le),
+        ] {
+            if let Some(n) = bound {
+                m.insert(key.into(), num(n));
             }
         }
+        if let Some(pat) = c.pattern {
+            m.insert("pattern".into(), json!(pat));
+        }
     }
+    finish_param_schema(p, inner)
+}
+
+/// Nullability, title, description, default and example of a parameter's schema.
+fn finish_param_schema(p: &ParamDoc, inner: Value) -> Value {
+    let spec = p.spec;
     let mut schema = if p.nullable {
         json!({ "anyOf": [inner, { "type": "null" }] })
     } else {

@@ -76,7 +76,7 @@ async fn read_item(
     )]
     q: Option<String>,
     #[query(deprecated)] old: Option<bool>,
-    tags: Vec<String>,
+    #[query(min_length = 1, max_length = 5)] tags: Vec<String>,
     #[cookie] session: Option<String>,
 ) -> Result<Json<catalog::Item>, HttpError> {
     let _ = (item_id, q, old, tags, session);
@@ -265,6 +265,11 @@ fn operations_follow_fastapi_conventions() {
                "title": "Q", "examples": ["hammer"]})
     );
     assert_eq!(op["parameters"][3]["deprecated"], true);
+    // A list's length constraints are the list's.
+    assert_eq!(
+        op["parameters"][4]["schema"],
+        json!({"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 5, "title": "Tags"})
+    );
     assert_eq!(op["parameters"][1]["description"], "The item's id");
     assert_eq!(op["parameters"][1]["schema"]["minimum"], 1);
     assert_eq!(
