@@ -189,7 +189,11 @@ async fn read_system_status(_user: Depends<current_user>) -> Json<Message> {
 }
 
 /// Read one item.
-#[get("/items/{item_id}", tags = ["items"])]
+#[get(
+    "/items/{item_id}",
+    tags = ["items"],
+    responses = [(404, "Item not found", Message)]
+)]
 async fn read_item(
     #[path(ge = 1)] item_id: i64,
     #[query(max_length = 50)] q: Option<String>,
@@ -265,11 +269,7 @@ fn app() -> App {
         .route(read_users_me)
         .route(read_own_items)
         .route(read_system_status)
-        .include(
-            Router::new()
-                .response_model::<Message>(StatusCode::NOT_FOUND, "Item not found")
-                .route(read_item),
-        )
+        .route(read_item)
         .route(create_item)
         .route(read_basic)
         .route(read_key)

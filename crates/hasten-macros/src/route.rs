@@ -13,7 +13,7 @@ use syn::{
 use crate::errors::Errors;
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
-const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies (and methods for #[route])";
+const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, responses (and methods for #[route])";
 const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
 const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
                           deprecated, title, description, example, convert_underscores";
@@ -52,6 +52,54 @@ struct RouteOptions {
     deprecated: bool,
     include_in_schema: bool,
     dependencies: Vec<syn::Path>,
+    /// `response_model = T`: the documented success body, whatever the return type.
+    response_model: Option<syn::Path>,
+    /// `responses = [(404, "Item not found", Message), (409, "Conflict")]`.
+    responses: Vec<(u16, String, Option<syn::Path>)>,
+}
+
+/// One entry of `responses = [...]`: `(status, "description")` or
+/// `(status, "description", Model)`.
+fn extra_response(expr: &Expr, errors: &mut Errors) -> Option<(u16, String, Option<syn::Path>)> {
+    const SHAPE: &str =
+        "each response is (status, \"description\") or (status, \"description\", Model)";
+    let Expr::Tuple(t) = expr else {
+        errors.push(expr.span(), SHAPE);
+        return None;
+    };
+    let items: Vec<&Expr> = t.elems.iter().collect();
+    if !(2..=3).contains(&items.len()) {
+        errors.push(expr.span(), SHAPE);
+        return None;
+    }
+    let status = match items[0] {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => match i.base10_parse::<u16>() {
+            Ok(s) if (100..=599).contains(&s) => s,
+            _ => {
+                errors.push(i.span(), "a response status is between 100 and 599");
+                return None;
+            }
+        },
+        other => {
+            errors.push(other.span(), SHAPE);
+            return None;
+        }
+    };
+    let description = lit_str(items[1], "the response description", errors)?;
+    let model = match items.get(2) {
+        None => None,
+        Some(Expr::Path(p)) => Some(p.path.clone()),
+        Some(other) => {
+            errors.push(
+                other.span(),
+                "the third element names the body's model type",
+            );
+            return None;
+        }
+    };
+    Some((status, description, model))
 }
 
 fn lit_str(expr: &Expr, what: &str, errors: &mut Errors) -> Option<String> {
@@ -139,6 +187,30 @@ fn parse_route_options(
                 ),
             },
             ("tags", Meta::NameValue(nv)) => o.tags = str_list(&nv.value, "tags", errors),
+            ("response_model", Meta::NameValue(nv)) => match &nv.value {
+                Expr::Path(p) => o.response_model = Some(p.path.clone()),
+                other => errors.push(
+                    other.span(),
+                    "`response_model` names a type, e.g. response_model = Item",
+                ),
+            },
+            ("responses", Meta::NameValue(nv)) => match &nv.value {
+                Expr::Array(a) => {
+                    for e in &a.elems {
+                        if let Some(r) = extra_response(e, errors) {
+                            if o.responses.iter().any(|x| x.0 == r.0) {
+                                errors.push(e.span(), format!("status {} is listed twice", r.0));
+                            } else {
+                                o.responses.push(r);
+                            }
+                        }
+                    }
+                }
+                other => errors.push(
+                    other.span(),
+                    "`responses` takes a list, e.g. responses = [(404, \"Item not found\", Message)]",
+                ),
+            },
             ("summary", Meta::NameValue(nv)) => o.summary = lit_str(&nv.value, "summary", errors),
             ("operation_id", Meta::NameValue(nv)) => {
                 o.operation_id = lit_str(&nv.value, "operation_id", errors)
@@ -1006,7 +1078,19 @@ fn generate(
     };
 
     let inner = as_call(func);
-    let response_doc = response_doc_tokens(&func.sig.output);
+    let response_doc = match &o.response_model {
+        Some(model) => quote!(::hasten::__private::ResponseDoc::json::<#model>()),
+        None => response_doc_tokens(&func.sig.output),
+    };
+    let extra_responses = o.responses.iter().map(|(status, description, model)| {
+        let schema = match model {
+            Some(m) => {
+                quote!(::hasten::__private::Some(::hasten::__private::SchemaDoc::of::<#m>()))
+            }
+            None => quote!(::hasten::__private::None),
+        };
+        quote!(.with_response(#status, #description, #schema))
+    });
 
     // The struct lives only in the type namespace (it is braced) and the function of
     // the same name only in the value namespace, so a variable or parameter may share
@@ -1055,6 +1139,7 @@ fn generate(
                     __describe,
                 )
                 #(.with_dependency::<#op_deps>())*
+                #(#extra_responses)*
             }
         }
 

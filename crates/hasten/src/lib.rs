@@ -77,7 +77,7 @@ pub mod __private {
         Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue, ParseError,
         RequestCtx, Source,
     };
-    pub use crate::openapi::{Probe, ResponseDoc, ViaDescribe, ViaFallback};
+    pub use crate::openapi::{Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback};
     pub use crate::operation::{describe_param, BoxFuture, Operation, OperationDoc, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
     pub use serde_json::Value;

@@ -265,6 +265,23 @@ impl Operation {
         self
     }
 
+    /// Document a response besides the success one (`responses = [...]` in the route
+    /// attribute uses it); it wins over a router's entry for the same status.
+    pub fn with_response(
+        mut self,
+        status: u16,
+        description: impl Into<String>,
+        schema: Option<SchemaDoc>,
+    ) -> Self {
+        self.responses.retain(|r| r.status != status);
+        self.responses.push(ExtraResponse {
+            status,
+            description: description.into(),
+            schema,
+        });
+        self
+    }
+
     /// The operation's metadata.
     pub fn meta(&self) -> &'static OperationMeta {
         self.meta

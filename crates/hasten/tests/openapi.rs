@@ -102,6 +102,20 @@ async fn pages(a: Depends<paging>, b: Depends<paging>) -> Json<Value> {
     Json(json!([a.0, b.1]))
 }
 
+/// The owner: documents its own 404 over the router's, and a 409 without a body.
+#[get(
+    "/items/{item_id}/owner",
+    tags = ["catalog"],
+    response_model = Message,
+    responses = [(404, "No owner", Message), (409, "Being moved")]
+)]
+async fn owner(item_id: u32) -> Response {
+    Json(Message {
+        detail: item_id.to_string(),
+    })
+    .into_response()
+}
+
 #[get("/text", deprecated)]
 async fn text() -> String {
     "plain".to_owned()
@@ -171,6 +185,7 @@ fn app() -> App {
                 .dependency::<verify_key>()
                 .response_model::<Message>(StatusCode::NOT_FOUND, "Not found")
                 .route(read_item)
+                .route(owner)
                 .route(create_item),
         )
         .route(put_stock)
@@ -333,6 +348,23 @@ fn operations_follow_fastapi_conventions() {
         item["properties"]["price"]["description"],
         "Its price, tax excluded."
     );
+}
+
+#[test]
+fn route_attribute_documents_the_model_and_extra_responses() {
+    let service = app().build().unwrap();
+    let doc = service.openapi();
+    let responses = &doc["paths"]["/items/{item_id}/owner"]["get"]["responses"];
+    assert_eq!(
+        responses["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Message"
+    );
+    assert_eq!(responses["404"]["description"], "No owner");
+    assert_eq!(
+        responses["404"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Message"
+    );
+    assert_eq!(responses["409"], json!({"description": "Being moved"}));
 }
 
 #[test]

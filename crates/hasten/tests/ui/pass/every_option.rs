@@ -9,6 +9,12 @@ enum Order {
     OldestFirst,
 }
 
+/// A documented body.
+#[derive(Serialize, JsonSchema)]
+struct Found {
+    detail: String,
+}
+
 /// Search items.
 ///
 /// A longer description.
@@ -19,7 +25,9 @@ enum Order {
     summary = "Search",
     operation_id = "search_items",
     deprecated,
-    include_in_schema = false
+    include_in_schema = false,
+    response_model = Found,
+    responses = [(404, "Not found", Found), (409, "Conflict")]
 )]
 #[allow(clippy::too_many_arguments)]
 async fn search(
