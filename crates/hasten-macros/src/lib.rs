@@ -39,6 +39,17 @@ method_macro! {
     head => "HEAD",
 }
 
+/// A WebSocket operation: `#[websocket("/ws/{room}")] async fn chat(socket: WebSocket, room: String)`.
+///
+/// Parameters are declared as for `#[get]` (path, query, header, cookie,
+/// dependencies) plus one `hasten::ws::WebSocket`; an input error accepts and closes
+/// the connection with code 1008, the errors as the reason. The handler must be
+/// `async`. WebSocket operations are not part of the OpenAPI document.
+#[proc_macro_attribute]
+pub fn websocket(attr: TokenStream, item: TokenStream) -> TokenStream {
+    route::expand(Some(route::WEBSOCKET), attr.into(), item.into()).into()
+}
+
 /// A path operation for several methods:
 /// `#[route("/path", methods = ["GET", "POST"], …)]`, with the same options as `#[get]`.
 #[proc_macro_attribute]

@@ -42,8 +42,13 @@ impl Parse for RouteArgs {
     }
 }
 
+/// The `fixed_method` of `#[websocket]`: a GET that upgrades.
+pub(crate) const WEBSOCKET: &str = "WEBSOCKET";
+
 #[derive(Default)]
 struct RouteOptions {
+    /// A `#[websocket]` operation.
+    websocket: bool,
     methods: Vec<String>,
     status: Option<u16>,
     tags: Vec<String>,
@@ -599,7 +604,20 @@ pub(crate) fn expand(
         Ok(f) => f,
         Err(e) => return e.to_compile_error(),
     };
-    let options = parse_route_options(&args, fixed_method, &mut errors);
+    let websocket = fixed_method == Some(WEBSOCKET);
+    let fixed_method = if websocket { Some("GET") } else { fixed_method };
+    let mut options = parse_route_options(&args, fixed_method, &mut errors);
+    if websocket {
+        options.websocket = true;
+        // FastAPI leaves WebSocket routes out of the document too.
+        options.include_in_schema = false;
+        if func.sig.asyncness.is_none() {
+            errors.push(
+                func.sig.fn_token.span(),
+                "a WebSocket operation must be an `async fn`",
+            );
+        }
+    }
     let template = args.path.value();
     let names = match template_names(&template) {
         Ok(n) => n,
@@ -1078,6 +1096,22 @@ fn generate(
     };
 
     let inner = as_call(func);
+    let run = quote! {
+        |mut __ctx: ::hasten::__private::RequestCtx| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
+            ::hasten::__private::Box::pin(async move {
+                #body
+            })
+        }
+    };
+    let handler = if o.websocket {
+        quote! {
+            |__ctx: ::hasten::__private::RequestCtx| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
+                ::hasten::__private::serve_websocket(__ctx, #run)
+            }
+        }
+    } else {
+        run
+    };
     let response_doc = match &o.response_model {
         Some(model) => quote!(::hasten::__private::ResponseDoc::json::<#model>()),
         None => response_doc_tokens(&func.sig.output),
@@ -1131,11 +1165,7 @@ fn generate(
                 ::hasten::__private::Operation::new(
                     &__META,
                     &__PARAMS,
-                    |mut __ctx: ::hasten::__private::RequestCtx| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
-                        ::hasten::__private::Box::pin(async move {
-                            #body
-                        })
-                    },
+                    #handler,
                     __describe,
                 )
                 #(.with_dependency::<#op_deps>())*

@@ -99,6 +99,7 @@ pub struct App {
     blocking_threads: usize,
     redirect_slashes: bool,
     handlers: ErrorHandlers,
+    websocket_limits: (usize, usize),
 }
 
 impl Default for App {
@@ -138,6 +139,10 @@ impl App {
             blocking_threads: DEFAULT_BLOCKING_THREADS,
             redirect_slashes: true,
             handlers: ErrorHandlers::default(),
+            websocket_limits: (
+                crate::ws::DEFAULT_MAX_MESSAGE,
+                crate::ws::DEFAULT_MAX_MESSAGE,
+            ),
         }
     }
 
@@ -203,6 +208,13 @@ impl App {
             t["description"] = serde_json::json!(description);
         }
         self.info.tags.push(t);
+        self
+    }
+
+    /// The largest WebSocket message and frame accepted, in bytes (16 MiB each by
+    /// default); a peer that sends more is disconnected with close code 1009.
+    pub fn websocket_limits(mut self, max_message: usize, max_frame: usize) -> Self {
+        self.websocket_limits = (max_message, max_frame.min(max_message));
         self
     }
 
@@ -528,6 +540,7 @@ impl App {
                 info: self.info,
                 openapi,
                 docs,
+                websocket_limits: self.websocket_limits,
             }),
         })
     }
@@ -578,6 +591,8 @@ pub(crate) struct AppInner {
     openapi: serde_json::Value,
     /// The document and documentation pages, by path.
     docs: HashMap<String, crate::docs_ui::StaticFile>,
+    /// Largest WebSocket message and frame.
+    pub(crate) websocket_limits: (usize, usize),
 }
 
 /// A built app: a cheap-to-clone [`tower_service::Service`] over HTTP requests.
@@ -790,6 +805,10 @@ impl AppInner {
                 self.framework_error(err, parts)
             }
             Match::NotFound if self.docs.contains_key(parts.uri.path()) => self.serve_docs(&parts),
+            // Like Starlette: an upgrade to an unknown WebSocket route is refused.
+            Match::NotFound if crate::ws::is_upgrade(&parts.headers) => {
+                HttpError::plain(StatusCode::FORBIDDEN, "Forbidden").render()
+            }
             Match::NotFound => {
                 let mounted = self
                     .mounts

@@ -22,6 +22,7 @@ pub mod security;
 mod server;
 pub mod testing;
 pub mod validation;
+pub mod ws;
 
 pub use app::{App, AppService, BuildError, ErrorContext, DEFAULT_BODY_LIMIT};
 pub use background::{BackgroundTasks, TaskResult};
@@ -46,7 +47,7 @@ pub use validation::{RequestValidationError, ValidationError};
 
 /// Path-operation macros and the parameter-enum derive.
 pub use hasten_macros::{
-    delete, dependency, get, head, options, patch, post, put, route, ParamValue,
+    delete, dependency, get, head, options, patch, post, put, route, websocket, ParamValue,
 };
 
 pub use bytes::Bytes;
@@ -57,9 +58,9 @@ pub use serde_json;
 /// What a handler author needs, in one import: `use hasten::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        delete, dependency, get, head, options, patch, post, put, route, App, BackgroundTasks,
-        Bytes, Depends, Form, HeaderMap, Html, HttpError, IntoResponse, Json, NoCache, ParamValue,
-        Redirect, Request, Response, Router, State, StatusCode,
+        delete, dependency, get, head, options, patch, post, put, route, websocket, App,
+        BackgroundTasks, Bytes, Depends, Form, HeaderMap, Html, HttpError, IntoResponse, Json,
+        NoCache, ParamValue, Redirect, Request, Response, Router, State, StatusCode,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
@@ -80,6 +81,7 @@ pub mod __private {
     pub use crate::openapi::{Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback};
     pub use crate::operation::{describe_param, BoxFuture, Operation, OperationDoc, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
+    pub use crate::ws::serve_websocket;
     pub use serde_json::Value;
     pub use std::boxed::Box;
     pub use std::option::Option::{self, None, Some};

@@ -38,6 +38,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use tokio_tungstenite::tungstenite::Message as Frame;
+
 use crate::app::{AppService, BuildError};
 use crate::server::{serve_connection, ServerConfig};
 use crate::App;
@@ -112,6 +114,12 @@ impl TestClient {
             body: Bytes::new(),
             http2: false,
         }
+    }
+
+    /// A WebSocket handshake to `path`; finish it with
+    /// [`connect`](TestRequest::connect).
+    pub fn websocket(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::GET, path)
     }
 
     /// A GET request.
@@ -246,6 +254,79 @@ impl TestRequest<'_> {
 
     /// Send the request; a connection failure is an `Err` instead of a panic.
     pub async fn try_send(self) -> Result<TestResponse, crate::body::BoxError> {
+        let http2 = self.http2;
+        let (client_io, req) = self.open()?;
+        let resp = if http2 {
+            let (mut sender, conn) = hyper::client::conn::http2::handshake(
+                TokioExecutor::new(),
+                TokioIo::new(client_io),
+            )
+            .await?;
+            tokio::spawn(conn);
+            sender.send_request(req).await?
+        } else {
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await?;
+            tokio::spawn(conn);
+            sender.send_request(req).await?
+        };
+        TestResponse::read(resp).await
+    }
+
+    /// Open a WebSocket with this request (the upgrade headers are added): the open
+    /// socket, or the response that refused it.
+    ///
+    /// # Panics
+    /// If the connection fails before any response.
+    pub async fn connect(mut self) -> Result<TestWebSocket, TestResponse> {
+        use tokio_tungstenite::tungstenite::protocol::Role;
+        self.http2 = false;
+        for (name, value) in [
+            ("connection", "Upgrade"),
+            ("upgrade", "websocket"),
+            ("sec-websocket-version", "13"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ] {
+            if !self.headers.contains_key(name) {
+                self = self.header(name, value);
+            }
+        }
+        let opened = async {
+            let (client_io, req) = self.open()?;
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await?;
+            tokio::spawn(conn.with_upgrades());
+            Ok::<_, crate::body::BoxError>(sender.send_request(req).await?)
+        };
+        let resp = opened
+            .await
+            .unwrap_or_else(|e| panic!("TestRequest::connect: {e}"));
+        if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+            return Err(TestResponse::read(resp)
+                .await
+                .unwrap_or_else(|e| panic!("TestRequest::connect: {e}")));
+        }
+        let protocol = resp
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let upgraded = hyper::upgrade::on(resp)
+            .await
+            .unwrap_or_else(|e| panic!("TestRequest::connect: upgrade failed: {e}"));
+        let stream = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            Role::Client,
+            None,
+        )
+        .await;
+        Ok(TestWebSocket { stream, protocol })
+    }
+
+    /// Serve the app on one end of an in-memory pipe; the other end and the request.
+    fn open(
+        self,
+    ) -> Result<(tokio::io::DuplexStream, http::Request<Full<Bytes>>), crate::body::BoxError> {
         let (client_io, server_io) = tokio::io::duplex(256 * 1024);
         let (stop_tx, stop_rx) = watch::channel(false);
         let app = self.client.service.inner.clone();
@@ -274,29 +355,7 @@ impl TestRequest<'_> {
             req.headers_mut()
                 .insert(HOST, HeaderValue::from_static("testserver"));
         }
-
-        let resp = if self.http2 {
-            let (mut sender, conn) = hyper::client::conn::http2::handshake(
-                TokioExecutor::new(),
-                TokioIo::new(client_io),
-            )
-            .await?;
-            tokio::spawn(conn);
-            sender.send_request(req).await?
-        } else {
-            let (mut sender, conn) =
-                hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await?;
-            tokio::spawn(conn);
-            sender.send_request(req).await?
-        };
-        let (parts, body) = resp.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok(TestResponse {
-            status: parts.status,
-            version: parts.version,
-            headers: parts.headers,
-            body,
-        })
+        Ok((client_io, req))
     }
 }
 
@@ -310,6 +369,19 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    async fn read(
+        resp: http::Response<hyper::body::Incoming>,
+    ) -> Result<Self, crate::body::BoxError> {
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok(TestResponse {
+            status: parts.status,
+            version: parts.version,
+            headers: parts.headers,
+            body,
+        })
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -352,5 +424,125 @@ impl TestResponse {
                 self.text()
             )
         })
+    }
+}
+
+/// The client side of a WebSocket opened with [`TestRequest::connect`].
+pub struct TestWebSocket {
+    stream: tokio_tungstenite::WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>,
+    protocol: Option<String>,
+}
+
+impl std::fmt::Debug for TestWebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestWebSocket")
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestWebSocket {
+    /// The subprotocol the server chose, if any.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// Send a text message.
+    ///
+    /// # Panics
+    /// If the connection is gone.
+    pub async fn send_text(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(Frame::Text(text.into()))
+            .await
+            .unwrap_or_else(|e| panic!("TestWebSocket::send_text: {e}"));
+    }
+
+    /// Send a binary message.
+    ///
+    /// # Panics
+    /// If the connection is gone.
+    pub async fn send_bytes(&mut self, bytes: impl Into<Bytes>) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(Frame::Binary(bytes.into()))
+            .await
+            .unwrap_or_else(|e| panic!("TestWebSocket::send_bytes: {e}"));
+    }
+
+    /// Send `value` as JSON text.
+    ///
+    /// # Panics
+    /// If the value cannot be serialised or the connection is gone.
+    pub async fn send_json<T: Serialize + ?Sized>(&mut self, value: &T) {
+        let text = serde_json::to_string(value)
+            .unwrap_or_else(|e| panic!("TestWebSocket::send_json: {e}"));
+        self.send_text(&text).await;
+    }
+
+    /// The next message, or the close (code and reason) that ended the connection.
+    pub async fn receive(&mut self) -> Result<crate::ws::Message, crate::ws::Disconnect> {
+        use futures_util::StreamExt;
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Frame::Text(t))) => {
+                    return Ok(crate::ws::Message::Text(t.as_str().to_owned()))
+                }
+                Some(Ok(Frame::Binary(b))) => return Ok(crate::ws::Message::Binary(b)),
+                Some(Ok(Frame::Close(frame))) => {
+                    return Err(match frame {
+                        Some(f) => crate::ws::Disconnect {
+                            code: f.code.into(),
+                            reason: f.reason.as_str().to_owned(),
+                        },
+                        None => crate::ws::Disconnect {
+                            code: 1005,
+                            reason: String::new(),
+                        },
+                    })
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => {
+                    return Err(crate::ws::Disconnect {
+                        code: 1006,
+                        reason: String::new(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// The next message as text.
+    ///
+    /// # Panics
+    /// If it is binary, or the connection closed.
+    pub async fn receive_text(&mut self) -> String {
+        match self.receive().await {
+            Ok(crate::ws::Message::Text(t)) => t,
+            other => panic!("TestWebSocket::receive_text: got {other:?}"),
+        }
+    }
+
+    /// The next message parsed as JSON.
+    ///
+    /// # Panics
+    /// If it is not JSON of that type, or the connection closed.
+    pub async fn receive_json<T: DeserializeOwned>(&mut self) -> T {
+        let text = self.receive_text().await;
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("TestWebSocket::receive_json: {e}: {text}"))
+    }
+
+    /// Close with `code` and `reason`, and wait for the server's close.
+    pub async fn close(&mut self, code: u16, reason: &str) {
+        use futures_util::StreamExt;
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: code.into(),
+            reason: reason.to_owned().into(),
+        };
+        if self.stream.close(Some(frame)).await.is_ok() {
+            while let Some(Ok(_)) = self.stream.next().await {}
+        }
     }
 }

@@ -1,0 +1,601 @@
+//! WebSockets: `#[websocket("/path/{p}")]` operations.
+//!
+//! A WebSocket operation takes its path, query, header and dependency parameters like
+//! any other, plus a [`WebSocket`]. The handshake answer (101) is sent when the handler
+//! calls [`WebSocket::accept`]; a handler that returns without accepting refuses the
+//! connection with its response (403 when it returns nothing useful). Input errors are
+//! reported as FastAPI does over a WebSocket: the connection is accepted and closed
+//! with code 1008, the errors as the reason.
+//!
+//! Pings are answered, fragmented messages are reassembled, text is checked to be
+//! UTF-8, and messages and frames over the app's limits
+//! ([`App::websocket_limits`](crate::App::websocket_limits), 16 MiB each by default)
+//! close the connection with 1009. permessage-deflate is not offered.
+//!
+//! ```
+//! use hasten::prelude::*;
+//! use hasten::ws::WebSocket;
+//!
+//! /// Echo every message back.
+//! #[websocket("/ws/{room}")]
+//! async fn echo(mut socket: WebSocket, room: String) {
+//!     if socket.accept().await.is_err() {
+//!         return;
+//!     }
+//!     while let Ok(message) = socket.receive().await {
+//!         if socket.send(message).await.is_err() {
+//!             break;
+//!         }
+//!     }
+//!     let _ = room;
+//! }
+//! # let _ = App::new().route(echo).build().unwrap();
+//! ```
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{self, Message as Frame};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
+use crate::operation::{BoxFuture, OperationDoc};
+use crate::response::Response;
+
+/// The default limit on one message and on one frame: 16 MiB (uvicorn's default).
+pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
+
+type Stream = WebSocketStream<TokioIo<Upgraded>>;
+
+/// A message received or sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text message.
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+/// The peer closed the connection (or it broke): the close code and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disconnect {
+    /// The close code (1000 normal, 1001 going away, 1006 no close frame …).
+    pub code: u16,
+    /// The reason the peer gave, if any.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Disconnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WebSocket disconnected with code {}", self.code)?;
+        if !self.reason.is_empty() {
+            write!(f, ": {}", self.reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Disconnect {}
+
+/// What can go wrong with a typed receive.
+#[derive(Debug)]
+pub enum WsError {
+    /// The connection is gone.
+    Disconnected(Disconnect),
+    /// A message arrived but is not what was asked for (not JSON of that type, or
+    /// binary where text was expected). The connection stays open.
+    Decode(String),
+    /// The socket was used before [`WebSocket::accept`] or after it was closed.
+    NotOpen,
+}
+
+impl std::fmt::Display for WsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WsError::Disconnected(d) => d.fmt(f),
+            WsError::Decode(e) => write!(f, "cannot decode the message: {e}"),
+            WsError::NotOpen => f.write_str("the WebSocket is not open"),
+        }
+    }
+}
+
+impl std::error::Error for WsError {}
+
+impl From<Disconnect> for WsError {
+    fn from(d: Disconnect) -> Self {
+        WsError::Disconnected(d)
+    }
+}
+
+/// What `accept` asks of the connection task: the 101's extras, and where to send the
+/// stream once the connection is upgraded.
+struct AcceptRequest {
+    subprotocol: Option<String>,
+    headers: HeaderMap,
+    reply: oneshot::Sender<Option<Stream>>,
+}
+
+/// Carries [`Pending`] in the request's extensions (which need `Clone`).
+#[derive(Clone)]
+struct PendingSlot(std::sync::Arc<std::sync::Mutex<Option<Pending>>>);
+
+/// Left in the request by the operation for its [`WebSocket`] parameter.
+struct Pending {
+    accept: oneshot::Sender<AcceptRequest>,
+    protocols: Vec<String>,
+}
+
+enum State {
+    /// Not accepted yet.
+    Pending(Pending),
+    Open(Box<Stream>),
+    Closed,
+}
+
+/// A WebSocket connection, as a parameter of a `#[websocket]` operation.
+pub struct WebSocket {
+    state: State,
+    protocols: Vec<String>,
+}
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.state {
+            State::Pending(_) => "pending",
+            State::Open(_) => "open",
+            State::Closed => "closed",
+        };
+        f.debug_struct("WebSocket").field("state", &state).finish()
+    }
+}
+
+/// How the connection is accepted: a subprotocol and extra headers for the 101.
+#[derive(Debug, Default, Clone)]
+pub struct Accept {
+    subprotocol: Option<String>,
+    headers: HeaderMap,
+}
+
+impl Accept {
+    /// Accept with nothing extra.
+    pub fn new() -> Self {
+        Accept::default()
+    }
+
+    /// Choose a subprotocol (it must be one the client offered).
+    pub fn subprotocol(mut self, protocol: impl Into<String>) -> Self {
+        self.subprotocol = Some(protocol.into());
+        self
+    }
+
+    /// Add a header to the 101 response.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+}
+
+fn gone() -> Disconnect {
+    Disconnect {
+        code: 1006,
+        reason: String::new(),
+    }
+}
+
+impl WebSocket {
+    /// The subprotocols the client offered (`Sec-WebSocket-Protocol`), in its order.
+    pub fn offered_subprotocols(&self) -> &[String] {
+        &self.protocols
+    }
+
+    /// Accept the connection: the server answers 101 and the socket is open.
+    pub async fn accept(&mut self) -> Result<(), WsError> {
+        self.accept_with(Accept::new()).await
+    }
+
+    /// Accept with a subprotocol and extra headers.
+    pub async fn accept_with(&mut self, accept: Accept) -> Result<(), WsError> {
+        let State::Pending(pending) = std::mem::replace(&mut self.state, State::Closed) else {
+            return Err(WsError::NotOpen);
+        };
+        if let Some(p) = &accept.subprotocol {
+            if !self.protocols.iter().any(|o| o == p) {
+                tracing::warn!(target: "hasten::ws", subprotocol = %p, "accepting a subprotocol the client did not offer");
+            }
+        }
+        let (reply, stream) = oneshot::channel();
+        let request = AcceptRequest {
+            subprotocol: accept.subprotocol,
+            headers: accept.headers,
+            reply,
+        };
+        if pending.accept.send(request).is_err() {
+            return Err(WsError::Disconnected(gone()));
+        }
+        match stream.await {
+            Ok(Some(s)) => {
+                self.state = State::Open(Box::new(s));
+                Ok(())
+            }
+            _ => Err(WsError::Disconnected(gone())),
+        }
+    }
+
+    fn stream(&mut self) -> Result<&mut Stream, WsError> {
+        match &mut self.state {
+            State::Open(s) => Ok(s),
+            _ => Err(WsError::NotOpen),
+        }
+    }
+
+    /// The next message. Pings are answered and pongs skipped on the way; a close
+    /// from the peer, or a broken connection, is a [`Disconnect`] with its code.
+    pub async fn receive(&mut self) -> Result<Message, Disconnect> {
+        let Ok(stream) = self.stream() else {
+            return Err(gone());
+        };
+        loop {
+            let failure = match stream.next().await {
+                Some(Ok(Frame::Text(t))) => return Ok(Message::Text(t.as_str().to_owned())),
+                Some(Ok(Frame::Binary(b))) => return Ok(Message::Binary(b)),
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
+                Some(Ok(Frame::Close(frame))) => {
+                    // The close reply is queued by the protocol; flush it.
+                    let _ = stream.flush().await;
+                    self.state = State::Closed;
+                    return Err(match frame {
+                        Some(f) => Disconnect {
+                            code: f.code.into(),
+                            reason: f.reason.as_str().to_owned(),
+                        },
+                        None => Disconnect {
+                            code: 1005,
+                            reason: String::new(),
+                        },
+                    });
+                }
+                None => {
+                    self.state = State::Closed;
+                    return Err(gone());
+                }
+                Some(Err(e)) => e,
+            };
+            // The peer broke the protocol: fail the connection with the right code.
+            let code = match &failure {
+                tungstenite::Error::Capacity(_) => CloseCode::Size,
+                tungstenite::Error::Utf8(_) => CloseCode::Invalid,
+                tungstenite::Error::Protocol(_) => CloseCode::Protocol,
+                _ => {
+                    self.state = State::Closed;
+                    return Err(gone());
+                }
+            };
+            tracing::debug!(target: "hasten::ws", error = %failure, "closing a WebSocket that broke the protocol");
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                stream.close(Some(CloseFrame {
+                    code,
+                    reason: "".into(),
+                })),
+            )
+            .await;
+            self.state = State::Closed;
+            return Err(Disconnect {
+                code: code.into(),
+                reason: failure.to_string(),
+            });
+        }
+    }
+
+    /// The next text message; a binary one is a [`WsError::Decode`].
+    pub async fn receive_text(&mut self) -> Result<String, WsError> {
+        match self.receive().await? {
+            Message::Text(t) => Ok(t),
+            Message::Binary(_) => Err(WsError::Decode("expected text, got binary".into())),
+        }
+    }
+
+    /// The next binary message; a text one is a [`WsError::Decode`].
+    pub async fn receive_bytes(&mut self) -> Result<Bytes, WsError> {
+        match self.receive().await? {
+            Message::Binary(b) => Ok(b),
+            Message::Text(_) => Err(WsError::Decode("expected binary, got text".into())),
+        }
+    }
+
+    /// The next message (text or binary) parsed as JSON of type `T`; a message that is
+    /// not is a [`WsError::Decode`] saying why, and the connection stays open.
+    pub async fn receive_json<T: DeserializeOwned>(&mut self) -> Result<T, WsError> {
+        let parsed = match self.receive().await? {
+            Message::Text(t) => serde_json::from_str(&t),
+            Message::Binary(b) => serde_json::from_slice(&b),
+        };
+        parsed.map_err(|e| WsError::Decode(e.to_string()))
+    }
+
+    /// Send a message.
+    pub async fn send(&mut self, message: Message) -> Result<(), WsError> {
+        let frame = match message {
+            Message::Text(t) => Frame::Text(t.into()),
+            Message::Binary(b) => Frame::Binary(b),
+        };
+        let stream = self.stream()?;
+        if stream.send(frame).await.is_err() {
+            self.state = State::Closed;
+            return Err(WsError::Disconnected(gone()));
+        }
+        Ok(())
+    }
+
+    /// Send a text message.
+    pub async fn send_text(&mut self, text: impl Into<String>) -> Result<(), WsError> {
+        self.send(Message::Text(text.into())).await
+    }
+
+    /// Send a binary message.
+    pub async fn send_bytes(&mut self, bytes: impl Into<Bytes>) -> Result<(), WsError> {
+        self.send(Message::Binary(bytes.into())).await
+    }
+
+    /// Send `value` as a JSON text message.
+    pub async fn send_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), WsError> {
+        let text = serde_json::to_string(value).map_err(|e| WsError::Decode(e.to_string()))?;
+        self.send_text(text).await
+    }
+
+    /// Close the connection with `code` and `reason` (at most 123 bytes; longer is
+    /// cut at a character boundary), and wait (up to 5 s) for the peer's close.
+    pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), WsError> {
+        let stream = self.stream()?;
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: truncate(reason, 123).to_owned().into(),
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            if stream.close(Some(frame)).await.is_ok() {
+                while let Some(Ok(_)) = stream.next().await {}
+            }
+        })
+        .await;
+        self.state = State::Closed;
+        Ok(())
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+impl FromRequest for WebSocket {
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        _spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        let pending = ctx
+            .parts
+            .extensions
+            .remove::<PendingSlot>()
+            .and_then(|slot| slot.0.lock().ok().and_then(|mut p| p.take()));
+        match pending {
+            Some(pending) => Some(WebSocket {
+                protocols: pending.protocols.clone(),
+                state: State::Pending(pending),
+            }),
+            None => {
+                errors.reject(crate::HttpError::new(
+                    StatusCode::BAD_REQUEST,
+                    "A WebSocket parameter needs a #[websocket] operation",
+                ));
+                None
+            }
+        }
+    }
+
+    fn describe(_spec: &'static ParamSpec, _doc: &mut OperationDoc) {}
+}
+
+fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Whether the request asks to upgrade to a WebSocket.
+pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
+    has_token(headers, UPGRADE, "websocket") && has_token(headers, CONNECTION, "upgrade")
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    crate::HttpError::plain(status, text).render()
+}
+
+/// Serve a WebSocket operation: check the handshake, run `run` (extraction and the
+/// handler) as its own task, and answer 101 when it accepts. Used by generated code.
+pub fn serve_websocket<F>(mut ctx: RequestCtx, run: F) -> BoxFuture<Response>
+where
+    F: FnOnce(RequestCtx) -> BoxFuture<Response> + Send + 'static,
+{
+    Box::pin(async move {
+        let headers = &ctx.parts.headers;
+        if ctx.parts.method != http::Method::GET || !is_upgrade(headers) {
+            // Like Starlette: a WebSocket route does not serve plain HTTP.
+            return crate::HttpError::new(StatusCode::NOT_FOUND, "Not Found").render();
+        }
+        if headers
+            .get("sec-websocket-version")
+            .is_none_or(|v| v.as_bytes() != b"13")
+        {
+            let mut resp = plain(
+                StatusCode::UPGRADE_REQUIRED,
+                "Unsupported WebSocket version",
+            );
+            resp.headers_mut()
+                .insert("sec-websocket-version", HeaderValue::from_static("13"));
+            return resp;
+        }
+        let Some(key) = headers
+            .get(SEC_WEBSOCKET_KEY)
+            .map(|k| k.as_bytes().to_vec())
+        else {
+            return plain(StatusCode::BAD_REQUEST, "Missing Sec-WebSocket-Key");
+        };
+        let Some(on_upgrade) = ctx.parts.extensions.remove::<OnUpgrade>() else {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "This connection cannot be upgraded",
+            );
+        };
+        let protocols: Vec<String> = headers
+            .get_all("sec-websocket-protocol")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let limit = ctx.app.websocket_limits;
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(limit.0))
+            .max_frame_size(Some(limit.1));
+        let (accept_tx, accept_rx) = oneshot::channel();
+        ctx.parts
+            .extensions
+            .insert(PendingSlot(std::sync::Arc::new(std::sync::Mutex::new(
+                Some(Pending {
+                    accept: accept_tx,
+                    protocols,
+                }),
+            ))));
+        let handler = tokio::spawn(async move {
+            let (parts, body) = run(ctx).await.into_parts();
+            // Reading the body to its end runs cleanups and background tasks as for a
+            // completed response.
+            let body = http_body_util::BodyExt::collect(body)
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            (parts, body)
+        });
+        let accept_key = tungstenite::handshake::derive_accept_key(&key);
+        let switching = |extra: HeaderMap, subprotocol: Option<String>| {
+            let mut resp = Response::new(crate::Body::empty());
+            *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+            let h = resp.headers_mut();
+            h.insert(UPGRADE, HeaderValue::from_static("websocket"));
+            h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+            if let Ok(v) = HeaderValue::from_str(&accept_key) {
+                h.insert(SEC_WEBSOCKET_ACCEPT, v);
+            }
+            if let Some(p) = subprotocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
+                h.insert("sec-websocket-protocol", p);
+            }
+            for (name, value) in extra.iter() {
+                h.append(name, value.clone());
+            }
+            resp
+        };
+        let upgrade = async move {
+            match on_upgrade.await {
+                Ok(upgraded) => Some(
+                    WebSocketStream::from_raw_socket(
+                        TokioIo::new(upgraded),
+                        Role::Server,
+                        Some(config),
+                    )
+                    .await,
+                ),
+                Err(e) => {
+                    tracing::debug!(target: "hasten::ws", error = %e, "upgrade failed");
+                    None
+                }
+            }
+        };
+        // The handler either accepts, or lets go of its socket (returned, failed
+        // validation, or dropped it) without accepting.
+        if let Ok(AcceptRequest {
+            subprotocol,
+            headers,
+            reply,
+        }) = accept_rx.await
+        {
+            tokio::spawn(async move {
+                let _ = reply.send(upgrade.await);
+            });
+            return switching(headers, subprotocol);
+        }
+        let Ok((parts, body)) = handler.await else {
+            return crate::response::internal_error(); // the handler panicked
+        };
+        if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
+            // FastAPI's answer to invalid input on a WebSocket: accept, then close
+            // with 1008 (policy violation), the errors as the reason.
+            let reason = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("detail").map(|d| d.to_string()))
+                .unwrap_or_default();
+            tokio::spawn(async move {
+                if let Some(mut stream) = upgrade.await {
+                    let frame = CloseFrame {
+                        code: CloseCode::Policy,
+                        reason: truncate(&reason, 123).to_owned().into(),
+                    };
+                    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                        if stream.close(Some(frame)).await.is_ok() {
+                            while let Some(Ok(_)) = stream.next().await {}
+                        }
+                    })
+                    .await;
+                }
+            });
+            return switching(HeaderMap::new(), None);
+        }
+        if parts.status.is_client_error() {
+            // Refused by a dependency or a security scheme: its answer, as is.
+            return Response::from_parts(parts, crate::Body::from(body));
+        }
+        plain(StatusCode::FORBIDDEN, "Forbidden")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_cut_at_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), "h");
+        assert_eq!(truncate("héllo", 3), "hé");
+        assert_eq!(truncate("ok", 123), "ok");
+    }
+
+    #[test]
+    fn upgrade_needs_both_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(UPGRADE, HeaderValue::from_static("WebSocket"));
+        assert!(!is_upgrade(&h));
+        h.insert(CONNECTION, HeaderValue::from_static("keep-alive, Upgrade"));
+        assert!(is_upgrade(&h));
+    }
+}

@@ -1,0 +1,152 @@
+//! WebSocket operations: parameters and dependencies, accept options, refusals, limits.
+
+use hasten::prelude::*;
+use hasten::testing::TestClient;
+use hasten::ws::{Accept, Disconnect, Message, WebSocket};
+
+/// The caller, from a header; refuses the connection without it.
+#[dependency]
+async fn user(#[header] x_user: Option<String>) -> Result<String, HttpError> {
+    x_user.ok_or_else(|| HttpError::new(StatusCode::UNAUTHORIZED, "Who are you?"))
+}
+
+/// Greets the user in a room, with the subprotocol the client prefers.
+#[websocket("/rooms/{room}")]
+async fn room(mut socket: WebSocket, room: String, user: Depends<user>) {
+    let protocol = socket.offered_subprotocols().first().cloned();
+    let mut accept = Accept::new().header(
+        http::HeaderName::from_static("x-room"),
+        http::HeaderValue::from_str(&room).unwrap(),
+    );
+    if let Some(p) = protocol {
+        accept = accept.subprotocol(p);
+    }
+    if socket.accept_with(accept).await.is_err() {
+        return;
+    }
+    let _ = socket.send_text(format!("{} joined {room}", *user)).await;
+    // Report how the client left.
+    let gone = socket.receive().await;
+    let _ = gone;
+}
+
+/// Never accepts.
+#[websocket("/closed")]
+async fn closed(socket: WebSocket) {
+    drop(socket);
+}
+
+/// Reports the disconnect it sees through a channel.
+#[websocket("/watch")]
+async fn watch(mut socket: WebSocket, seen: State<tokio::sync::mpsc::Sender<Disconnect>>) {
+    if socket.accept().await.is_err() {
+        return;
+    }
+    loop {
+        match socket.receive().await {
+            Ok(Message::Text(t)) => {
+                let _ = socket.send_text(t).await;
+            }
+            Ok(Message::Binary(_)) => {}
+            Err(d) => {
+                let _ = seen.send(d).await;
+                return;
+            }
+        }
+    }
+}
+
+fn app(tx: tokio::sync::mpsc::Sender<Disconnect>) -> App {
+    App::new()
+        .state(tx)
+        .websocket_limits(1024, 1024)
+        .route(room)
+        .route(closed)
+        .route(watch)
+}
+
+#[tokio::test]
+async fn path_dependencies_subprotocol_and_headers() {
+    let (tx, _rx) = tokio::sync::mpsc::channel(4);
+    let c = TestClient::new(app(tx));
+    let mut ws = c
+        .websocket("/rooms/blue")
+        .header("x-user", "ann")
+        .header("sec-websocket-protocol", "chat.v2, chat.v1")
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(ws.subprotocol(), Some("chat.v2"));
+    assert_eq!(ws.receive_text().await, "ann joined blue");
+    ws.close(1000, "").await;
+}
+
+#[tokio::test]
+async fn a_dependency_refusal_is_the_http_answer() {
+    let (tx, _rx) = tokio::sync::mpsc::channel(4);
+    let c = TestClient::new(app(tx));
+    let refused = c.websocket("/rooms/blue").connect().await.unwrap_err();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.json::<serde_json::Value>(),
+        serde_json::json!({"detail": "Who are you?"})
+    );
+}
+
+#[tokio::test]
+async fn a_handler_that_never_accepts_refuses_with_403() {
+    let (tx, _rx) = tokio::sync::mpsc::channel(4);
+    let c = TestClient::new(app(tx));
+    let refused = c.websocket("/closed").connect().await.unwrap_err();
+    assert_eq!(refused.status(), 403);
+}
+
+#[tokio::test]
+async fn the_client_close_code_reaches_the_handler() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let c = TestClient::new(app(tx));
+    let mut ws = c.websocket("/watch").connect().await.unwrap();
+    ws.send_text("ping").await;
+    assert_eq!(ws.receive_text().await, "ping");
+    ws.close(4001, "leaving").await;
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        seen,
+        Disconnect {
+            code: 4001,
+            reason: "leaving".to_owned()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_closes_with_1009() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let c = TestClient::new(app(tx));
+    let mut ws = c.websocket("/watch").connect().await.unwrap();
+    ws.send_text(&"x".repeat(4096)).await;
+    let closed = ws.receive().await.unwrap_err();
+    assert_eq!(closed.code, 1009);
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.code, 1009);
+}
+
+#[tokio::test]
+async fn a_bad_handshake_is_refused() {
+    let (tx, _rx) = tokio::sync::mpsc::channel(4);
+    let c = TestClient::new(app(tx));
+    let refused = c
+        .websocket("/watch")
+        .header("sec-websocket-version", "8")
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), 426);
+    assert_eq!(refused.header("sec-websocket-version"), Some("13"));
+}
