@@ -994,9 +994,13 @@ fn response_doc_tokens(output: &ReturnType) -> TokenStream {
     let ty = match output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => {
-            if contains_impl_trait(ty) {
+            if matches!(**ty, Type::ImplTrait(_)) {
                 return quote!(::hasten::__private::ResponseDoc::any_json());
             }
+            // `Sse<impl Stream<…>>`: the documentation does not depend on what is
+            // inside, so the opaque part is replaced by `()` to name the type.
+            let mut ty = (**ty).clone();
+            syn::visit_mut::VisitMut::visit_type_mut(&mut OpaqueToUnit, &mut ty);
             quote!(#ty)
         }
     };
@@ -1007,8 +1011,17 @@ fn response_doc_tokens(output: &ReturnType) -> TokenStream {
     }}
 }
 
-fn contains_impl_trait(ty: &Type) -> bool {
-    quote!(#ty).to_string().contains("impl ")
+/// Replaces `impl Trait` types with `()`.
+struct OpaqueToUnit;
+
+impl syn::visit_mut::VisitMut for OpaqueToUnit {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if matches!(ty, Type::ImplTrait(_)) {
+            *ty = syn::parse_quote!(());
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
 }
 
 fn generate(

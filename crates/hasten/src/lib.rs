@@ -20,6 +20,7 @@ mod routing;
 mod schema_validate;
 pub mod security;
 mod server;
+pub mod streaming;
 pub mod testing;
 pub mod validation;
 pub mod ws;
