@@ -726,6 +726,8 @@ impl AppInner {
         let mut resp = match self.routes.find(&parts.method, parts.uri.path()) {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
+                // What a file response may depend on (usually nothing: no allocation).
+                let conditions = crate::files::Conditions::of(&parts.headers);
                 // Only kept when an error handler may need them.
                 let keep = self.handlers.http.is_some() || self.handlers.panic.is_some();
                 let head = keep.then(|| {
@@ -765,6 +767,11 @@ impl AppInner {
                         let post = resp
                             .extensions_mut()
                             .remove::<crate::background::PostResponse>();
+                        if let Some(file) =
+                            resp.extensions_mut().remove::<crate::files::PendingFile>()
+                        {
+                            resp = file.complete(resp, conditions.as_ref()).await;
+                        }
                         if let Some(status) = route.op.status {
                             if resp.status() == StatusCode::OK {
                                 if let Ok(s) = StatusCode::from_u16(status) {
@@ -817,6 +824,9 @@ impl AppInner {
                 if let Some((mount, uri)) = mounted {
                     let mut parts = parts;
                     parts.uri = uri;
+                    parts
+                        .extensions
+                        .insert(crate::mount::MountedAt(mount.prefix.clone()));
                     return mount.serve(http::Request::from_parts(parts, body)).await;
                 }
                 match self.slash_redirect(&parts.uri) {

@@ -8,6 +8,7 @@ mod depends;
 mod docs_ui;
 mod error;
 mod extract;
+pub mod files;
 mod form;
 mod json;
 mod lifespan;
@@ -37,6 +38,7 @@ pub use extract::{
 pub use form::Form;
 pub use json::Json;
 pub use lifespan::AppState;
+pub use mount::MountedAt;
 pub use openapi::{Contact, DescribeResponse, License, ResponseDoc, SchemaDoc};
 pub use operation::{
     BodyDoc, BoxFuture, Endpoint, ExtraResponse, Operation, OperationDoc, OperationMeta, ParamDoc,

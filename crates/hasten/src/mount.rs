@@ -15,6 +15,11 @@ use crate::response::{internal_error, Response};
 type MountedFn = dyn Fn(http::Request<RequestBody>) -> BoxFuture<Response> + Send + Sync;
 
 /// A service mounted under a prefix.
+/// The prefix a mounted service was reached under, in its requests' extensions (the
+/// URI it sees has the prefix removed), so it can build links back to itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountedAt(pub String);
+
 #[derive(Clone)]
 pub(crate) struct Mount {
     pub(crate) prefix: String,
