@@ -579,9 +579,103 @@ where
     })
 }
 
+/// Named rooms for broadcasting to many sockets in one process.
+///
+/// Each room is a bounded [`tokio::sync::broadcast`] channel: sending never waits for a
+/// receiver, and a receiver that falls more than `capacity` messages behind skips the
+/// oldest (its next `recv` reports how many it missed) instead of slowing the room
+/// down. A room disappears when its last member leaves.
+///
+/// ```
+/// use hasten::ws::Rooms;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let rooms: Rooms<String> = Rooms::new(64);
+/// let mut ann = rooms.join("lobby");
+/// let bob = rooms.join("lobby");
+/// assert_eq!(rooms.send("lobby", "hi".to_owned()), 2);
+/// assert_eq!(ann.recv().await.unwrap(), "hi");
+/// drop((ann, bob));
+/// assert_eq!(rooms.send("lobby", "anyone?".to_owned()), 0);
+/// # }
+/// ```
+pub struct Rooms<T> {
+    capacity: usize,
+    rooms: std::sync::Mutex<std::collections::HashMap<String, tokio::sync::broadcast::Sender<T>>>,
+}
+
+impl<T> std::fmt::Debug for Rooms<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.rooms.lock().map(|r| r.len()).unwrap_or(0);
+        f.debug_struct("Rooms")
+            .field("capacity", &self.capacity)
+            .field("rooms", &n)
+            .finish()
+    }
+}
+
+impl<T: Clone + Send + 'static> Rooms<T> {
+    /// Rooms whose members may fall `capacity` messages behind before skipping.
+    pub fn new(capacity: usize) -> Self {
+        Rooms {
+            capacity: capacity.max(1),
+            rooms: Default::default(),
+        }
+    }
+
+    /// Join `room` (made on first use): a receiver of every message sent from now on.
+    pub fn join(&self, room: &str) -> tokio::sync::broadcast::Receiver<T> {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        rooms
+            .entry(room.to_owned())
+            .or_insert_with(|| tokio::sync::broadcast::channel(self.capacity).0)
+            .subscribe()
+    }
+
+    /// Send `message` to everyone in `room`; how many members it reached (0 for an
+    /// empty or unknown room, which is then forgotten). Never waits.
+    pub fn send(&self, room: &str, message: T) -> usize {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(sender) = rooms.get(room) else {
+            return 0;
+        };
+        match sender.send(message) {
+            Ok(n) => n,
+            Err(_) => {
+                rooms.remove(room);
+                0
+            }
+        }
+    }
+
+    /// How many members `room` has.
+    pub fn members(&self, room: &str) -> usize {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        rooms.get(room).map_or(0, |s| s.receiver_count())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_slow_member_skips_instead_of_blocking() {
+        let rooms: Rooms<u32> = Rooms::new(4);
+        let mut slow = rooms.join("r");
+        let mut fast = rooms.join("r");
+        for i in 0..100 {
+            assert_eq!(rooms.send("r", i), 2, "sending never blocks");
+            assert_eq!(fast.recv().await.unwrap(), i);
+        }
+        // The slow member missed all but the last 4.
+        match slow.recv().await {
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => assert_eq!(n, 96),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(slow.recv().await.unwrap(), 96);
+    }
 
     #[test]
     fn reasons_are_cut_at_char_boundaries() {
