@@ -100,6 +100,7 @@ pub struct App {
     redirect_slashes: bool,
     handlers: ErrorHandlers,
     websocket_limits: (usize, usize),
+    upload_limits: crate::uploads::UploadLimits,
 }
 
 impl Default for App {
@@ -143,6 +144,7 @@ impl App {
                 crate::ws::DEFAULT_MAX_MESSAGE,
                 crate::ws::DEFAULT_MAX_MESSAGE,
             ),
+            upload_limits: crate::uploads::UploadLimits::default(),
         }
     }
 
@@ -215,6 +217,15 @@ impl App {
     /// default); a peer that sends more is disconnected with close code 1009.
     pub fn websocket_limits(mut self, max_message: usize, max_frame: usize) -> Self {
         self.websocket_limits = (max_message, max_frame.min(max_message));
+        self
+    }
+
+    /// Limits on `multipart/form-data` bodies (whole body, each file, each text field,
+    /// number of parts) and when uploads go to disk; see
+    /// [`UploadLimits`](crate::uploads::UploadLimits) for the defaults. The app's body
+    /// limit does not apply to multipart bodies; these do.
+    pub fn upload_limits(mut self, limits: crate::uploads::UploadLimits) -> Self {
+        self.upload_limits = limits;
         self
     }
 
@@ -541,6 +552,7 @@ impl App {
                 openapi,
                 docs,
                 websocket_limits: self.websocket_limits,
+                upload_limits: self.upload_limits,
             }),
         })
     }
@@ -593,6 +605,8 @@ pub(crate) struct AppInner {
     docs: HashMap<String, crate::docs_ui::StaticFile>,
     /// Largest WebSocket message and frame.
     pub(crate) websocket_limits: (usize, usize),
+    /// Limits on multipart bodies.
+    pub(crate) upload_limits: crate::uploads::UploadLimits,
 }
 
 /// A built app: a cheap-to-clone [`tower_service::Service`] over HTTP requests.
@@ -752,6 +766,7 @@ impl AppInner {
                     cleanups: Vec::new(),
                     meta,
                     scopes: Vec::new(),
+                    uploads: None,
                 };
                 let error_ctx = |head: Option<(Method, Uri, HeaderMap)>| {
                     let (method, uri, headers) = head.unwrap_or_default();

@@ -63,6 +63,11 @@ where
         errors: &mut Errors,
     ) -> Extracted<Self> {
         let loc = vec![LocItem::Key("body".into())];
+        if crate::uploads::is_multipart(ctx.headers()) {
+            // The text fields of a multipart form (its files go to `UploadFile`s).
+            let pairs = ctx.form_pairs(errors).await?.to_vec();
+            return from_pairs(&pairs, loc, errors);
+        }
         let form = is_form(ctx.headers());
         let bytes = match ctx.read_body().await {
             Ok(b) => b,
@@ -82,7 +87,26 @@ where
         let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        let value = pairs_to_object(&pairs);
+        from_pairs(&pairs, loc, errors)
+    }
+
+    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        doc.body = Some(BodyDoc {
+            content_types: vec![FORM_URLENCODED],
+            required: true,
+            schema: crate::openapi::SchemaDoc::of::<T>(),
+        });
+    }
+}
+
+/// Validate form pairs as a `T`, every error at `["body", field]`.
+fn from_pairs<T: DeserializeOwned + JsonSchema + 'static>(
+    pairs: &[(String, String)],
+    loc: Vec<LocItem>,
+    errors: &mut Errors,
+) -> Extracted<Form<T>> {
+    {
+        let value = pairs_to_object(pairs);
         let schema = schema_validate::schema_of::<T>();
         match schema_validate::validate(&schema, value, Mode::Form, &loc) {
             Ok(coerced) => match serde_json::from_value::<T>(coerced.clone()) {
@@ -102,14 +126,6 @@ where
                 None
             }
         }
-    }
-
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        doc.body = Some(BodyDoc {
-            content_types: vec![FORM_URLENCODED],
-            required: true,
-            schema: crate::openapi::SchemaDoc::of::<T>(),
-        });
     }
 }
 

@@ -23,6 +23,7 @@ pub mod security;
 mod server;
 pub mod streaming;
 pub mod testing;
+pub mod uploads;
 pub mod validation;
 pub mod ws;
 

@@ -585,6 +585,44 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                 o.insert("parameters".into(), Value::Array(params));
             }
 
+            // `#[form]` fields and uploads make up a form body (multipart when a file
+            // is among them).
+            let form: Vec<&ParamDoc> = doc
+                .params
+                .iter()
+                .filter(|p| p.source == Source::Form)
+                .collect();
+            let mut form_body = false;
+            if doc.body.is_none() && !form.is_empty() {
+                let binary = |s: &Value| s.get("format") == Some(&json!("binary"));
+                let multipart = form
+                    .iter()
+                    .any(|p| binary(&p.schema) || p.schema.get("items").is_some_and(binary));
+                let mut properties = Map::new();
+                let mut required = Vec::new();
+                for p in &form {
+                    properties.insert(p.name.to_string(), param_schema(p));
+                    if p.required && !required.contains(&p.name.as_ref()) {
+                        required.push(p.name.as_ref());
+                    }
+                }
+                let mut schema = json!({ "type": "object", "properties": properties });
+                if !required.is_empty() {
+                    schema["required"] = json!(required);
+                }
+                let media = if multipart {
+                    "multipart/form-data"
+                } else {
+                    crate::form::FORM_URLENCODED
+                };
+                let mut rb = Map::new();
+                rb.insert("content".into(), json!({ media: { "schema": schema } }));
+                if !required.is_empty() {
+                    rb.insert("required".into(), json!(true));
+                }
+                o.insert("requestBody".into(), Value::Object(rb));
+                form_body = true;
+            }
             if let Some(body) = &doc.body {
                 let schema = body.schema.render(&mut gen);
                 let mut content = Map::new();
@@ -630,7 +668,7 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                     )),
                 );
             }
-            if doc.body.is_some() && !responses.contains_key("400") {
+            if (doc.body.is_some() || form_body) && !responses.contains_key("400") {
                 // A body that is not text in the declared encoding never reaches
                 // validation: FastAPI answers 400 without documenting it; hasten does.
                 responses.insert(

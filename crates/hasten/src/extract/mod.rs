@@ -252,6 +252,8 @@ pub struct RequestCtx {
     pub(crate) meta: &'static OperationMeta,
     /// Scopes required by the `#[security(scopes = …)]` parameters being resolved.
     pub(crate) scopes: Vec<&'static str>,
+    /// Files of a multipart body not yet taken by a parameter.
+    pub(crate) uploads: Option<crate::uploads::Parsed>,
 }
 
 impl RequestCtx {
@@ -316,6 +318,21 @@ impl RequestCtx {
     /// The pairs of an urlencoded form body, read and parsed once per request. Any other
     /// body has no form fields. `None` after a rejection (body too large) was recorded.
     pub async fn form_pairs(&mut self, errors: &mut Errors) -> Option<&[(String, String)]> {
+        if self.form.is_none() && crate::uploads::is_multipart(self.headers()) {
+            // Text fields become form pairs; files wait for their parameters.
+            self.form = Some(Vec::new());
+            let body = self.body.take()?;
+            match crate::uploads::parse(body, &self.parts.headers, &self.app.upload_limits).await {
+                Ok(mut parsed) => {
+                    self.form = Some(std::mem::take(&mut parsed.fields));
+                    self.uploads = Some(parsed);
+                }
+                Err(e) => {
+                    errors.reject(e);
+                    return None;
+                }
+            }
+        }
         if self.form.is_none() {
             let is_form = crate::form::is_form(self.headers());
             let bytes = match self.read_body().await {
