@@ -101,6 +101,7 @@ pub struct App {
     handlers: ErrorHandlers,
     websocket_limits: (usize, usize),
     upload_limits: crate::uploads::UploadLimits,
+    layers: crate::middleware::Layers,
 }
 
 impl Default for App {
@@ -145,6 +146,7 @@ impl App {
                 crate::ws::DEFAULT_MAX_MESSAGE,
             ),
             upload_limits: crate::uploads::UploadLimits::default(),
+            layers: crate::middleware::Layers::default(),
         }
     }
 
@@ -217,6 +219,41 @@ impl App {
     /// default); a peer that sends more is disconnected with close code 1009.
     pub fn websocket_limits(mut self, max_message: usize, max_frame: usize) -> Self {
         self.websocket_limits = (max_message, max_frame.min(max_message));
+        self
+    }
+
+    /// Wrap the whole app in a tower layer (CORS, compression, tracing …): it sees
+    /// every request, before routing. The last layer added is the outermost.
+    pub fn layer<L, B>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<crate::middleware::Next> + Send + Sync + 'static,
+        L::Service: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower_service::Service<http::Request<RequestBody>>>::Future: Send + 'static,
+        <L::Service as tower_service::Service<http::Request<RequestBody>>>::Error:
+            Into<crate::BoxError>,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<crate::BoxError>,
+    {
+        self.layers.0.push(crate::middleware::wrap_layer(layer));
+        self
+    }
+
+    /// Wrap the whole app in an async function `(request, next) -> response`
+    /// (FastAPI's `@app.middleware("http")`); see [`middleware`](crate::middleware).
+    pub fn middleware<F, Fut, R>(mut self, f: F) -> Self
+    where
+        F: Fn(crate::middleware::HttpRequest, crate::middleware::Next) -> Fut
+            + Send
+            + Sync
+            + 'static,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+        R: IntoResponse,
+    {
+        self.layers.0.push(crate::middleware::wrap_fn(f));
         self
     }
 
@@ -501,6 +538,7 @@ impl App {
         let mut routes = Routes::default();
         for mut op in self.operations {
             op.attach(&self.attached);
+            op.seal_layers();
             for spec in op.params {
                 if let Err(e) = spec.validate() {
                     problems.push(format!("`{}`: {e}", op.meta.fn_name));
@@ -532,8 +570,24 @@ impl App {
         }
         let openapi = crate::openapi::document(&routes.operations(), &self.info);
         let docs = crate::docs_ui::files(&self.info.title, &openapi, &self.docs);
+        let layers = self.layers;
         Ok(AppService {
-            inner: Arc::new(AppInner {
+            inner: Arc::new_cyclic(|me: &std::sync::Weak<AppInner>| AppInner {
+                // App middleware ends in the app itself; a weak reference, so the app
+                // does not keep itself alive.
+                entry: (!layers.0.is_empty()).then(|| {
+                    let me = me.clone();
+                    let inner = crate::middleware::Next::new(move |req| {
+                        let me = me.clone();
+                        Box::pin(async move {
+                            match me.upgrade() {
+                                Some(app) => app.dispatch(req).await,
+                                None => internal_error(),
+                            }
+                        })
+                    });
+                    crate::middleware::apply(inner, &layers.0)
+                }),
                 routes,
                 state: self.state,
                 body_limit: self.body_limit,
@@ -607,6 +661,8 @@ pub(crate) struct AppInner {
     pub(crate) websocket_limits: (usize, usize),
     /// Limits on multipart bodies.
     pub(crate) upload_limits: crate::uploads::UploadLimits,
+    /// App middleware around [`dispatch`](AppInner::dispatch), if any.
+    entry: Option<crate::middleware::Next>,
 }
 
 /// A built app: a cheap-to-clone [`tower_service::Service`] over HTTP requests.
@@ -625,9 +681,9 @@ impl fmt::Debug for AppService {
 }
 
 impl AppService {
-    /// Serve one request.
+    /// Serve one request (through the app's middleware).
     pub async fn handle(&self, req: http::Request<RequestBody>) -> Response {
-        self.inner.dispatch(req).await
+        self.inner.handle(req).await
     }
 
     /// The API title, version and description.
@@ -696,7 +752,7 @@ where
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let inner = self.inner.clone();
         let req = req.map(RequestBody::new);
-        Box::pin(async move { Ok(inner.dispatch(req).await) })
+        Box::pin(async move { Ok(inner.handle(req).await) })
     }
 }
 
@@ -728,6 +784,14 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
 }
 
 impl AppInner {
+    /// Serve one request: through the app's middleware, then routing.
+    pub(crate) async fn handle(self: &Arc<Self>, req: http::Request<RequestBody>) -> Response {
+        match &self.entry {
+            Some(entry) => entry.run(req).await,
+            None => self.dispatch(req).await,
+        }
+    }
+
     pub(crate) async fn dispatch(self: &Arc<Self>, req: http::Request<RequestBody>) -> Response {
         let (parts, body) = req.into_parts();
         if parts.version == http::Version::HTTP_11 && !single_host(&parts.headers) {

@@ -12,6 +12,7 @@ pub mod files;
 mod form;
 mod json;
 mod lifespan;
+pub mod middleware;
 mod mount;
 pub mod openapi;
 mod operation;

@@ -201,6 +201,8 @@ pub struct Operation {
     /// Dependencies attached by the app, routers (outermost first) and the operation.
     pub(crate) attached: Vec<crate::depends::AttachedDependency>,
     pub(crate) doc: OperationDoc,
+    /// Middleware around this operation, innermost first (its own, then routers').
+    pub(crate) layers: Vec<crate::middleware::Wrap>,
 }
 
 impl std::fmt::Debug for Operation {
@@ -235,6 +237,7 @@ impl Operation {
             describe,
             attached: Vec::new(),
             doc: OperationDoc::default(),
+            layers: Vec::new(),
         };
         op.redescribe();
         op
@@ -280,6 +283,44 @@ impl Operation {
             schema,
         });
         self
+    }
+
+    /// Wrap this operation in a tower layer (a timeout, say): it runs after routing,
+    /// before the parameters are extracted.
+    pub fn layer<L, B>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<crate::middleware::Next> + Send + Sync + 'static,
+        L::Service: tower_service::Service<http::Request<crate::RequestBody>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower_service::Service<http::Request<crate::RequestBody>>>::Future:
+            Send + 'static,
+        <L::Service as tower_service::Service<http::Request<crate::RequestBody>>>::Error:
+            Into<crate::BoxError>,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<crate::BoxError>,
+    {
+        self.layers.push(crate::middleware::wrap_layer(layer));
+        self
+    }
+
+    /// Run the operation's layers around its handler (done once, when the app is built).
+    pub(crate) fn seal_layers(&mut self) {
+        if self.layers.is_empty() {
+            return;
+        }
+        let handler = self.handler.clone();
+        let inner = crate::middleware::Next::new(move |req| match RequestCtx::from_http(req) {
+            Some(ctx) => handler(ctx),
+            None => Box::pin(async { crate::response::internal_error() }),
+        });
+        let next = crate::middleware::apply(inner, &std::mem::take(&mut self.layers));
+        self.handler = Arc::new(move |ctx: RequestCtx| {
+            let next = next.clone();
+            Box::pin(async move { next.run(ctx.into_http()).await })
+        });
     }
 
     /// The operation's metadata.

@@ -28,6 +28,7 @@ pub struct Router {
     responses: Vec<crate::operation::ExtraResponse>,
     operations: Vec<Operation>,
     problems: Vec<String>,
+    layers: crate::middleware::Layers,
 }
 
 impl Router {
@@ -61,6 +62,42 @@ impl Router {
     pub fn dependency<D: crate::Dependency>(mut self) -> Self {
         self.attached
             .push(crate::depends::AttachedDependency::of::<D>());
+        self
+    }
+
+    /// Wrap every operation of this router (and of routers included into it) in a
+    /// tower layer; it runs after routing, outside the operations' own layers.
+    pub fn layer<L, B>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<crate::middleware::Next> + Send + Sync + 'static,
+        L::Service: tower_service::Service<http::Request<crate::RequestBody>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower_service::Service<http::Request<crate::RequestBody>>>::Future:
+            Send + 'static,
+        <L::Service as tower_service::Service<http::Request<crate::RequestBody>>>::Error:
+            Into<crate::BoxError>,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<crate::BoxError>,
+    {
+        self.layers.0.push(crate::middleware::wrap_layer(layer));
+        self
+    }
+
+    /// Wrap every operation of this router in an async function
+    /// `(request, next) -> response` (see [`App::middleware`](crate::App::middleware)).
+    pub fn middleware<F, Fut, R>(mut self, f: F) -> Self
+    where
+        F: Fn(crate::middleware::HttpRequest, crate::middleware::Next) -> Fut
+            + Send
+            + Sync
+            + 'static,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+        R: crate::IntoResponse,
+    {
+        self.layers.0.push(crate::middleware::wrap_fn(f));
         self
     }
 
@@ -123,11 +160,13 @@ impl Router {
             responses,
             mut operations,
             problems,
+            layers,
         } = self;
         for op in &mut operations {
             op.nest(&prefix, &tags);
             op.attach(&attached);
             op.inherit(status, &responses);
+            op.layers.extend(layers.0.iter().cloned());
         }
         (operations, problems)
     }

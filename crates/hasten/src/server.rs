@@ -424,7 +424,7 @@ pub(crate) async fn serve_connection<I>(
             )
         });
         async move {
-            let resp = app.dispatch(req.map(RequestBody::new)).await;
+            let resp = app.handle(req.map(RequestBody::new)).await;
             drop(guard);
             if let Some((start, method, uri, version)) = log {
                 tracing::info!(

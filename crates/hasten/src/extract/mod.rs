@@ -360,6 +360,34 @@ impl RequestCtx {
     }
 }
 
+/// Carries a [`RequestCtx`] through operation middleware (extensions need `Clone`).
+#[derive(Clone)]
+struct CtxSlot(Arc<std::sync::Mutex<Option<RequestCtx>>>);
+
+impl RequestCtx {
+    /// The request as an HTTP request for operation middleware; the rest of the
+    /// context rides along in its extensions.
+    pub(crate) fn into_http(mut self) -> http::Request<RequestBody> {
+        let parts = std::mem::replace(&mut self.parts, http::Request::new(()).into_parts().0);
+        let body = self.body.take().unwrap_or_else(RequestBody::empty);
+        let mut req = http::Request::from_parts(parts, body);
+        req.extensions_mut()
+            .insert(CtxSlot(Arc::new(std::sync::Mutex::new(Some(self)))));
+        req
+    }
+
+    /// The context back from a request made by [`into_http`](Self::into_http), with
+    /// whatever the middleware changed in the head and body.
+    pub(crate) fn from_http(req: http::Request<RequestBody>) -> Option<RequestCtx> {
+        let (mut parts, body) = req.into_parts();
+        let slot = parts.extensions.remove::<CtxSlot>()?;
+        let mut ctx = slot.0.lock().ok()?.take()?;
+        ctx.parts = parts;
+        ctx.body = Some(body);
+        Some(ctx)
+    }
+}
+
 impl Drop for RequestCtx {
     /// Cleanups still here when the request is dropped belong to a handler that
     /// panicked or was abandoned (the client went away): run them with that outcome.
