@@ -1,4 +1,4 @@
-//! Middleware: any tower [`Layer`](tower_layer::Layer), or a plain async function, on
+//! Middleware: any tower [`Layer`], or a plain async function, on
 //! the whole app ([`App::layer`](crate::App::layer),
 //! [`App::middleware`](crate::App::middleware)), a router
 //! ([`Router::layer`](crate::Router::layer)) or one operation
