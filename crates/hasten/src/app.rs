@@ -224,20 +224,7 @@ impl App {
 
     /// Wrap the whole app in a tower layer (CORS, compression, tracing …): it sees
     /// every request, before routing. The last layer added is the outermost.
-    pub fn layer<L, B>(mut self, layer: L) -> Self
-    where
-        L: tower_layer::Layer<crate::middleware::Next> + Send + Sync + 'static,
-        L::Service: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as tower_service::Service<http::Request<RequestBody>>>::Future: Send + 'static,
-        <L::Service as tower_service::Service<http::Request<RequestBody>>>::Error:
-            Into<crate::BoxError>,
-        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-        B::Error: Into<crate::BoxError>,
-    {
+    pub fn layer<L: crate::middleware::HttpLayer>(mut self, layer: L) -> Self {
         self.layers.0.push(crate::middleware::wrap_layer(layer));
         self
     }
@@ -413,18 +400,11 @@ impl App {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn mount<S, B>(mut self, prefix: impl Into<String>, service: S) -> Self
-    where
-        S: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-        S::Error: fmt::Display + Send,
-        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-        B::Error: Into<crate::body::BoxError>,
-    {
+    pub fn mount<S: crate::middleware::HttpService>(
+        mut self,
+        prefix: impl Into<String>,
+        service: S,
+    ) -> Self {
         let prefix = prefix.into();
         if !prefix.starts_with('/') || prefix.ends_with('/') {
             self.problems.push(format!(

@@ -3,16 +3,11 @@
 //! routes of the outer app take precedence.
 
 use std::fmt;
-use std::sync::Arc;
 
-use bytes::Bytes;
 use http::uri::PathAndQuery;
 
-use crate::body::{Body, BoxError, RequestBody};
-use crate::operation::BoxFuture;
-use crate::response::{internal_error, Response};
-
-type MountedFn = dyn Fn(http::Request<RequestBody>) -> BoxFuture<Response> + Send + Sync;
+use crate::body::RequestBody;
+use crate::response::Response;
 
 /// A service mounted under a prefix.
 /// The prefix a mounted service was reached under, in its requests' extensions (the
@@ -23,7 +18,7 @@ pub struct MountedAt(pub String);
 #[derive(Clone)]
 pub(crate) struct Mount {
     pub(crate) prefix: String,
-    service: Arc<MountedFn>,
+    service: crate::middleware::Next,
 }
 
 impl fmt::Debug for Mount {
@@ -35,38 +30,13 @@ impl fmt::Debug for Mount {
 }
 
 impl Mount {
-    pub(crate) fn new<S, B>(prefix: String, service: S) -> Self
-    where
-        S: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-        S::Error: fmt::Display + Send,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        let service: Arc<MountedFn> = Arc::new(move |req| {
-            let mut svc = service.clone();
-            Box::pin(async move {
-                if let Err(e) = std::future::poll_fn(|cx| svc.poll_ready(cx)).await {
-                    tracing::error!(error = %e, "mounted service not ready");
-                    return internal_error();
-                }
-                match svc.call(req).await {
-                    Ok(resp) => resp.map(Body::new),
-                    Err(e) => {
-                        tracing::error!(error = %e, "mounted service failed");
-                        internal_error()
-                    }
-                }
-            })
-        });
-        Mount { prefix, service }
+    pub(crate) fn new<S: crate::middleware::HttpService>(prefix: String, service: S) -> Self {
+        Mount {
+            prefix,
+            service: crate::middleware::Next::from_service(service),
+        }
     }
 
-    /// The path below the prefix, if `path` is under it (`/sub` and `/sub/…`).
     fn strip<'p>(&self, path: &'p str) -> Option<&'p str> {
         let rest = path.strip_prefix(self.prefix.as_str())?;
         if rest.is_empty() {
@@ -92,7 +62,7 @@ impl Mount {
     }
 
     /// Serve a request (whose URI was rewritten by [`Mount::target`]).
-    pub(crate) fn serve(&self, req: http::Request<RequestBody>) -> BoxFuture<Response> {
-        (self.service)(req)
+    pub(crate) async fn serve(&self, req: http::Request<RequestBody>) -> Response {
+        self.service.run(req).await
     }
 }

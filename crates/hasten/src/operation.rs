@@ -287,21 +287,7 @@ impl Operation {
 
     /// Wrap this operation in a tower layer (a timeout, say): it runs after routing,
     /// before the parameters are extracted.
-    pub fn layer<L, B>(mut self, layer: L) -> Self
-    where
-        L: tower_layer::Layer<crate::middleware::Next> + Send + Sync + 'static,
-        L::Service: tower_service::Service<http::Request<crate::RequestBody>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as tower_service::Service<http::Request<crate::RequestBody>>>::Future:
-            Send + 'static,
-        <L::Service as tower_service::Service<http::Request<crate::RequestBody>>>::Error:
-            Into<crate::BoxError>,
-        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-        B::Error: Into<crate::BoxError>,
-    {
+    pub fn layer<L: crate::middleware::HttpLayer>(mut self, layer: L) -> Self {
         self.layers.push(crate::middleware::wrap_layer(layer));
         self
     }

@@ -67,21 +67,7 @@ impl Router {
 
     /// Wrap every operation of this router (and of routers included into it) in a
     /// tower layer; it runs after routing, outside the operations' own layers.
-    pub fn layer<L, B>(mut self, layer: L) -> Self
-    where
-        L: tower_layer::Layer<crate::middleware::Next> + Send + Sync + 'static,
-        L::Service: tower_service::Service<http::Request<crate::RequestBody>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as tower_service::Service<http::Request<crate::RequestBody>>>::Future:
-            Send + 'static,
-        <L::Service as tower_service::Service<http::Request<crate::RequestBody>>>::Error:
-            Into<crate::BoxError>,
-        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-        B::Error: Into<crate::BoxError>,
-    {
+    pub fn layer<L: crate::middleware::HttpLayer>(mut self, layer: L) -> Self {
         self.layers.0.push(crate::middleware::wrap_layer(layer));
         self
     }

@@ -69,17 +69,9 @@ impl Next {
 
     /// Any tower service over requests, boxed. Its errors become a 500 (and are
     /// logged); its body is streamed as is.
-    pub(crate) fn from_service<S, B>(service: S) -> Self
+    pub(crate) fn from_service<S>(service: S) -> Self
     where
-        S: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
+        S: HttpService,
     {
         Next::new(move |req| {
             let mut svc = service.clone();
@@ -90,7 +82,7 @@ impl Next {
                     return internal_error();
                 }
                 match svc.call(req).await {
-                    Ok(resp) => resp.map(Body::new),
+                    Ok(resp) => resp.into_boxed(),
                     Err(e) => {
                         let e: BoxError = e.into();
                         tracing::error!(target: "hasten::middleware", error = %e, "service failed");
@@ -120,20 +112,72 @@ impl tower_service::Service<http::Request<RequestBody>> for Next {
 /// A middleware, type-erased: wraps what comes after it.
 pub(crate) type Wrap = Arc<dyn Fn(Next) -> Next + Send + Sync>;
 
-/// A tower layer as a [`Wrap`].
-pub(crate) fn wrap_layer<L, B>(layer: L) -> Wrap
+/// A response whose body can be streamed as hasten's [`Body`].
+pub trait HttpResponse: Send + 'static {
+    /// The response with its body boxed.
+    fn into_boxed(self) -> Response;
+}
+
+impl<B> HttpResponse for http::Response<B>
 where
-    L: tower_layer::Layer<Next> + Send + Sync + 'static,
-    L::Service: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    <L::Service as tower_service::Service<http::Request<RequestBody>>>::Future: Send + 'static,
-    <L::Service as tower_service::Service<http::Request<RequestBody>>>::Error: Into<BoxError>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    fn into_boxed(self) -> Response {
+        self.map(Body::new)
+    }
+}
+
+/// A tower service over HTTP requests that hasten can put in its stack: cloneable,
+/// sendable, any response body, any error (an error becomes a 500).
+pub trait HttpService:
+    tower_service::Service<
+        http::Request<RequestBody>,
+        Response = Self::Resp,
+        Error = Self::Err,
+        Future = Self::Fut,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// The response.
+    type Resp: HttpResponse;
+    /// The error.
+    type Err: Into<BoxError>;
+    /// The future.
+    type Fut: Future<Output = Result<Self::Resp, Self::Err>> + Send + 'static;
+}
+
+impl<S> HttpService for S
+where
+    S: tower_service::Service<http::Request<RequestBody>> + Clone + Send + Sync + 'static,
+    S::Response: HttpResponse,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    type Resp = S::Response;
+    type Err = S::Error;
+    type Fut = S::Future;
+}
+
+/// A tower layer hasten can wrap around the app, a router or an operation: any
+/// [`Layer`] whose service is an [`HttpService`].
+pub trait HttpLayer: tower_layer::Layer<Next, Service = Self::Svc> + Send + Sync + 'static {
+    /// The service it makes.
+    type Svc: HttpService;
+}
+
+impl<L> HttpLayer for L
+where
+    L: tower_layer::Layer<Next> + Send + Sync + 'static,
+    L::Service: HttpService,
+{
+    type Svc = L::Service;
+}
+
+/// A tower layer as a [`Wrap`].
+pub(crate) fn wrap_layer<L: HttpLayer>(layer: L) -> Wrap {
     Arc::new(move |next| Next::from_service(layer.layer(next)))
 }
 
