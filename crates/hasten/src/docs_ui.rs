@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use serde_json::{json, Value};
+#[cfg(any(feature = "swagger-ui", test))]
+use serde_json::json;
+use serde_json::Value;
 
 /// Where the documentation is served, and how it looks.
 #[derive(Debug, Clone)]
@@ -41,6 +43,7 @@ pub(crate) struct StaticFile {
 }
 
 impl StaticFile {
+    #[cfg(any(feature = "swagger-ui", feature = "redoc"))]
     fn page(html: String) -> Self {
         StaticFile {
             body: Bytes::from(html),
@@ -60,11 +63,13 @@ impl StaticFile {
 }
 
 /// JSON for an inline `<script>`: `</` cannot end the script early.
+#[cfg(any(feature = "swagger-ui", test))]
 fn script_json(v: &Value) -> String {
     v.to_string().replace("</", "<\\/")
 }
 
 /// Text for HTML content.
+#[cfg(any(feature = "swagger-ui", feature = "redoc"))]
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
