@@ -1074,14 +1074,20 @@ fn generate(
     let call = if is_async {
         quote! {
             let __resp = ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
-            return ::hasten::__private::finish(__ctx, __resp).await;
+            return match ::hasten::__private::finish(&mut __ctx, __resp) {
+                ::hasten::__private::Ok(__resp) => __resp,
+                ::hasten::__private::Err(__rest) => __rest.await,
+            };
         }
     } else {
         quote! {
             let __resp = ::hasten::__private::run_blocking(&__ctx, move || {
                 ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
             }).await;
-            return ::hasten::__private::finish(__ctx, __resp).await;
+            return match ::hasten::__private::finish(&mut __ctx, __resp) {
+                ::hasten::__private::Ok(__resp) => __resp,
+                ::hasten::__private::Err(__rest) => __rest.await,
+            };
         }
     };
     let guarded_call = if count == 0 {
@@ -1105,12 +1111,15 @@ fn generate(
         #(#extracts)*
         #guarded_call
         let __resp = ::hasten::__private::validation_failed(&__ctx, __errors);
-        ::hasten::__private::finish(__ctx, __resp).await
+        match ::hasten::__private::finish(&mut __ctx, __resp) {
+            ::hasten::__private::Ok(__resp) => __resp,
+            ::hasten::__private::Err(__rest) => __rest.await,
+        }
     };
 
     let inner = as_call(func);
     let run = quote! {
-        |mut __ctx: ::hasten::__private::RequestCtx| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
+        |mut __ctx: ::hasten::__private::Box<::hasten::__private::RequestCtx>| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
             ::hasten::__private::Box::pin(async move {
                 #body
             })
@@ -1118,7 +1127,7 @@ fn generate(
     };
     let handler = if o.websocket {
         quote! {
-            |__ctx: ::hasten::__private::RequestCtx| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
+            |__ctx: ::hasten::__private::Box<::hasten::__private::RequestCtx>| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
                 ::hasten::__private::serve_websocket(__ctx, #run)
             }
         }

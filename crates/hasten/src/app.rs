@@ -662,8 +662,11 @@ impl fmt::Debug for AppService {
 
 impl AppService {
     /// Serve one request (through the app's middleware).
-    pub async fn handle(&self, req: http::Request<RequestBody>) -> Response {
-        self.inner.handle(req).await
+    pub fn handle(
+        &self,
+        req: http::Request<RequestBody>,
+    ) -> impl Future<Output = Response> + Send + 'static {
+        self.inner.handle(req)
     }
 
     /// The API title, version and description.
@@ -732,23 +735,8 @@ where
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let inner = self.inner.clone();
         let req = req.map(RequestBody::new);
-        Box::pin(async move { Ok(inner.handle(req).await) })
-    }
-}
-
-/// Polls a boxed future, turning a panic into `Err(message)`.
-struct CatchUnwind(BoxFuture<Response>);
-
-impl Future for CatchUnwind {
-    type Output = Result<Response, String>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let fut = &mut self.0;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(Poll::Ready(r)) => Poll::Ready(Ok(r)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(panic_message(payload))),
-        }
+        let fut = inner.handle(req);
+        Box::pin(async move { Ok(fut.await) })
     }
 }
 
@@ -763,39 +751,136 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
     }
 }
 
-impl AppInner {
-    /// Serve one request: through the app's middleware, then routing.
-    pub(crate) async fn handle(self: &Arc<Self>, req: http::Request<RequestBody>) -> Response {
-        match &self.entry {
-            Some(entry) => entry.run(req).await,
-            None => self.dispatch(req).await,
+/// The future of one request. Kept small on purpose: the server moves it into place
+/// for every request, so routing happens before it exists and rare, large futures
+/// (middleware, mounts) are boxed.
+pub(crate) enum Dispatch {
+    /// Answered without a handler (404, 405, docs …); `None` once taken.
+    Ready(Option<Response>),
+    /// A handler running.
+    Handler(HandlerCall),
+    /// Middleware or a mounted service.
+    Boxed(BoxFuture<Response>),
+}
+
+/// A handler's future and what its response needs afterwards.
+pub(crate) struct HandlerCall {
+    future: BoxFuture<Response>,
+    app: Arc<AppInner>,
+    meta: &'static OperationMeta,
+    status: Option<u16>,
+    is_head: bool,
+    /// The request head, only when an error handler may need it.
+    head: Option<Box<(Method, Uri, HeaderMap)>>,
+}
+
+impl HandlerCall {
+    fn error_context(&mut self) -> ErrorContext {
+        let (method, uri, headers) = self.head.take().map(|h| *h).unwrap_or_default();
+        ErrorContext {
+            method,
+            uri,
+            headers,
+            operation: Some(self.meta),
         }
     }
 
-    pub(crate) async fn dispatch(self: &Arc<Self>, req: http::Request<RequestBody>) -> Response {
+    /// The handler's response, with the operation's status, the app's error handler,
+    /// HEAD's empty body and the post-response work attached.
+    fn complete(&mut self, mut resp: Response) -> Response {
+        let post = resp
+            .extensions_mut()
+            .remove::<crate::background::PostResponse>();
+        if let Some(status) = self.status {
+            if resp.status() == StatusCode::OK {
+                if let Ok(s) = StatusCode::from_u16(status) {
+                    *resp.status_mut() = s;
+                }
+            }
+        }
+        if self.app.handlers.http.is_some() && resp.extensions().get::<ErrorMarker>().is_some() {
+            let ctx = self.error_context();
+            resp = self.app.replace_http_error(resp, &ctx);
+        }
+        if self.is_head {
+            // Strip before attaching: dropping a wrapped body would look like a
+            // client that went away.
+            strip_body(&mut resp);
+        }
+        crate::background::attach(&mut resp, post, &self.app);
+        resp
+    }
+
+    fn panicked(&mut self, message: &str) -> Response {
+        tracing::error!(
+            route = self.meta.path,
+            handler = self.meta.fn_name,
+            panic = %message,
+            "handler panicked"
+        );
+        let app = self.app.clone();
+        match &app.handlers.panic {
+            Some(h) => h(&self.error_context()),
+            None => internal_error(),
+        }
+    }
+}
+
+impl Future for Dispatch {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        match self.get_mut() {
+            Dispatch::Ready(resp) => Poll::Ready(resp.take().unwrap_or_else(internal_error)),
+            Dispatch::Boxed(fut) => fut.as_mut().poll(cx),
+            Dispatch::Handler(call) => {
+                let fut = &mut call.future;
+                match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Ok(Poll::Ready(resp)) => Poll::Ready(call.complete(resp)),
+                    Err(payload) => Poll::Ready(call.panicked(&panic_message(payload))),
+                }
+            }
+        }
+    }
+}
+
+impl AppInner {
+    /// Serve one request: through the app's middleware, then routing.
+    pub(crate) fn handle(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
+        match &self.entry {
+            Some(entry) => Dispatch::Boxed(crate::middleware::Next::call(entry, req)),
+            None => self.dispatch(req),
+        }
+    }
+
+    /// Route a request and start its handler. Routing, the framework's own answers
+    /// and the handler's start happen here, synchronously; what is left is a small
+    /// future (see [`Dispatch`]) that polls the handler and finishes its response.
+    pub(crate) fn dispatch(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
         let (parts, body) = req.into_parts();
         if parts.version == http::Version::HTTP_11 && !single_host(&parts.headers) {
             // RFC 9112 §3.2: a 1.1 request without exactly one Host is refused.
-            return HttpError::plain(StatusCode::BAD_REQUEST, "Invalid HTTP request received.")
-                .with_header(http::header::CONNECTION, HeaderValue::from_static("close"))
-                .render();
+            return Dispatch::Ready(Some(
+                HttpError::plain(StatusCode::BAD_REQUEST, "Invalid HTTP request received.")
+                    .with_header(http::header::CONNECTION, HeaderValue::from_static("close"))
+                    .render(),
+            ));
         }
         let is_head = parts.method == Method::HEAD;
         let mut resp = match self.routes.find(&parts.method, parts.uri.path()) {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
-                // What a file response may depend on (usually nothing: no allocation).
-                let conditions = crate::files::Conditions::of(&parts.headers);
                 // Only kept when an error handler may need them.
                 let keep = self.handlers.http.is_some() || self.handlers.panic.is_some();
                 let head = keep.then(|| {
-                    (
+                    Box::new((
                         parts.method.clone(),
                         parts.uri.clone(),
                         parts.headers.clone(),
-                    )
+                    ))
                 });
-                let ctx = RequestCtx {
+                let ctx = Box::new(RequestCtx {
                     parts,
                     body: Some(body),
                     app: self.clone(),
@@ -811,59 +896,15 @@ impl AppInner {
                     meta,
                     scopes: Vec::new(),
                     uploads: None,
-                };
-                let error_ctx = |head: Option<(Method, Uri, HeaderMap)>| {
-                    let (method, uri, headers) = head.unwrap_or_default();
-                    ErrorContext {
-                        method,
-                        uri,
-                        headers,
-                        operation: Some(meta),
-                    }
-                };
-                match CatchUnwind((route.op.handler)(ctx)).await {
-                    Ok(mut resp) => {
-                        let post = resp
-                            .extensions_mut()
-                            .remove::<crate::background::PostResponse>();
-                        if let Some(file) =
-                            resp.extensions_mut().remove::<crate::files::PendingFile>()
-                        {
-                            resp = file.complete(resp, conditions.as_ref()).await;
-                        }
-                        if let Some(status) = route.op.status {
-                            if resp.status() == StatusCode::OK {
-                                if let Ok(s) = StatusCode::from_u16(status) {
-                                    *resp.status_mut() = s;
-                                }
-                            }
-                        }
-                        if self.handlers.http.is_some()
-                            && resp.extensions().get::<ErrorMarker>().is_some()
-                        {
-                            resp = self.replace_http_error(resp, &error_ctx(head));
-                        }
-                        if is_head {
-                            // Strip before attaching: dropping a wrapped body would
-                            // look like a client that went away.
-                            strip_body(&mut resp);
-                        }
-                        crate::background::attach(&mut resp, post, self);
-                        return resp;
-                    }
-                    Err(message) => {
-                        tracing::error!(
-                            route = meta.path,
-                            handler = meta.fn_name,
-                            panic = %message,
-                            "handler panicked"
-                        );
-                        match &self.handlers.panic {
-                            Some(h) => h(&error_ctx(head)),
-                            None => internal_error(),
-                        }
-                    }
-                }
+                });
+                return Dispatch::Handler(HandlerCall {
+                    future: (route.op.handler)(ctx),
+                    app: self.clone(),
+                    meta,
+                    status: route.op.status,
+                    is_head,
+                    head,
+                });
             }
             Match::MethodNotAllowed(allow) => {
                 let err = HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
@@ -886,7 +927,10 @@ impl AppInner {
                     parts
                         .extensions
                         .insert(crate::mount::MountedAt(mount.prefix.clone()));
-                    return mount.serve(http::Request::from_parts(parts, body)).await;
+                    let mount = mount.clone();
+                    return Dispatch::Boxed(Box::pin(async move {
+                        mount.serve(http::Request::from_parts(parts, body)).await
+                    }));
                 }
                 match self.slash_redirect(&parts.uri) {
                     Some(location) => crate::Redirect::to(&location).into_response(),
@@ -898,7 +942,7 @@ impl AppInner {
         if is_head {
             strip_body(&mut resp);
         }
-        resp
+        Dispatch::Ready(Some(resp))
     }
 
     /// The document or a documentation page (GET and HEAD only).
@@ -1006,7 +1050,7 @@ fn strip_body(resp: &mut Response) {
 /// rendered by the app's validation handler when it has one. Used by generated code.
 pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
     if let Some(rejection) = errors.rejection {
-        return rejection;
+        return *rejection;
     }
     match &ctx.app.handlers.validation {
         Some(h) => h(

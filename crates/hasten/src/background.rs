@@ -145,15 +145,44 @@ pub(crate) struct PostResponse(pub(crate) Arc<PostWork>);
 
 /// End a request: run the cleanups scoped before the response now, and hand the
 /// background tasks and the other cleanups to the response. Used by generated code.
-pub async fn finish(mut ctx: RequestCtx, mut resp: Response) -> Response {
-    let outcome = Outcome::from_status(resp.status());
-    let (now, later): (Vec<CleanupEntry>, Vec<CleanupEntry>) = std::mem::take(&mut ctx.cleanups)
-        .into_iter()
-        .partition(|c| c.scope == CleanupScope::BeforeResponse);
-    if !now.is_empty() {
-        run_cleanups(now, outcome).await;
-    }
+///
+/// Usually there is nothing to wait for: `Ok` is the finished response. A file to
+/// open or a cleanup to run first comes back as a boxed future to await, so the
+/// handler's own future stays small.
+pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxFuture<Response>> {
+    let file = resp.extensions_mut().remove::<crate::files::PendingFile>();
+    let before = ctx
+        .cleanups
+        .iter()
+        .any(|c| c.scope == CleanupScope::BeforeResponse);
+    let cleanups = std::mem::take(&mut ctx.cleanups);
     let queue = ctx.post.take();
+    if file.is_none() && !before {
+        hand_over(&mut resp, queue, cleanups);
+        return Ok(resp);
+    }
+    // A file is read under the request's conditions (Range, If-None-Match …).
+    let conditions = file
+        .as_ref()
+        .and_then(|_| crate::files::Conditions::of(&ctx.parts.headers));
+    Err(Box::pin(async move {
+        if let Some(file) = file {
+            resp = file.complete(resp, conditions.as_ref()).await;
+        }
+        let outcome = Outcome::from_status(resp.status());
+        let (now, later): (Vec<CleanupEntry>, Vec<CleanupEntry>) = cleanups
+            .into_iter()
+            .partition(|c| c.scope == CleanupScope::BeforeResponse);
+        if !now.is_empty() {
+            run_cleanups(now, outcome).await;
+        }
+        hand_over(&mut resp, queue, later);
+        resp
+    }))
+}
+
+/// Put the background tasks and the cleanups that run after the response on it.
+fn hand_over(resp: &mut Response, queue: Option<Arc<TaskQueue>>, later: Vec<CleanupEntry>) {
     if queue.is_some() || !later.is_empty() {
         resp.extensions_mut()
             .insert(PostResponse(Arc::new(PostWork {
@@ -161,7 +190,6 @@ pub async fn finish(mut ctx: RequestCtx, mut resp: Response) -> Response {
                 cleanups: Mutex::new(later),
             })));
     }
-    resp
 }
 
 /// Counts running task queues, so shutdown can wait for them.

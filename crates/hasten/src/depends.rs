@@ -30,7 +30,6 @@
 //! ```
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -163,16 +162,33 @@ async fn app_scoped<D: Dependency>(
     shared.downcast::<D::Output>().ok()
 }
 
+/// A dependency and the scopes it was resolved under.
+type CacheKey = (TypeId, Vec<&'static str>);
+
 /// Resolved dependencies of one request, by dependency type.
 #[derive(Default)]
 pub(crate) struct DependencyCache {
     /// Keyed by the dependency and the scopes required where it was resolved (sorted),
     /// so a dependency checking `SecurityScopes` is not reused for other scopes.
-    values: HashMap<(TypeId, Vec<&'static str>), Arc<dyn Any + Send + Sync>>,
+    /// A few entries per request at most: a list beats a hash map.
+    values: Vec<(CacheKey, Arc<dyn Any + Send + Sync>)>,
+}
+
+impl DependencyCache {
+    fn get(&self, key: &CacheKey) -> Option<&Arc<dyn Any + Send + Sync>> {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, key: CacheKey, value: Arc<dyn Any + Send + Sync>) {
+        match self.values.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.values.push((key, value)),
+        }
+    }
 }
 
 /// The cache key for dependency `id` resolved under the current scopes.
-fn cache_key(id: TypeId, ctx: &RequestCtx) -> (TypeId, Vec<&'static str>) {
+fn cache_key(id: TypeId, ctx: &RequestCtx) -> CacheKey {
     let mut scopes = ctx.scopes.clone();
     scopes.sort_unstable();
     scopes.dedup();
@@ -233,17 +249,20 @@ async fn resolve<D: Dependency, C: CachePolicy>(
     {
         let id = TypeId::of::<D>();
         if D::APP_SCOPED {
-            return app_scoped::<D>(ctx, errors).await.map(|value| Depends {
-                value,
-                _marker: PhantomData,
-            });
+            // Boxed: the first request's construction is a large future.
+            return Box::pin(app_scoped::<D>(ctx, errors))
+                .await
+                .map(|value| Depends {
+                    value,
+                    _marker: PhantomData,
+                });
         }
         if C::CACHED {
             let key = cache_key(id, ctx);
             let cached = ctx
                 .dependencies
                 .as_ref()
-                .and_then(|c| c.values.get(&key).cloned())
+                .and_then(|c| c.get(&key).cloned())
                 .and_then(|v| v.downcast::<D::Output>().ok());
             if let Some(value) = cached {
                 return Some(Depends {
@@ -268,7 +287,6 @@ async fn resolve<D: Dependency, C: CachePolicy>(
         let key = cache_key(id, ctx);
         ctx.dependencies
             .get_or_insert_with(Default::default)
-            .values
             .insert(key, value.clone());
         Some(Depends {
             value,

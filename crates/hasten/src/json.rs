@@ -59,6 +59,9 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
+    if ct.eq_ignore_ascii_case("application/json") {
+        return true;
+    }
     let mime = ct.split(';').next().unwrap_or("").trim();
     let Some((ty, sub)) = mime.split_once('/') else {
         return false;

@@ -90,6 +90,7 @@ pub mod __private {
     pub use serde_json::Value;
     pub use std::boxed::Box;
     pub use std::option::Option::{self, None, Some};
+    pub use std::result::Result::{Err, Ok};
 }
 
 /// The README's examples, compiled as doctests so they cannot rot.

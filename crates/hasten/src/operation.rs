@@ -20,7 +20,7 @@ use crate::security::SecurityRequirement;
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// The type-erased handler of an operation: extraction, call, response.
-pub(crate) type HandlerFn = dyn Fn(RequestCtx) -> BoxFuture<Response> + Send + Sync + 'static;
+pub(crate) type HandlerFn = dyn Fn(Box<RequestCtx>) -> BoxFuture<Response> + Send + Sync + 'static;
 
 /// What the macro knows of an operation; generated as a `static`.
 #[derive(Debug)]
@@ -224,7 +224,7 @@ impl Operation {
         describe: fn(&mut OperationDoc),
     ) -> Self
     where
-        F: Fn(RequestCtx) -> BoxFuture<Response> + Send + Sync + 'static,
+        F: Fn(Box<RequestCtx>) -> BoxFuture<Response> + Send + Sync + 'static,
     {
         let mut op = Operation {
             meta,
@@ -303,7 +303,7 @@ impl Operation {
             None => Box::pin(async { crate::response::internal_error() }),
         });
         let next = crate::middleware::apply(inner, &std::mem::take(&mut self.layers));
-        self.handler = Arc::new(move |ctx: RequestCtx| {
+        self.handler = Arc::new(move |ctx: Box<RequestCtx>| {
             let next = next.clone();
             Box::pin(async move { next.run(ctx.into_http()).await })
         });

@@ -295,21 +295,20 @@ async fn shutdown_signal() {
     tracing::info!(target: "hasten::server", "shutdown signal received");
 }
 
-/// Activity of one connection: when it last read or wrote, and requests in flight.
+/// Activity of one connection: a count of reads and writes that moved bytes, and
+/// requests in flight. Counting instead of timestamping keeps the clock out of every
+/// read and write; the idle check samples the count a few times per timeout period.
+#[derive(Default)]
 struct Activity {
-    start: Instant,
-    last_ms: AtomicU64,
+    ops: AtomicU64,
     inflight: AtomicUsize,
 }
 
 impl Activity {
     fn touch(&self) {
-        let ms = self.start.elapsed().as_millis() as u64;
-        self.last_ms.store(ms, Ordering::Relaxed);
-    }
-
-    fn last(&self) -> Instant {
-        self.start + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+        // One writer (the connection's task): a plain increment, no locked add.
+        let n = self.ops.load(Ordering::Relaxed);
+        self.ops.store(n.wrapping_add(1), Ordering::Relaxed);
     }
 }
 
@@ -397,36 +396,33 @@ pub(crate) async fn serve_connection<I>(
     app: Arc<AppInner>,
     builder: &auto::Builder<TokioExecutor>,
     keep_alive: Option<Duration>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = Arc::new(Activity {
-        start: Instant::now(),
-        last_ms: AtomicU64::new(0),
-        inflight: AtomicUsize::new(0),
-    });
+    let activity = Arc::new(Activity::default());
     let io = TokioIo::new(Tracked {
         io,
         activity: activity.clone(),
     });
     let svc_activity = activity.clone();
     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-        let app = app.clone();
         let guard = InFlight::new(&svc_activity);
         // The access log costs nothing unless a subscriber wants it.
         let log = tracing::enabled!(target: "hasten::access", tracing::Level::INFO).then(|| {
-            (
+            Box::new((
                 std::time::Instant::now(),
                 req.method().clone(),
                 req.uri().clone(),
                 req.version(),
-            )
+            ))
         });
+        let response = app.handle(req.map(RequestBody::new));
         async move {
-            let resp = app.handle(req.map(RequestBody::new)).await;
+            let resp = response.await;
             drop(guard);
-            if let Some((start, method, uri, version)) = log {
+            if let Some(log) = log {
+                let (start, method, uri, version) = *log;
                 tracing::info!(
                     target: "hasten::access",
                     "{} - \"{} {} {:?}\" {} ({:.1} ms)",
@@ -443,40 +439,121 @@ pub(crate) async fn serve_connection<I>(
     });
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
-    let mut stopping = *stop.borrow();
-    if stopping {
+    if *stop.borrow() {
         conn.as_mut().graceful_shutdown();
+    } else {
+        let watch = watch_connection(stop, keep_alive, activity, peer);
+        tokio::pin!(watch);
+        let woken = Arc::new(WatchWaker::default());
+        let mut watching = true;
+        // The connection is polled on every wake; the watcher only when one of its
+        // own timers or signals fired, so a busy connection does not pay for it.
+        let ended = std::future::poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(res) = conn.as_mut().poll(cx) {
+                    return Poll::Ready(Some(res));
+                }
+                if !watching {
+                    return Poll::Pending;
+                }
+                woken.task.register(cx.waker());
+                if !woken.fired.swap(false, Ordering::AcqRel) {
+                    return Poll::Pending;
+                }
+                let waker = std::task::Waker::from(woken.clone());
+                if watch
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending()
+                {
+                    return Poll::Pending;
+                }
+                // Stop or idle: finish what is in flight, then close; poll again so
+                // the connection sees it.
+                watching = false;
+                conn.as_mut().graceful_shutdown();
+            }
+        })
+        .await;
+        if let Some(Err(e)) = ended {
+            tracing::debug!(target: "hasten::server", ?peer, error = %e, "connection ended with an error");
+        }
+        return;
     }
-    // A request in flight postpones the next idle check by a whole period.
-    let mut not_before = Instant::now();
+    if let Err(e) = conn.await {
+        tracing::debug!(target: "hasten::server", ?peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// Wakes the connection's task for its watcher, and says so.
+struct WatchWaker {
+    fired: std::sync::atomic::AtomicBool,
+    task: futures_util::task::AtomicWaker,
+}
+
+impl Default for WatchWaker {
+    fn default() -> Self {
+        WatchWaker {
+            // The watcher's first poll sets up its timer.
+            fired: std::sync::atomic::AtomicBool::new(true),
+            task: futures_util::task::AtomicWaker::new(),
+        }
+    }
+}
+
+impl std::task::Wake for WatchWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+/// Resolves when a connection should wind down: the server is stopping, or the
+/// connection was idle for the whole keep-alive period. The idle check runs every
+/// quarter of the period: a connection that moved no bytes and had no request in
+/// flight since the last activity seen is closed between one and one and a quarter
+/// periods after it fell silent.
+async fn watch_connection(
+    mut stop: watch::Receiver<bool>,
+    keep_alive: Option<Duration>,
+    activity: Arc<Activity>,
+    peer: Option<SocketAddr>,
+) {
+    let mut last_active = Instant::now();
+    let mut seen = activity.ops.load(Ordering::Relaxed);
+    let mut next_check = keep_alive.map(|k| last_active + quarter(k));
     loop {
-        let idle_deadline = keep_alive.map(|k| (activity.last() + k).max(not_before));
         tokio::select! {
-            res = conn.as_mut() => {
-                if let Err(e) = res {
-                    tracing::debug!(target: "hasten::server", ?peer, error = %e, "connection ended with an error");
-                }
-                break;
-            }
-            changed = stop.changed(), if !stopping => {
+            changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
-                    stopping = true;
-                    conn.as_mut().graceful_shutdown();
+                    return;
                 }
             }
-            () = sleep_until_opt(idle_deadline), if !stopping && idle_deadline.is_some() => {
+            () = sleep_until_opt(next_check), if next_check.is_some() => {
+                let Some(k) = keep_alive else { continue };
                 let now = Instant::now();
-                let idle = keep_alive.is_some_and(|k| activity.last() + k <= now);
-                if activity.inflight.load(Ordering::Relaxed) > 0 {
-                    not_before = now + keep_alive.unwrap_or_default();
-                } else if idle {
-                    tracing::debug!(target: "hasten::server", ?peer, "closing idle connection");
-                    stopping = true;
-                    conn.as_mut().graceful_shutdown();
+                let ops = activity.ops.load(Ordering::Relaxed);
+                if ops != seen || activity.inflight.load(Ordering::Relaxed) > 0 {
+                    seen = ops;
+                    last_active = now;
                 }
+                if now.saturating_duration_since(last_active) >= k {
+                    tracing::debug!(target: "hasten::server", ?peer, "closing idle connection");
+                    return;
+                }
+                next_check = Some((now + quarter(k)).min(last_active + k));
             }
         }
     }
+}
+
+/// A quarter of the keep-alive period, at least a millisecond.
+fn quarter(k: Duration) -> Duration {
+    (k / 4).max(Duration::from_millis(1))
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

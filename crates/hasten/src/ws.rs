@@ -433,9 +433,9 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
 
 /// Serve a WebSocket operation: check the handshake, run `run` (extraction and the
 /// handler) as its own task, and answer 101 when it accepts. Used by generated code.
-pub fn serve_websocket<F>(mut ctx: RequestCtx, run: F) -> BoxFuture<Response>
+pub fn serve_websocket<F>(mut ctx: Box<RequestCtx>, run: F) -> BoxFuture<Response>
 where
-    F: FnOnce(RequestCtx) -> BoxFuture<Response> + Send + 'static,
+    F: FnOnce(Box<RequestCtx>) -> BoxFuture<Response> + Send + 'static,
 {
     Box::pin(async move {
         let headers = &ctx.parts.headers;

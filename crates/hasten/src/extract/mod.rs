@@ -13,6 +13,7 @@ mod body;
 mod param;
 mod request;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -288,6 +289,15 @@ impl RequestCtx {
         })
     }
 
+    /// The raw value of a path parameter, decoded only when it has escapes.
+    pub(crate) fn path_param_cow(&self, name: &str) -> Option<Cow<'_, str>> {
+        let path = self.parts.uri.path();
+        let i = self.path_names.iter().position(|n| &**n == name)?;
+        self.path_params
+            .get(i)
+            .map(|(s, e)| percent_encoding::percent_decode_str(&path[*s..*e]).decode_utf8_lossy())
+    }
+
     /// The query pairs, percent-decoded, parsed once per request.
     pub fn query_pairs(&mut self) -> &[(String, String)] {
         if self.query.is_none() {
@@ -362,12 +372,12 @@ impl RequestCtx {
 
 /// Carries a [`RequestCtx`] through operation middleware (extensions need `Clone`).
 #[derive(Clone)]
-struct CtxSlot(Arc<std::sync::Mutex<Option<RequestCtx>>>);
+struct CtxSlot(Arc<std::sync::Mutex<Option<Box<RequestCtx>>>>);
 
 impl RequestCtx {
     /// The request as an HTTP request for operation middleware; the rest of the
     /// context rides along in its extensions.
-    pub(crate) fn into_http(mut self) -> http::Request<RequestBody> {
+    pub(crate) fn into_http(mut self: Box<Self>) -> http::Request<RequestBody> {
         let parts = std::mem::replace(&mut self.parts, http::Request::new(()).into_parts().0);
         let body = self.body.take().unwrap_or_else(RequestBody::empty);
         let mut req = http::Request::from_parts(parts, body);
@@ -378,7 +388,7 @@ impl RequestCtx {
 
     /// The context back from a request made by [`into_http`](Self::into_http), with
     /// whatever the middleware changed in the head and body.
-    pub(crate) fn from_http(req: http::Request<RequestBody>) -> Option<RequestCtx> {
+    pub(crate) fn from_http(req: http::Request<RequestBody>) -> Option<Box<RequestCtx>> {
         let (mut parts, body) = req.into_parts();
         let slot = parts.extensions.remove::<CtxSlot>()?;
         let mut ctx = slot.0.lock().ok()?.take()?;
@@ -421,7 +431,8 @@ pub type Extracted<T> = Option<T>;
 #[derive(Debug, Default)]
 pub struct Errors {
     pub(crate) validation: RequestValidationError,
-    pub(crate) rejection: Option<crate::Response>,
+    /// Boxed: rare, and the collector lives in every handler's future.
+    pub(crate) rejection: Option<Box<crate::Response>>,
 }
 
 impl Errors {
@@ -438,14 +449,14 @@ impl Errors {
     /// Record an outright rejection (not a 422). The first one is kept.
     pub fn reject(&mut self, err: crate::HttpError) {
         if self.rejection.is_none() {
-            self.rejection = Some(crate::IntoResponse::into_response(err));
+            self.rejection = Some(Box::new(crate::IntoResponse::into_response(err)));
         }
     }
 
     /// Record a rejection with any response (a dependency's `Err`). The first one is kept.
     pub fn reject_response(&mut self, resp: crate::Response) {
         if self.rejection.is_none() {
-            self.rejection = Some(resp);
+            self.rejection = Some(Box::new(resp));
         }
     }
 

@@ -5,6 +5,7 @@
 //! parameters: required, optional, repeated (`?q=1&q=2`), optional repeated.
 
 use serde_json::{json, Value};
+use std::borrow::Cow;
 
 use super::{param_loc, Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
 use crate::operation::{OperationDoc, ParamDoc};
@@ -121,8 +122,12 @@ fn int_schema(format: &str, min: i128, max: i128) -> Value {
 /// Parse an integer like pydantic's lax mode: surrounding whitespace, `_` separators
 /// and a `.0` fraction are accepted; out-of-range values are range errors.
 fn parse_int<T: TryFrom<i128> + Copy>(raw: &str) -> Result<T, ParseError> {
-    let input = Value::String(raw.to_owned());
     let s = raw.trim();
+    // Plain digits (the usual case) parse without an allocation.
+    if let Some(v) = s.parse::<i128>().ok().and_then(|w| T::try_from(w).ok()) {
+        return Ok(v);
+    }
+    let input = Value::String(raw.to_owned());
     let wide: i128 = match s.replace('_', "").parse::<i128>() {
         Ok(v) if !s.starts_with('_') && !s.ends_with('_') && !s.contains("__") => v,
         _ => match s.parse::<f64>() {
@@ -324,16 +329,70 @@ fn check_range(
 fn parse_one<T: ParamValue>(
     raw: &str,
     spec: &ParamSpec,
-    loc: Vec<LocItem>,
+    source: Source,
     errors: &mut Errors,
 ) -> Option<T> {
     match T::parse(raw).and_then(|v| check_constraints(&v, spec, raw).map(|()| v)) {
         Ok(v) => Some(v),
         Err(e) => {
-            errors.push(e.into_inner().at(loc));
+            errors.push(e.into_inner().at(loc_for(spec, source)));
             None
         }
     }
+}
+
+/// The last value of `name` in a query string, decoded like a form
+/// (`application/x-www-form-urlencoded`): only the matching value is decoded, and
+/// only when it has escapes.
+fn query_value<'a>(query: &'a str, name: &str) -> Option<Cow<'a, str>> {
+    let mut found = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if form_decode(key) == name {
+            found = Some(value);
+        }
+    }
+    found.map(form_decode)
+}
+
+/// One form-encoded component: `+` is a space, `%XX` a byte, invalid UTF-8 replaced.
+fn form_decode(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(s);
+    }
+    let spaced = s.replace('+', " ");
+    Cow::Owned(
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+/// The value of a single-valued parameter read from the request head (path, query,
+/// header or cookie), borrowed unless it had to be decoded: the common case costs no
+/// allocation. The outer `None`: the parameter is read from the body instead.
+fn head_value<'a>(
+    ctx: &'a RequestCtx,
+    spec: &ParamSpec,
+    source: Source,
+) -> Option<Option<Cow<'a, str>>> {
+    let name = spec.wire_name(source);
+    Some(match source {
+        Source::Path => ctx.path_param_cow(&name),
+        // The last one wins (Starlette's multidict).
+        Source::Query => ctx.parts.uri.query().and_then(|q| query_value(q, &name)),
+        // The first one wins.
+        Source::Header => ctx
+            .parts
+            .headers
+            .get(name.as_ref())
+            .map(|v| String::from_utf8_lossy(v.as_bytes())),
+        Source::Cookie => cookies(&ctx.parts.headers)
+            .filter(|(k, _)| *k == name)
+            .last()
+            .map(|(_, v)| Cow::Borrowed(v)),
+        Source::Form | Source::Body => return None,
+    })
 }
 
 /// The raw values of a scalar parameter, wherever it comes from.
@@ -362,7 +421,9 @@ async fn raw_values(
             .filter(|(k, _)| *k == name)
             .map(|(_, v)| v.to_owned())
             .collect(),
-        Source::Form => match ctx.form_pairs(errors).await {
+        // Boxed: reading a form (or a multipart body) is a large future that the
+        // other sources should not carry.
+        Source::Form => match Box::pin(ctx.form_pairs(errors)).await {
             Some(pairs) => pairs
                 .iter()
                 .filter(|(k, _)| *k == name)
@@ -370,7 +431,7 @@ async fn raw_values(
                 .collect(),
             None => return None,
         },
-        Source::Body => match ctx.read_body().await {
+        Source::Body => match Box::pin(ctx.read_body()).await {
             Ok(bytes) if bytes.is_empty() => Vec::new(),
             Ok(bytes) => match String::from_utf8(bytes.to_vec()) {
                 Ok(s) => vec![s],
@@ -464,9 +525,18 @@ impl<T: ParamValue> FromRequest for T {
         errors: &mut Errors,
     ) -> Extracted<Self> {
         let source = ctx.scalar_source(spec);
+        if let Some(value) = head_value(ctx, spec, source) {
+            return match value {
+                Some(raw) => parse_one(&raw, spec, source, errors),
+                None => {
+                    errors.push(ValidationError::missing().at(loc_for(spec, source)));
+                    None
+                }
+            };
+        }
         let values = raw_values(ctx, spec, source, errors).await?;
         match pick(values, source) {
-            Some(raw) => parse_one(&raw, spec, loc_for(spec, source), errors),
+            Some(raw) => parse_one(&raw, spec, source, errors),
             None => {
                 errors.push(ValidationError::missing().at(loc_for(spec, source)));
                 None
@@ -487,9 +557,15 @@ impl<T: ParamValue> FromRequest for Option<T> {
         errors: &mut Errors,
     ) -> Extracted<Self> {
         let source = ctx.scalar_source(spec);
+        if let Some(value) = head_value(ctx, spec, source) {
+            return match value {
+                Some(raw) => parse_one(&raw, spec, source, errors).map(Some),
+                None => Some(None),
+            };
+        }
         let values = raw_values(ctx, spec, source, errors).await?;
         match pick(values, source) {
-            Some(raw) => parse_one(&raw, spec, loc_for(spec, source), errors).map(Some),
+            Some(raw) => parse_one(&raw, spec, source, errors).map(Some),
             None => Some(None),
         }
     }
@@ -599,6 +675,38 @@ pub fn or_default<T>(v: Option<Option<T>>, default: impl FnOnce() -> T) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_lookup_decodes_like_a_form_parser() {
+        let queries = [
+            "a=1&a=2",
+            "a+b=c&b=1",
+            "%61=x",
+            "a",
+            "a=%zz",
+            "a=%C3%A9&b=%FF",
+            "&&a=1&",
+            "a=1=2",
+            "a=x+y%2Bz",
+            "b=1",
+            "",
+        ];
+        for q in queries {
+            for name in ["a", "a b", "b"] {
+                let expected = form_urlencoded::parse(q.as_bytes())
+                    .filter(|(k, _)| k == name)
+                    .last()
+                    .map(|(_, v)| v.into_owned());
+                let got = query_value(q, name).map(Cow::into_owned);
+                assert_eq!(got, expected, "query {q:?}, name {name:?}");
+            }
+        }
+        // Without escapes nothing is copied.
+        assert!(matches!(
+            query_value("limit=10&q=x", "q"),
+            Some(Cow::Borrowed("x"))
+        ));
+    }
 
     #[test]
     fn ints_parse_like_pydantic_lax_mode() {

@@ -67,6 +67,11 @@ impl Next {
         (self.0)(req).await
     }
 
+    /// The boxed future of [`run`](Next::run), without another layer of future.
+    pub(crate) fn call(&self, req: http::Request<RequestBody>) -> BoxFuture<Response> {
+        (self.0)(req)
+    }
+
     /// Any tower service over requests, boxed. Its errors become a 500 (and are
     /// logged); its body is streamed as is.
     pub(crate) fn from_service<S>(service: S) -> Self
