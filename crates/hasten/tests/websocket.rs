@@ -150,3 +150,35 @@ async fn a_bad_handshake_is_refused() {
     assert_eq!(refused.status(), 426);
     assert_eq!(refused.header("sec-websocket-version"), Some("13"));
 }
+
+/// Echoes every message back as it came.
+#[websocket("/echo")]
+async fn echo(mut socket: WebSocket) {
+    if socket.accept().await.is_err() {
+        return;
+    }
+    while let Ok(m) = socket.receive().await {
+        if socket.send(m).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn messages_much_larger_than_one_read_arrive_whole() {
+    // The server reads the socket 8 KiB at a time; a 3 MiB message spans hundreds of
+    // reads and must still arrive byte for byte, and so must the small one after it.
+    let c = TestClient::new(App::new().route(echo));
+    let mut ws = c.websocket("/echo").connect().await.unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    ws.send_bytes(big.clone()).await;
+    match ws.receive().await.unwrap() {
+        Message::Binary(b) => assert!(b == big, "the echo differs from what was sent"),
+        Message::Text(_) => panic!("a binary message came back as text"),
+    }
+    let text = "é".repeat(40_000);
+    ws.send_text(&text).await;
+    assert_eq!(ws.receive_text().await, text);
+    ws.send_text("small").await;
+    assert_eq!(ws.receive_text().await, "small");
+}
