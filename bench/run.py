@@ -1,13 +1,15 @@
 """Run the benchmarks: every scenario against every framework, interleaved over rounds,
 server pinned to core 0 and load generator to core 1.
 
-usage: bench/run [--quick] [--only SCENARIO,...] [--frameworks NAME,...]
+usage: bench/run [--quick] [--only SCENARIO,...] [--frameworks NAME,...] [--no-sweeps]
 
 Writes bench/results/latest.json (one record per scenario x framework, medians over
 rounds) and bench/results/latest.md (the table with ratios to raw hyper and to each
-peer). Server CPU time per request comes from /proc/PID/stat (utime + stime, all
-processes of the server) over the measured run; peak RSS is the sum of VmHWM; threads
-are counted at the end of the run.
+peer), then the sweeps (throughput and p99 against concurrency for the I/O-bound and the
+blocking endpoint, and plaintext latency while the blocking pool is saturated) and the
+charts drawn from them (bench/charts.py). Server CPU time per request comes from
+/proc/PID/stat (utime + stime, all processes of the server) over the measured run; peak
+RSS is the sum of VmHWM; threads are counted at the end of the run.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -31,6 +34,9 @@ SERVER_CPU, LOAD_CPU = "0", "1"
 
 RUST = ["hyper", "hasten", "axum", "actix"]
 FASTAPI = {"fastapi-1w": 1, "fastapi-2w": 2}
+PY_PACKAGES = {"fastapi": "fastapi==0.165.0", "uvicorn": "uvicorn==0.54.0", "uvloop": "uvloop",
+               "httptools": "httptools", "websockets": "websockets==17.4",
+               "matplotlib": "matplotlib==3.11.2"}
 
 # name: (path or lua script, wrk connections, description)
 SCENARIOS = {
@@ -41,7 +47,17 @@ SCENARIOS = {
     "io-1000": ("/io", 1000, "await 50 ms of simulated I/O, 1,000 connections"),
     "io-10000": ("/io", 10000, "await 50 ms of simulated I/O, 10,000 connections"),
     "sync": ("/sync", 200, "block 50 ms (blocking pool / threadpool), 200 connections"),
+    "ws-echo": ("ws", 64, "WebSocket echo of a 32-byte text message, 64 connections (req/s = messages/s)"),
 }
+# Raw hyper has no WebSocket server; those rows have no hyper baseline.
+NOT_IN = {"ws-echo": {"hyper"}}
+
+# The sweeps behind the charts: (path, connection counts, frameworks).
+SWEEPS = {
+    "io": ("/io", [100, 1000, 5000, 10000], ["hyper", "hasten", "fastapi-1w", "fastapi-2w"]),
+    "sync": ("/sync", [10, 40, 100, 200], ["hasten", "fastapi-1w", "fastapi-2w"]),
+}
+RESPONSIVE = ["hasten", "fastapi-1w", "fastapi-2w"]
 
 
 def sh(cmd, **kw):
@@ -52,10 +68,18 @@ def ensure_tools():
     missing = [t for t in ("wrk", "taskset") if subprocess.run(["which", t], capture_output=True).returncode]
     if missing:
         sh(["apt-get", "install", "-y", "-qq", "wrk"], stdout=subprocess.DEVNULL)
-    if not (VENV / "bin" / "uvicorn").exists():
+    if not (VENV / "bin" / "python").exists():
         sh([sys.executable, "-m", "venv", str(VENV)])
-        sh([str(VENV / "bin" / "pip"), "install", "-q", "fastapi==0.165.0", "uvicorn==0.54.0",
-            "uvloop", "httptools"])
+    absent = [spec for module, spec in PY_PACKAGES.items()
+              if subprocess.run([str(VENV / "bin" / "python"), "-c", f"import {module}"],
+                                capture_output=True).returncode]
+    if absent:
+        sh([str(VENV / "bin" / "pip"), "install", "-q"] + absent)
+    # 10,000 connections need as many descriptors in wrk, in the idle probe and in the server.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 20_000 if hard == resource.RLIM_INFINITY else min(hard, 20_000)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 def build():
@@ -133,6 +157,11 @@ def stop(proc):
         proc.wait()
 
 
+def fmt(value, spec):
+    """A figure for the tables and the log; "–" where there is none (no answers)."""
+    return "–" if value is None else format(value, spec)
+
+
 def parse_duration_ms(s):
     m = re.match(r"([\d.]+)(us|ms|s|m)", s)
     if not m:
@@ -141,8 +170,20 @@ def parse_duration_ms(s):
     return v * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def wrk(scenario, port, seconds):
-    target, conns, _ = SCENARIOS[scenario]
+def ws_load(port, conns, seconds):
+    args = ["taskset", "-c", LOAD_CPU, str(BENCH / "target" / "release" / "ws_load"),
+            f"ws://127.0.0.1:{port}/ws", str(conns), str(seconds)]
+    out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+    return {"rps": out["rate"], "requests": out["messages"], "p50_ms": out["p50_ms"],
+            "p99_ms": out["p99_ms"], "errors": out["errors"]}
+
+
+def wrk(scenario, port, seconds, conns=None, target=None):
+    """One load run. `conns` and `target` override the scenario's (the sweeps use them)."""
+    s_target, s_conns, _ = SCENARIOS.get(scenario, (None, None, None))
+    target, conns = target or s_target, conns or s_conns
+    if target == "ws":
+        return ws_load(port, conns, seconds)
     env = dict(os.environ)
     args = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency",
             "--timeout", "10s"]
@@ -165,21 +206,23 @@ def wrk(scenario, port, seconds):
         errors += bad
     elif bad < total:
         errors += total - bad  # the invalid scenario must answer 422 every time
+    if total == 0:
+        errors = max(errors, conns)  # not one answer within the run
     return {"rps": rps, "requests": total, "p50_ms": parse_duration_ms(lat.get("50", "")),
             "p99_ms": parse_duration_ms(lat.get("99", "")), "errors": errors}
 
 
-def measure(framework, scenario, seconds, port):
+def measure(framework, scenario, seconds, port, conns=None, target=None):
     proc = start(framework, port)
     try:
-        wrk(scenario, port, 1)  # warm up
+        wrk(scenario, port, 1, conns, target)  # warm up
         before = cpu_ticks(proc.pid)
-        result = wrk(scenario, port, seconds)
+        result = wrk(scenario, port, seconds, conns, target)
         after = cpu_ticks(proc.pid)
         result["threads"] = status(proc.pid, "Threads")
         result["peak_rss_kb"] = status(proc.pid, "VmHWM")
         cpu_s = (after - before) / CLK_TCK
-        result["cpu_us_per_req"] = cpu_s * 1e6 / max(result["requests"], 1)
+        result["cpu_us_per_req"] = cpu_s * 1e6 / result["requests"] if result["requests"] else None
         return result
     finally:
         stop(proc)
@@ -210,6 +253,50 @@ def idle_memory(framework, port, connections):
         stop(proc)
 
 
+def responsive(framework, port, seconds):
+    """Plaintext latency with 4 connections, alone and while 200 connections keep the
+    blocking endpoint (and so the whole blocking pool) busy."""
+    proc = start(framework, port)
+    try:
+        wrk("plaintext", port, 1, 4)  # warm up
+        alone = wrk("plaintext", port, seconds, 4)
+        load = subprocess.Popen(
+            ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c200", f"-d{seconds + 3}s", "--timeout", "10s",
+             f"http://127.0.0.1:{port}/sync"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        time.sleep(1.5)
+        busy = wrk("plaintext", port, seconds, 4)
+        out = load.communicate(timeout=seconds + 30)[0]
+        m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        busy["sync_rps"] = float(m.group(1)) if m else None
+        return {"alone": alone, "while_sync_saturated": busy}
+    finally:
+        stop(proc)
+
+
+def sweeps(seconds, port, quick):
+    out = {}
+    for name, (target, counts, fws) in SWEEPS.items():
+        rows = []
+        for conns in counts:
+            for fw in fws:
+                if quick and fw in FASTAPI and conns >= 10000:
+                    continue  # needs more than a quick run's seconds to connect 10,000 clients
+                port += 1
+                r = measure(fw, name, seconds, port, conns, target)
+                r.update(framework=fw, connections=conns)
+                print(f"sweep {name:5} {conns:>6} conns {fw:11} {r['rps']:>10,.0f} req/s  "
+                      f"p99 {fmt(r['p99_ms'], '.2f')} ms  threads {r['threads']}  errors {r['errors']}", flush=True)
+                rows.append(r)
+        out[name] = rows
+    out["responsive"] = {}
+    for fw in RESPONSIVE:
+        port += 1
+        r = out["responsive"][fw] = responsive(fw, port, seconds)
+        print(f"responsive {fw:11} plaintext p99 alone {fmt(r['alone']['p99_ms'], '.2f')} ms, while /sync is "
+              f"saturated {fmt(r['while_sync_saturated']['p99_ms'], '.2f')} ms", flush=True)
+    return out, port
+
+
 def median(records, key):
     vals = [r[key] for r in records if r.get(key) is not None]
     return statistics.median(vals) if vals else None
@@ -225,10 +312,10 @@ def table(records, frameworks):
             r = by.get((scenario, fw))
             if not r:
                 continue
-            rel = lambda k: f"{r[k] / base[k]:.2f}" if base and base.get(k) else "–"
+            rel = lambda k: f"{r[k] / base[k]:.2f}" if base and base.get(k) and r.get(k) is not None else "–"
             lines.append(
-                f"| {scenario} | {fw} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-                f"{r['cpu_us_per_req']:.1f} | {r['peak_rss_kb'] / 1024:.1f} | {r['threads']} | "
+                f"| {scenario} | {fw} | {r['rps']:,.0f} | {fmt(r['p50_ms'], '.2f')} | {fmt(r['p99_ms'], '.2f')} | "
+                f"{fmt(r['cpu_us_per_req'], '.1f')} | {r['peak_rss_kb'] / 1024:.1f} | {r['threads']} | "
                 f"{r['errors']} | {rel('rps')} | {rel('cpu_us_per_req')} |")
     peers = [f for f in frameworks if f != "hasten"]
     lines += ["", "hasten against each peer (req/s ratio, CPU-per-request ratio; > 1 req/s and < 1 CPU favour hasten):", "",
@@ -241,8 +328,31 @@ def table(records, frameworks):
         for p in peers:
             r = by.get((scenario, p))
             cells.append(f"{h['rps'] / r['rps']:.2f} / {h['cpu_us_per_req'] / r['cpu_us_per_req']:.2f}"
-                         if r and r["rps"] and r["cpu_us_per_req"] else "–")
+                         if r and r["rps"] and r["cpu_us_per_req"] and h["cpu_us_per_req"] else "–")
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def sweep_table(sweep):
+    lines = []
+    for name, title in (("io", "Awaiting 50 ms of I/O"), ("sync", "Blocking 50 ms (pool of 40 threads)")):
+        if not sweep.get(name):
+            continue
+        lines += ["", f"{title}, against concurrency:", "",
+                  "| connections | framework | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | threads | errors |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in sweep[name]:
+            lines.append(f"| {r['connections']:,} | {r['framework']} | {r['rps']:,.0f} | {fmt(r['p50_ms'], '.2f')} | "
+                         f"{fmt(r['p99_ms'], '.2f')} | {fmt(r['cpu_us_per_req'], '.1f')} | {r['peak_rss_kb'] / 1024:.1f} | "
+                         f"{r['threads']} | {r['errors']} |")
+    if sweep.get("responsive"):
+        lines += ["", "Plaintext with 4 connections, alone and while 200 connections saturate /sync:", "",
+                  "| framework | p50 ms alone | p99 ms alone | p50 ms busy | p99 ms busy | plaintext req/s busy | /sync req/s meanwhile |",
+                  "|---|---|---|---|---|---|---|"]
+        for fw, r in sweep["responsive"].items():
+            a, b = r["alone"], r["while_sync_saturated"]
+            lines.append(f"| {fw} | {fmt(a['p50_ms'], '.2f')} | {fmt(a['p99_ms'], '.2f')} | {fmt(b['p50_ms'], '.2f')} | {fmt(b['p99_ms'], '.2f')} | "
+                         f"{b['rps']:,.0f} | {b['sync_rps'] or 0:,.0f} |")
     return "\n".join(lines)
 
 
@@ -251,6 +361,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one 3 s round per cell")
     ap.add_argument("--only", default=",".join(list(SCENARIOS) + ["idle-10000"]))
     ap.add_argument("--frameworks", default=",".join(RUST + list(FASTAPI)))
+    ap.add_argument("--no-sweeps", action="store_true", help="skip the sweeps and charts")
     args = ap.parse_args()
     rounds, seconds = (1, 3) if args.quick else (3, 10)
     frameworks = args.frameworks.split(",")
@@ -262,13 +373,15 @@ def main():
     for rnd in range(rounds):
         for scenario in scenarios:
             for fw in frameworks:  # interleaved: A B A B over the rounds
+                if fw in NOT_IN.get(scenario, ()):
+                    continue
                 if fw.startswith("fastapi") and scenario == "io-10000" and args.quick:
                     continue
                 port += 1
                 r = measure(fw, scenario, seconds, port)
                 r.update(scenario=scenario, framework=fw, round=rnd)
                 print(f"round {rnd} {scenario:14} {fw:11} {r['rps']:>10,.0f} req/s  "
-                      f"p99 {r['p99_ms']:.2f} ms  {r['cpu_us_per_req']:.1f} µs CPU/req  "
+                      f"p99 {fmt(r['p99_ms'], '.2f')} ms  {fmt(r['cpu_us_per_req'], '.1f')} µs CPU/req  "
                       f"errors {r['errors']}", flush=True)
                 raw.append(r)
     records = []
@@ -288,21 +401,28 @@ def main():
             port += 1
             idle[fw] = idle_memory(fw, port, 10000)
             print(f"idle {fw:11} {idle[fw]['kb_per_connection']:.1f} KiB per idle connection", flush=True)
+    sweep = {}
+    if not args.no_sweeps:
+        sweep, port = sweeps(3 if args.quick else 6, port, args.quick)
     machine = {"cpus": os.cpu_count(), "kernel": platform.release(),
                "cpu": next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                             if l.startswith("model name")), "?")}
     RESULTS.mkdir(exist_ok=True)
     out = {"machine": machine, "quick": args.quick, "rounds": rounds, "seconds": seconds,
            "scenarios": {k: v[2] for k, v in SCENARIOS.items() if k in scenarios},
-           "records": records, "idle_10000": idle, "raw": raw}
+           "records": records, "idle_10000": idle, "sweeps": sweep, "raw": raw}
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2))
     md = table(records, frameworks)
     if idle:
         md += "\n\nIdle keep-alive connections (10,000, one request each):\n\n| framework | RSS MiB | KiB per connection | threads |\n|---|---|---|---|\n"
         md += "\n".join(f"| {fw} | {v['rss_kb'] / 1024:.1f} | {v['kb_per_connection']:.1f} | {v['threads']} |"
                         for fw, v in idle.items())
+    if sweep:
+        md += "\n" + sweep_table(sweep)
     (RESULTS / "latest.md").write_text(md + "\n")
     print(md)
+    if sweep:
+        sh([str(VENV / "bin" / "python"), str(BENCH / "charts.py")])
 
 
 if __name__ == "__main__":
