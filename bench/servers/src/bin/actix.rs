@@ -6,7 +6,9 @@ use futures_util::StreamExt;
 
 #[get("/plaintext")]
 async fn plaintext() -> impl Responder {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(HELLO)
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(HELLO)
 }
 
 #[get("/json")]
@@ -34,7 +36,12 @@ async fn typed(
     if let Err(fields) = bench_servers::check(id, &query) {
         return HttpResponse::UnprocessableEntity().json(serde_json::json!({ "detail": fields }));
     }
-    HttpResponse::Ok().json(bench_servers::receipt(id, client, query, order.into_inner()))
+    HttpResponse::Ok().json(bench_servers::receipt(
+        id,
+        client,
+        query,
+        order.into_inner(),
+    ))
 }
 
 #[get("/io")]

@@ -12,7 +12,11 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 
-fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = status;
     resp.headers_mut()
@@ -21,9 +25,18 @@ fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes
 }
 
 async fn typed(req: Request<Incoming>, id: &str) -> Response<Full<Bytes>> {
-    let invalid = || respond(StatusCode::UNPROCESSABLE_ENTITY, "text/plain", "invalid input");
-    let Ok(id) = id.parse::<u32>() else { return invalid() };
-    let Ok(query) = serde_urlencoded::from_str::<TypedQuery>(req.uri().query().unwrap_or("")) else {
+    let invalid = || {
+        respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text/plain",
+            "invalid input",
+        )
+    };
+    let Ok(id) = id.parse::<u32>() else {
+        return invalid();
+    };
+    let Ok(query) = serde_urlencoded::from_str::<TypedQuery>(req.uri().query().unwrap_or(""))
+    else {
         return invalid();
     };
     let Some(client) = req
@@ -34,7 +47,9 @@ async fn typed(req: Request<Incoming>, id: &str) -> Response<Full<Bytes>> {
     else {
         return invalid();
     };
-    let Ok(body) = req.into_body().collect().await else { return invalid() };
+    let Ok(body) = req.into_body().collect().await else {
+        return invalid();
+    };
     let Ok(order) = serde_json::from_slice::<Order>(&body.to_bytes()) else {
         return invalid();
     };
@@ -42,7 +57,8 @@ async fn typed(req: Request<Incoming>, id: &str) -> Response<Full<Bytes>> {
         let body = serde_json::to_vec(&serde_json::json!({ "detail": fields })).unwrap_or_default();
         return respond(StatusCode::UNPROCESSABLE_ENTITY, "application/json", body);
     }
-    let body = serde_json::to_vec(&bench_servers::receipt(id, client, query, order)).unwrap_or_default();
+    let body =
+        serde_json::to_vec(&bench_servers::receipt(id, client, query, order)).unwrap_or_default();
     respond(StatusCode::OK, "application/json", body)
 }
 

@@ -38,11 +38,7 @@ async fn client(url: String, until: Instant, size: usize, id: usize) -> Tally {
         .collect();
     while Instant::now() < until {
         let sent = Instant::now();
-        if socket
-            .send(Message::text(payload.clone()))
-            .await
-            .is_err()
-        {
+        if socket.send(Message::text(payload.clone())).await.is_err() {
             tally.errors += 1;
             return tally;
         }
@@ -79,7 +75,9 @@ fn main() {
     let url = args[0].clone();
     let connections: usize = args[1].parse().expect("CONNECTIONS is a number");
     let seconds: f64 = args[2].parse().expect("SECONDS is a number");
-    let size: usize = args.get(3).map_or(32, |s| s.parse().expect("SIZE is a number"));
+    let size: usize = args
+        .get(3)
+        .map_or(32, |s| s.parse().expect("SIZE is a number"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
