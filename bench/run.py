@@ -404,7 +404,9 @@ def main():
     sweep = {}
     if not args.no_sweeps:
         sweep, port = sweeps(3 if args.quick else 6, port, args.quick)
-    machine = {"cpus": os.cpu_count(), "kernel": platform.release(),
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH, capture_output=True,
+                            text=True).stdout.strip() or "?"
+    machine = {"cpus": os.cpu_count(), "kernel": platform.release(), "commit": commit,
                "cpu": next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                             if l.startswith("model name")), "?")}
     RESULTS.mkdir(exist_ok=True)
