@@ -53,54 +53,50 @@ def save(fig, name):
     print(f"wrote {RESULTS / name}")
 
 
+def against_connections(data, rows, key, ylabel, title, name, bounds, log=True):
+    """One line per framework of `key` against connections, over reference `bounds`
+    (each drawn by a function of the axes)."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for bound in bounds:
+        bound(ax)
+    for fw, rs in rows.items():
+        ax.plot([r["connections"] for r in rs], [r[key] for r in rs], "o-", color=COLOURS.get(fw),
+                label=LABELS.get(fw, fw))
+    if log:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)
+    ax.set_xlabel("concurrent connections")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title + "\n" + subtitle(data), fontsize=10)
+    ax.grid(True, which="both" if log else "major", alpha=0.3)
+    ax.legend(fontsize=8)
+    save(fig, name)
+
+
 def io_charts(data):
     rows = by_framework(data["sweeps"]["io"])
     counts = sorted({r["connections"] for r in data["sweeps"]["io"]})
-    fig, ax = plt.subplots(figsize=(8, 5))
-    ax.plot(counts, [c / WAIT_S for c in counts], "k--", lw=1, label="connections / 50 ms (what the wait allows)")
-    for fw, rs in rows.items():
-        ax.plot([r["connections"] for r in rs], [r["rps"] for r in rs], "o-", color=COLOURS.get(fw),
-                label=LABELS.get(fw, fw))
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("concurrent connections")
-    ax.set_ylabel("requests/s")
-    ax.set_title("Awaiting 50 ms of I/O: throughput\n" + subtitle(data), fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    save(fig, "io-throughput.png")
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    ax.axhline(WAIT_S * 1000, color="k", ls="--", lw=1, label="50 ms floor")
-    ax.axhline(WAIT_S * 1100, color="k", ls=":", lw=1, label="floor + 10%")
-    for fw, rs in rows.items():
-        ax.plot([r["connections"] for r in rs], [r["p99_ms"] for r in rs], "o-", color=COLOURS.get(fw),
-                label=LABELS.get(fw, fw))
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("concurrent connections")
-    ax.set_ylabel("p99 latency, ms")
-    ax.set_title("Awaiting 50 ms of I/O: p99 latency\n" + subtitle(data), fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    save(fig, "io-p99.png")
+    against_connections(
+        data, rows, "rps", "requests/s", "Awaiting 50 ms of I/O: throughput", "io-throughput.png",
+        [lambda ax: ax.plot(counts, [c / WAIT_S for c in counts], "k--", lw=1,
+                            label="connections / 50 ms (what the wait allows)")])
+    against_connections(
+        data, rows, "p99_ms", "p99 latency, ms", "Awaiting 50 ms of I/O: p99 latency", "io-p99.png",
+        [lambda ax: ax.axhline(WAIT_S * 1000, color="k", ls="--", lw=1, label="50 ms floor"),
+         lambda ax: ax.axhline(WAIT_S * 1100, color="k", ls=":", lw=1, label="floor + 10%")])
 
 
 def sync_chart(data):
-    rows = by_framework(data["sweeps"]["sync"])
-    fig, ax = plt.subplots(figsize=(8, 5))
-    ax.axhline(POOL / WAIT_S, color="k", ls="--", lw=1, label=f"{POOL} threads / 50 ms = {POOL / WAIT_S:.0f} req/s")
-    ax.axhline(2 * POOL / WAIT_S, color="k", ls=":", lw=1, label=f"2 processes x {POOL} threads / 50 ms")
-    for fw, rs in rows.items():
-        ax.plot([r["connections"] for r in rs], [r["rps"] for r in rs], "o-", color=COLOURS.get(fw),
-                label=LABELS.get(fw, fw))
-    ax.set_xlabel("concurrent connections")
-    ax.set_ylabel("requests/s")
-    ax.set_ylim(bottom=0)
-    ax.set_title("Blocking 50 ms in a sync handler (pool of 40 threads)\n" + subtitle(data), fontsize=10)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    save(fig, "sync-throughput.png")
+    against_connections(
+        data, by_framework(data["sweeps"]["sync"]), "rps", "requests/s",
+        f"Blocking 50 ms in a sync handler (pool of {POOL} threads)", "sync-throughput.png",
+        [lambda ax: ax.axhline(POOL / WAIT_S, color="k", ls="--", lw=1,
+                               label=f"{POOL} threads / 50 ms = {POOL / WAIT_S:.0f} req/s"),
+         lambda ax: ax.axhline(2 * POOL / WAIT_S, color="k", ls=":", lw=1,
+                               label=f"2 processes x {POOL} threads / 50 ms")],
+        log=False)
 
 
 def responsive_chart(data):
