@@ -34,12 +34,6 @@
 
 use std::time::Duration;
 
-/// Bytes read from the socket at a time. The protocol library's default (128 KiB) is
-/// allocated for every connection and zeroed before every read, which made that
-/// zeroing most of the cost of echoing a small message; 8 KiB is what hyper reads
-/// with. Larger messages arrive in more reads, each into the same growing buffer.
-const READ_BUFFER: usize = 8 * 1024;
-
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE};
@@ -57,6 +51,12 @@ use tokio_tungstenite::WebSocketStream;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::operation::{BoxFuture, OperationDoc};
 use crate::response::Response;
+
+/// Bytes read from the socket at a time. The protocol library's default (128 KiB) is
+/// allocated for every connection and zeroed before every read, which made that
+/// zeroing most of the cost of echoing a small message; 8 KiB is what hyper reads
+/// with. Larger messages arrive in more reads, each into the same growing buffer.
+const READ_BUFFER: usize = 8 * 1024;
 
 /// The default limit on one message and on one frame: 16 MiB (uvicorn's default).
 pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
