@@ -3,6 +3,9 @@
 //! per-request session (a transaction: committed on success, rolled back otherwise) →
 //! current user (from the `x-token` header, looked up in the database).
 //!
+//! The session commits *before* the response is sent: if the commit fails (a full
+//! disk, say), the client gets a 500 instead of a 201 for a row that was never stored.
+//!
 //! Run with: `cargo run --release --example dependencies`, then:
 //!
 //! ```text
@@ -110,24 +113,37 @@ impl Session {
         f(conn).map_err(internal)
     }
 
-    /// Commit or roll back, then give the connection back to the pool.
-    fn finish(&self, commit: bool) {
+    /// Commit (or roll back), then give the connection back to the pool. A failed
+    /// commit is rolled back and reported.
+    fn finish(&self, commit: bool) -> rusqlite::Result<()> {
         let Ok(mut guard) = self.connection.lock() else {
-            return;
+            return Ok(());
         };
-        if let Some(conn) = guard.take() {
-            let sql = if commit { "COMMIT" } else { "ROLLBACK" };
-            if let Err(e) = conn.execute_batch(sql) {
-                tracing::error!(error = %e, sql, "transaction end failed");
-            }
-            if let Ok(mut pool) = self.pool.connections.lock() {
-                pool.push(conn);
+        let Some(conn) = guard.take() else {
+            return Ok(());
+        };
+        let committed = if commit {
+            conn.execute_batch("COMMIT")
+        } else {
+            Ok(())
+        };
+        if !commit || committed.is_err() {
+            // After a failed COMMIT the transaction may still be open.
+            if let Err(e) = conn.execute_batch("ROLLBACK") {
+                if !conn.is_autocommit() {
+                    tracing::error!(error = %e, "rollback failed");
+                }
             }
         }
+        if let Ok(mut pool) = self.pool.connections.lock() {
+            pool.push(conn);
+        }
+        committed
     }
 }
 
-/// A transaction per request: committed if the response succeeded, else rolled back.
+/// A transaction per request: committed if the handler succeeded, else rolled back —
+/// before the response, so a failed commit is answered as the error it is.
 #[dependency]
 async fn session(pool: Depends<pool>) -> Result<Cleanup<Session>, HttpError> {
     let pool = pool.into_inner();
@@ -164,13 +180,16 @@ async fn session(pool: Depends<pool>) -> Result<Cleanup<Session>, HttpError> {
         pool,
         _slot: slot,
     };
-    Ok(Cleanup::new(
-        session,
-        |session, outcome: Outcome| async move {
+    Ok(
+        Cleanup::new(session, |session, outcome: Outcome| async move {
             let commit = outcome.is_success();
-            let _ = tokio::task::spawn_blocking(move || session.finish(commit)).await;
-        },
-    ))
+            tokio::task::spawn_blocking(move || session.finish(commit))
+                .await
+                .map_err(internal)?
+                .map_err(internal)
+        })
+        .before_response(),
+    )
 }
 
 /// A signed-in user.
@@ -333,19 +352,8 @@ mod tests {
             .send()
             .await;
         assert_eq!(refused.status(), 400);
-        // The cleanups run after the responses; a later request sees their effect once
-        // they are done, so poll (bounded).
-        let items = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            loop {
-                let items = c.get("/items").send().await.json::<Value>();
-                if items.as_array().is_some_and(|a| !a.is_empty()) {
-                    return items;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-        })
-        .await
-        .expect("the committed item never appeared");
+        // The transaction ends before the response: the next request sees it.
+        let items = c.get("/items").send().await.json::<Value>();
         assert_eq!(
             items,
             json!([{"id": 1, "name": "Hammer", "price": 9.5, "owner": "bob"}])

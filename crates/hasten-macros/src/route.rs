@@ -1106,7 +1106,7 @@ fn generate(
         }
     };
     let body = quote! {
-        let mut __errors = ::hasten::__private::Errors::new();
+        let mut __errors = ::hasten::__private::Errors::for_request(&__ctx);
         ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
         #(#extracts)*
         #guarded_call

@@ -96,10 +96,12 @@ pub struct App {
     promised: Vec<TypeId>,
     state: StateMap,
     body_limit: usize,
+    max_errors: usize,
     blocking_threads: usize,
     redirect_slashes: bool,
     handlers: ErrorHandlers,
     websocket_limits: (usize, usize),
+    websocket_keepalive: crate::ws::Keepalive,
     upload_limits: crate::uploads::UploadLimits,
     layers: crate::middleware::Layers,
 }
@@ -138,6 +140,7 @@ impl App {
             promised: Vec::new(),
             state: StateMap::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            max_errors: crate::validation::DEFAULT_MAX_ERRORS,
             blocking_threads: DEFAULT_BLOCKING_THREADS,
             redirect_slashes: true,
             handlers: ErrorHandlers::default(),
@@ -145,6 +148,7 @@ impl App {
                 crate::ws::DEFAULT_MAX_MESSAGE,
                 crate::ws::DEFAULT_MAX_MESSAGE,
             ),
+            websocket_keepalive: crate::ws::Keepalive::default(),
             upload_limits: crate::uploads::UploadLimits::default(),
             layers: crate::middleware::Layers::default(),
         }
@@ -219,6 +223,20 @@ impl App {
     /// default); a peer that sends more is disconnected with close code 1009.
     pub fn websocket_limits(mut self, max_message: usize, max_frame: usize) -> Self {
         self.websocket_limits = (max_message, max_frame.min(max_message));
+        self
+    }
+
+    /// How WebSockets find dead peers (uvicorn's `ws_ping_interval` and
+    /// `ws_ping_timeout`, 20 s each by default): a socket that heard nothing for
+    /// `interval` is pinged, and one that then hears nothing for `timeout` is closed
+    /// with 1011 "keepalive ping timeout". `None` turns pings off. Pings are sent
+    /// while the handler waits in [`WebSocket::receive`](crate::ws::WebSocket::receive).
+    pub fn websocket_keepalive(
+        mut self,
+        interval: Option<std::time::Duration>,
+        timeout: std::time::Duration,
+    ) -> Self {
+        self.websocket_keepalive = crate::ws::Keepalive { interval, timeout };
         self
     }
 
@@ -449,6 +467,15 @@ impl App {
         self
     }
 
+    /// The most validation errors one 422 lists (default
+    /// [`DEFAULT_MAX_ERRORS`](crate::validation::DEFAULT_MAX_ERRORS), 100); past it the
+    /// list ends with a `too_many_errors` entry and validation stops, so one request's
+    /// errors cost bounded time and memory.
+    pub fn max_validation_errors(mut self, n: usize) -> Self {
+        self.max_errors = n.max(1);
+        self
+    }
+
     /// How many plain (non-async) handlers may run at once on the blocking pool
     /// (default 40, like FastAPI's thread pool).
     pub fn blocking_threads(mut self, n: usize) -> Self {
@@ -571,6 +598,7 @@ impl App {
                 routes,
                 state: self.state,
                 body_limit: self.body_limit,
+                max_errors: self.max_errors,
                 blocking: BlockingPool::new(self.blocking_threads),
                 redirect_slashes: self.redirect_slashes,
                 handlers: self.handlers,
@@ -586,6 +614,7 @@ impl App {
                 openapi,
                 docs,
                 websocket_limits: self.websocket_limits,
+                websocket_keepalive: self.websocket_keepalive,
                 upload_limits: self.upload_limits,
             }),
         })
@@ -621,6 +650,7 @@ pub(crate) struct AppInner {
     routes: Routes,
     pub(crate) state: StateMap,
     pub(crate) body_limit: usize,
+    pub(crate) max_errors: usize,
     pub(crate) blocking: BlockingPool,
     redirect_slashes: bool,
     handlers: ErrorHandlers,
@@ -639,6 +669,7 @@ pub(crate) struct AppInner {
     docs: HashMap<String, crate::docs_ui::StaticFile>,
     /// Largest WebSocket message and frame.
     pub(crate) websocket_limits: (usize, usize),
+    pub(crate) websocket_keepalive: crate::ws::Keepalive,
     /// Limits on multipart bodies.
     pub(crate) upload_limits: crate::uploads::UploadLimits,
     /// App middleware around [`dispatch`](AppInner::dispatch), if any.
@@ -715,7 +746,7 @@ impl AppService {
             .lock()
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default();
-        crate::depends::run_cleanups(cleanups, crate::Outcome::Shutdown).await;
+        crate::depends::run_late_cleanups(cleanups, crate::Outcome::Shutdown).await;
     }
 }
 
@@ -812,12 +843,7 @@ impl HandlerCall {
     }
 
     fn panicked(&mut self, message: &str) -> Response {
-        tracing::error!(
-            route = self.meta.path,
-            handler = self.meta.fn_name,
-            panic = %message,
-            "handler panicked"
-        );
+        crate::panics::log_handler_panic(self.meta.path, self.meta.fn_name, message);
         let app = self.app.clone();
         match &app.handlers.panic {
             Some(h) => h(&self.error_context()),
@@ -835,7 +861,8 @@ impl Future for Dispatch {
             Dispatch::Boxed(fut) => fut.as_mut().poll(cx),
             Dispatch::Handler(call) => {
                 let fut = &mut call.future;
-                match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                let poll = || crate::panics::in_handler(|| fut.as_mut().poll(cx));
+                match std::panic::catch_unwind(AssertUnwindSafe(poll)) {
                     Ok(Poll::Pending) => Poll::Pending,
                     Ok(Poll::Ready(resp)) => Poll::Ready(call.complete(resp)),
                     Err(payload) => Poll::Ready(call.panicked(&panic_message(payload))),
@@ -859,8 +886,14 @@ impl AppInner {
     /// future (see [`Dispatch`]) that polls the handler and finishes its response.
     pub(crate) fn dispatch(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
         let (parts, body) = req.into_parts();
-        if parts.version == http::Version::HTTP_11 && !single_host(&parts.headers) {
-            // RFC 9112 §3.2: a 1.1 request without exactly one Host is refused.
+        if (parts.version == http::Version::HTTP_11 && !single_host(&parts.headers))
+            || authority_form(&parts.uri)
+            || repeated_length(&parts.headers)
+        {
+            // RFC 9112 §3.2: a 1.1 request without exactly one Host is refused; so are
+            // a target in authority form (`GET host:80`, meant for proxies' CONNECT)
+            // and a repeated Content-Length, which hyper would merge when the values
+            // agree but a proxy in front may not: both as uvicorn does.
             return Dispatch::Ready(Some(
                 HttpError::plain(StatusCode::BAD_REQUEST, "Invalid HTTP request received.")
                     .with_header(http::header::CONNECTION, HeaderValue::from_static("close"))
@@ -1027,6 +1060,20 @@ impl AppInner {
             (Some(h), Some(ctx)) => h(&ctx),
             _ => internal_error(),
         }
+    }
+}
+
+/// A request target in authority form (`host:port`): no scheme, no path.
+fn authority_form(uri: &Uri) -> bool {
+    uri.scheme().is_none() && uri.authority().is_some()
+}
+
+/// More than one Content-Length, as separate headers or as a list in one.
+fn repeated_length(headers: &HeaderMap) -> bool {
+    let mut lengths = headers.get_all(CONTENT_LENGTH).iter();
+    match lengths.next() {
+        None => false,
+        Some(first) => lengths.next().is_some() || first.as_bytes().contains(&b','),
     }
 }
 

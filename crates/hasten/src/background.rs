@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 
 use crate::app::AppInner;
 use crate::body::{Body, BoxError};
-use crate::depends::{run_cleanups, CleanupEntry, CleanupScope, Outcome};
+use crate::depends::{run_cleanups, run_late_cleanups, CleanupEntry, CleanupScope, Outcome};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::operation::BoxFuture;
 use crate::response::Response;
@@ -174,7 +174,9 @@ pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxF
             .into_iter()
             .partition(|c| c.scope == CleanupScope::BeforeResponse);
         if !now.is_empty() {
-            run_cleanups(now, outcome).await;
+            if let Some(failure) = run_cleanups(now, outcome).await {
+                resp = failure;
+            }
         }
         hand_over(&mut resp, queue, later);
         resp
@@ -247,7 +249,7 @@ fn start(work: Arc<PostWork>, outcome: Outcome, app: Arc<AppInner>) {
     app.tasks.running.fetch_add(1, Ordering::AcqRel);
     handle.spawn(async move {
         run_tasks(tasks, &app).await;
-        run_cleanups(cleanups, outcome).await;
+        run_late_cleanups(cleanups, outcome).await;
         if app.tasks.running.fetch_sub(1, Ordering::AcqRel) == 1 {
             app.tasks.idle.notify_waiters();
         }

@@ -55,7 +55,7 @@ where
             return Err(internal_error());
         };
         let joined = tokio::task::spawn_blocking(move || {
-            let out = f();
+            let out = crate::panics::in_handler(f);
             drop(permit);
             out
         })
@@ -66,12 +66,7 @@ where
             } else {
                 "cancelled".to_owned()
             };
-            tracing::error!(
-                route = meta.path,
-                handler = meta.fn_name,
-                panic = %message,
-                "handler or dependency panicked"
-            );
+            crate::panics::log_handler_panic(meta.path, meta.fn_name, &message);
             app.panic_response(error_ctx)
         })
     }

@@ -11,6 +11,28 @@ use http_body_util::BodyExt;
 /// A boxed error, as carried by streaming bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// Whether `e`, or anything it wraps (through `io::Error`s too), is a `T`.
+pub(crate) fn caused_by<T: std::error::Error + 'static>(
+    e: &(dyn std::error::Error + 'static),
+) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<T>() {
+            return true;
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if caused_by::<T>(inner) {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
 /// The body of a response: empty, one buffer, or a stream.
 #[derive(Debug, Default)]
 pub struct Body {
@@ -130,6 +152,8 @@ pub struct RequestBody {
 
 enum ReqInner {
     Incoming(hyper::body::Incoming),
+    /// From a hasten server: with the body timeout and the minimum rate.
+    Timed(crate::connection::TimedIncoming),
     Full(Option<Bytes>),
     Boxed(UnsyncBoxBody<Bytes, BoxError>),
 }
@@ -137,7 +161,7 @@ enum ReqInner {
 impl std::fmt::Debug for ReqInner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ReqInner::Incoming(_) => f.write_str("Incoming"),
+            ReqInner::Incoming(_) | ReqInner::Timed(_) => f.write_str("Incoming"),
             ReqInner::Full(b) => write!(f, "Full({} bytes)", b.as_ref().map_or(0, Bytes::len)),
             ReqInner::Boxed(_) => f.write_str("Stream"),
         }
@@ -156,6 +180,13 @@ impl RequestBody {
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         RequestBody {
             inner: ReqInner::Full(Some(bytes.into())),
+        }
+    }
+
+    /// A body read from a hasten server connection, under its timeouts.
+    pub(crate) fn timed(body: crate::connection::TimedIncoming) -> Self {
+        RequestBody {
+            inner: ReqInner::Timed(body),
         }
     }
 
@@ -199,6 +230,7 @@ impl http_body::Body for RequestBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match &mut self.get_mut().inner {
             ReqInner::Incoming(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+            ReqInner::Timed(b) => b.poll_frame(cx),
             ReqInner::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             ReqInner::Boxed(b) => Pin::new(b).poll_frame(cx),
         }
@@ -207,6 +239,7 @@ impl http_body::Body for RequestBody {
     fn is_end_stream(&self) -> bool {
         match &self.inner {
             ReqInner::Incoming(b) => b.is_end_stream(),
+            ReqInner::Timed(b) => b.is_end_stream(),
             ReqInner::Full(b) => b.is_none(),
             ReqInner::Boxed(b) => b.is_end_stream(),
         }
@@ -215,6 +248,7 @@ impl http_body::Body for RequestBody {
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
             ReqInner::Incoming(b) => b.size_hint(),
+            ReqInner::Timed(b) => b.size_hint(),
             ReqInner::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             ReqInner::Boxed(b) => b.size_hint(),
         }

@@ -413,20 +413,54 @@ pub(crate) enum CleanupScope {
     BeforeResponse,
 }
 
-type ErasedCleanup =
-    Box<dyn FnOnce(Arc<dyn Any + Send + Sync>, Outcome) -> crate::BoxFuture<()> + Send>;
+/// A cleanup with its value erased: the failure response it may produce.
+pub(crate) type ErasedCleanup = Box<
+    dyn FnOnce(Arc<dyn Any + Send + Sync>, Outcome) -> crate::BoxFuture<Option<crate::Response>>
+        + Send,
+>;
 
 /// A registered cleanup, ready to run once with the outcome.
 pub(crate) struct CleanupEntry {
     pub(crate) scope: CleanupScope,
-    pub(crate) run: Box<dyn FnOnce(Outcome) -> crate::BoxFuture<()> + Send>,
+    pub(crate) run: Box<dyn FnOnce(Outcome) -> crate::BoxFuture<Option<crate::Response>> + Send>,
+}
+
+/// What a cleanup may return: `()`, or `Result<(), E>` where `E` is any response (an
+/// [`HttpError`](crate::HttpError), say). An `Err` from a cleanup that runs
+/// [`before_response`](Cleanup::before_response) becomes the response; after the
+/// response it can only be logged.
+pub trait CleanupResult: Send + 'static {
+    /// The response for a failure, if this is one.
+    fn into_failure(self) -> Option<crate::Response>;
+}
+
+impl CleanupResult for () {
+    fn into_failure(self) -> Option<crate::Response> {
+        None
+    }
+}
+
+impl<E: crate::IntoResponse + Send + 'static> CleanupResult for Result<(), E> {
+    fn into_failure(self) -> Option<crate::Response> {
+        self.err().map(crate::IntoResponse::into_response)
+    }
 }
 
 /// A dependency's value plus work to run when the request is over — FastAPI's
-/// dependencies with `yield`. The cleanup runs exactly once, after the response was
-/// sent and the background tasks ran (or, with
-/// [`before_response`](Cleanup::before_response), as soon as the handler returns),
-/// in reverse order of setup, and sees how the request ended.
+/// dependencies with `yield`. The cleanup runs exactly once, in reverse order of
+/// setup, and sees how the request ended ([`Outcome`]).
+///
+/// **When it runs decides what it can change.** By default it runs after the response
+/// was sent and the background tasks ran: the client already has its answer, so
+/// nothing the cleanup does — or fails to do — can change it. A cleanup that must
+/// succeed for the answer to be true, such as committing the request's transaction,
+/// runs [`before_response`](Cleanup::before_response) and returns a `Result`: an
+/// `Err` replaces the response. Committing after the response would acknowledge
+/// writes that a failed `COMMIT` (a full disk, a constraint checked at commit) then
+/// loses.
+///
+/// The safe pattern for a transaction: commit before the response, answer the error
+/// if the commit fails.
 ///
 /// ```
 /// use hasten::prelude::*;
@@ -434,21 +468,27 @@ pub(crate) struct CleanupEntry {
 ///
 /// struct Session;
 /// impl Session {
-///     async fn commit(&self) {}
+///     async fn commit(&self) -> Result<(), String> { Ok(()) }
 ///     async fn rollback(&self) {}
 /// }
 ///
 /// #[dependency]
 /// async fn db_session() -> Cleanup<Session> {
 ///     Cleanup::new(Session, |session, outcome: Outcome| async move {
-///         if outcome.is_success() {
-///             session.commit().await
-///         } else {
-///             session.rollback().await
+///         if !outcome.is_success() {
+///             session.rollback().await;
+///             return Ok(());
 ///         }
+///         session.commit().await.map_err(|e| {
+///             HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("commit failed: {e}"))
+///         })
 ///     })
+///     .before_response()
 /// }
 /// ```
+///
+/// Work that may safely happen after the answer (closing a file, returning a
+/// connection to a pool) keeps the default.
 pub struct Cleanup<T> {
     value: T,
     scope: CleanupScope,
@@ -460,22 +500,27 @@ impl<T: Send + Sync + 'static> Cleanup<T> {
     pub fn new<F, Fut>(value: T, cleanup: F) -> Self
     where
         F: FnOnce(Arc<T>, Outcome) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: CleanupResult,
     {
         Cleanup {
             value,
             scope: CleanupScope::AfterResponse,
             cleanup: Box::new(move |any: Arc<dyn Any + Send + Sync>, outcome| {
                 match any.downcast::<T>() {
-                    Ok(value) => Box::pin(cleanup(value, outcome)),
-                    Err(_) => Box::pin(async {}),
+                    Ok(value) => {
+                        let done = cleanup(value, outcome);
+                        Box::pin(async move { done.await.into_failure() })
+                    }
+                    Err(_) => Box::pin(async { None }),
                 }
             }),
         }
     }
 
     /// Run the cleanup as soon as the handler returns, before the response is sent
-    /// (FastAPI's `scope="function"`).
+    /// (FastAPI's `scope="function"`). An `Err` it returns replaces the response, and
+    /// the cleanups that run after the response see the request as failed.
     pub fn before_response(mut self) -> Self {
         self.scope = CleanupScope::BeforeResponse;
         self
@@ -497,14 +542,41 @@ impl<T> std::fmt::Debug for Cleanup<T> {
     }
 }
 
-/// Run cleanups, last registered first, each isolated: a panic is logged.
-pub(crate) async fn run_cleanups(entries: Vec<CleanupEntry>, outcome: Outcome) {
+/// Run cleanups, last registered first, each isolated: a panic is logged. Returns the
+/// response of the first that failed; the others' failures are logged.
+pub(crate) async fn run_cleanups(
+    entries: Vec<CleanupEntry>,
+    outcome: Outcome,
+) -> Option<crate::Response> {
+    let mut failed = None;
     for entry in entries.into_iter().rev() {
-        if let Err(e) = tokio::spawn((entry.run)(outcome)).await {
-            if e.is_panic() {
-                let message = crate::app::panic_message(e.into_panic());
-                tracing::error!(target: "hasten::dependency", panic = %message, "dependency cleanup panicked");
+        match tokio::spawn((entry.run)(outcome)).await {
+            Ok(Some(resp)) if failed.is_none() => failed = Some(resp),
+            Ok(Some(resp)) => {
+                tracing::error!(target: "hasten::dependency", status = %resp.status(), "another dependency cleanup failed too");
+            }
+            Ok(None) => {}
+            Err(e) => {
+                if e.is_panic() {
+                    let message = crate::app::panic_message(e.into_panic());
+                    tracing::error!(target: "hasten::dependency", panic = %message, "dependency cleanup panicked");
+                }
             }
         }
+    }
+    failed
+}
+
+/// Run cleanups after the response: a failure can no longer change the answer, so it
+/// is logged, loudly.
+pub(crate) async fn run_late_cleanups(entries: Vec<CleanupEntry>, outcome: Outcome) {
+    if let Some(resp) = run_cleanups(entries, outcome).await {
+        tracing::error!(
+            target: "hasten::dependency",
+            status = %resp.status(),
+            ?outcome,
+            "a dependency cleanup failed after the response was sent; the client was \
+             already answered (run it `before_response` to answer the failure instead)"
+        );
     }
 }

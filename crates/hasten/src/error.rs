@@ -160,6 +160,7 @@ impl IntoResponse for HttpError {
 
 impl From<crate::validation::RequestValidationError> for HttpError {
     fn from(e: crate::validation::RequestValidationError) -> Self {
-        HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, e.errors())
+        let mut body = e.to_json();
+        HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, body["detail"].take())
     }
 }

@@ -4,7 +4,10 @@
 //! `Last-Modified` and `Accept-Ranges: bytes`; answer `If-None-Match` /
 //! `If-Modified-Since` with 304, a single `Range` with 206 (honouring `If-Range`), and
 //! an unsatisfiable one with 416. The file is read in 64 KiB chunks as the client
-//! takes them.
+//! takes them, and is open only while a chunk is read: a client that stops reading
+//! holds no file descriptor, however many responses it leaves waiting. A file that
+//! changes while it is sent (another file at the path, another length or time) ends
+//! the response with an error rather than mixing two versions.
 //!
 //! ```
 //! use hasten::prelude::*;
@@ -34,7 +37,6 @@ use http::header::{
     IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, LOCATION, RANGE,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::body::{Body, RequestBody};
 use crate::operation::BoxFuture;
@@ -156,14 +158,81 @@ fn not_found() -> Response {
     crate::HttpError::new(StatusCode::NOT_FOUND, "Not Found").render()
 }
 
+/// What a file was when its response started: a later chunk must read the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    len: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    dev: u64,
+    #[cfg(unix)]
+    ino: u64,
+}
+
+impl Identity {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Identity {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            dev: meta.dev(),
+            #[cfg(unix)]
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// Open the file, check it, and close it again: `None` if it cannot be served.
+async fn probe(path: &Path) -> Option<std::fs::Metadata> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::File::open(&path).ok()?;
+        f.metadata().ok().filter(std::fs::Metadata::is_file)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Read `want` bytes at `offset` of the file at `path`, if it is still `identity`:
+/// open, read, close.
+fn read_chunk(path: &Path, identity: Identity, offset: u64, want: usize) -> std::io::Result<Bytes> {
+    #[cfg_attr(unix, allow(unused_mut))]
+    let mut f = std::fs::File::open(path)?;
+    if Identity::of(&f.metadata()?) != identity {
+        return Err(std::io::Error::other("the file changed while being sent"));
+    }
+    let mut buf = BytesMut::zeroed(want);
+    let mut filled = 0;
+    while filled < want {
+        #[cfg(unix)]
+        let n =
+            std::os::unix::fs::FileExt::read_at(&f, &mut buf[filled..], offset + filled as u64)?;
+        #[cfg(not(unix))]
+        let n = {
+            use std::io::{Read, Seek};
+            f.seek(std::io::SeekFrom::Start(offset + filled as u64))?;
+            f.read(&mut buf[filled..])?
+        };
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file got shorter while being sent",
+            ));
+        }
+        filled += n;
+    }
+    Ok(buf.freeze())
+}
+
 /// Serve one file.
 async fn serve(file: &FileResponse, c: Conditions) -> Response {
-    let Ok(meta) = tokio::fs::metadata(&file.path).await else {
+    let Some(meta) = probe(&file.path).await else {
         return not_found();
     };
-    if !meta.is_file() {
-        return not_found();
-    }
+    let identity = Identity::of(&meta);
     let size = meta.len();
     let modified = meta.modified().unwrap_or(UNIX_EPOCH);
     let mtime = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -240,34 +309,22 @@ async fn serve(file: &FileResponse, c: Conditions) -> Response {
     };
     headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
 
-    let Ok(mut f) = tokio::fs::File::open(&file.path).await else {
-        return not_found();
-    };
-    if start > 0 && f.seek(std::io::SeekFrom::Start(start)).await.is_err() {
-        return crate::response::internal_error();
-    }
-    let chunks = futures_util::stream::unfold((f, len), |(mut f, left)| async move {
-        if left == 0 {
-            return None;
-        }
-        let want = (left as usize).min(CHUNK);
-        let mut buf = BytesMut::zeroed(want);
-        match f.read(&mut buf).await {
-            Ok(0) => Some((
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the file got shorter while being sent",
-                )),
-                (f, 0),
-            )),
-            Ok(n) => {
-                buf.truncate(n);
-                Some((
-                    Ok::<Bytes, std::io::Error>(buf.freeze()),
-                    (f, left - n as u64),
-                ))
+    let path = Arc::new(file.path.clone());
+    let chunks = futures_util::stream::unfold((start, len), move |(offset, left)| {
+        let path = path.clone();
+        async move {
+            if left == 0 {
+                return None;
             }
-            Err(e) => Some((Err(e), (f, 0))),
+            let want = (left as usize).min(CHUNK);
+            let read =
+                tokio::task::spawn_blocking(move || read_chunk(&path, identity, offset, want))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            Some(match read {
+                Ok(chunk) => (Ok(chunk), (offset + want as u64, left - want as u64)),
+                Err(e) => (Err(e), (offset, 0)),
+            })
         }
     });
     let mut resp = Response::new(Body::from_stream(chunks));

@@ -35,6 +35,66 @@ pub(crate) fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|m| m.trim().eq_ignore_ascii_case(FORM_URLENCODED))
 }
 
+/// The pairs of an urlencoded body, decoded strictly: a `%` not followed by two hex
+/// digits, or a name or value that is not UTF-8 once decoded, is a 400 naming the
+/// field — never silently replaced, so nothing the client sent is lost or changed.
+pub(crate) fn parse_urlencoded(bytes: &[u8]) -> Result<Vec<(String, String)>, crate::HttpError> {
+    let mut pairs = Vec::new();
+    for part in bytes.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match part.iter().position(|b| *b == b'=') {
+            Some(i) => (&part[..i], &part[i + 1..]),
+            None => (part, &b""[..]),
+        };
+        let name = decode_component(name).map_err(|why| {
+            bad_form(format!(
+                "a field name {why}: `{}`",
+                String::from_utf8_lossy(name)
+            ))
+        })?;
+        let value =
+            decode_component(value).map_err(|why| bad_form(format!("field `{name}` {why}")))?;
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
+fn bad_form(why: String) -> crate::HttpError {
+    crate::HttpError::new(
+        http::StatusCode::BAD_REQUEST,
+        format!("Invalid form data: {why}"),
+    )
+}
+
+/// One `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte.
+fn decode_component(raw: &[u8]) -> Result<String, &'static str> {
+    if !raw.iter().any(|b| *b == b'%' || *b == b'+') {
+        return std::str::from_utf8(raw)
+            .map(str::to_owned)
+            .map_err(|_| "is not valid UTF-8");
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (
+                    raw.get(i + 1).and_then(|b| hex(*b)),
+                    raw.get(i + 2).and_then(|b| hex(*b)),
+                ) {
+                    (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+                    _ => return Err("has a `%` that is not followed by two hex digits"),
+                }
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| "is not valid UTF-8 once decoded")
+}
+
 /// The pairs of an urlencoded body, as an object: a repeated key becomes an array.
 pub(crate) fn pairs_to_object(pairs: &[(String, String)]) -> Value {
     let mut map = Map::new();
@@ -81,12 +141,16 @@ where
             errors.push(messages::model_attributes_type(Value::String(raw)).at(loc));
             return None;
         }
+        let pairs = match parse_urlencoded(&bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.reject(e);
+                return None;
+            }
+        };
         if let Ok(v) = serde_urlencoded::from_bytes::<T>(&bytes) {
             return Some(Form(v));
         }
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
         from_pairs(&pairs, loc, errors)
     }
 
@@ -108,7 +172,7 @@ fn from_pairs<T: DeserializeOwned + JsonSchema + 'static>(
     {
         let value = pairs_to_object(pairs);
         let schema = schema_validate::schema_of::<T>();
-        match schema_validate::validate(&schema, value, Mode::Form, &loc) {
+        match schema_validate::validate(&schema, value, Mode::Form, &loc, errors.room()) {
             Ok(coerced) => match serde_json::from_value::<T>(coerced.clone()) {
                 Ok(v) => Some(Form(v)),
                 Err(e) => {
@@ -132,6 +196,46 @@ fn from_pairs<T: DeserializeOwned + JsonSchema + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urlencoded_decoding_is_strict_and_lossless() {
+        let ok = parse_urlencoded(b"a=1+2&b=%C3%A9%2B&c&=&d=x%3Dy").unwrap();
+        assert_eq!(
+            ok,
+            vec![
+                ("a".to_owned(), "1 2".to_owned()),
+                ("b".to_owned(), "é+".to_owned()),
+                ("c".to_owned(), String::new()),
+                (String::new(), String::new()),
+                ("d".to_owned(), "x=y".to_owned()),
+            ]
+        );
+        let detail = |body: &[u8]| {
+            let e = parse_urlencoded(body).unwrap_err();
+            assert_eq!(e.status(), http::StatusCode::BAD_REQUEST);
+            e.detail().as_str().unwrap().to_owned()
+        };
+        assert_eq!(
+            detail(b"a=%zz"),
+            "Invalid form data: field `a` has a `%` that is not followed by two hex digits"
+        );
+        assert_eq!(
+            detail(b"a=ok&b=%4"),
+            "Invalid form data: field `b` has a `%` that is not followed by two hex digits"
+        );
+        assert_eq!(
+            detail(b"a=%ff%fe"),
+            "Invalid form data: field `a` is not valid UTF-8 once decoded"
+        );
+        assert_eq!(
+            detail(b"a=\xff"),
+            "Invalid form data: field `a` is not valid UTF-8"
+        );
+        assert_eq!(
+            detail(b"%zz=1"),
+            "Invalid form data: a field name has a `%` that is not followed by two hex digits: `%zz`"
+        );
+    }
 
     #[test]
     fn repeated_keys_become_arrays() {

@@ -125,7 +125,7 @@ where
         }
     };
     let schema = schema_validate::schema_of::<T>();
-    match schema_validate::validate(&schema, value, Mode::Json, &body_loc()) {
+    match schema_validate::validate(&schema, value, Mode::Json, &body_loc(), errors.room()) {
         Ok(coerced) => match serde_json::from_value::<T>(coerced.clone()) {
             Ok(v) => Some(Some(v)),
             Err(e) => {

@@ -4,6 +4,7 @@ mod app;
 mod background;
 mod blocking;
 mod body;
+mod connection;
 mod depends;
 mod docs_ui;
 mod error;
@@ -16,6 +17,7 @@ pub mod middleware;
 mod mount;
 pub mod openapi;
 mod operation;
+mod panics;
 mod response;
 mod router;
 mod routing;
@@ -31,7 +33,10 @@ pub mod ws;
 pub use app::{App, AppService, BuildError, ErrorContext, DEFAULT_BODY_LIMIT};
 pub use background::{BackgroundTasks, TaskResult};
 pub use body::{Body, BoxError, RequestBody};
-pub use depends::{CachePolicy, Cached, Cleanup, Dependency, Depends, NoCache, Outcome};
+pub use connection::BodyTimedOut;
+pub use depends::{
+    CachePolicy, Cached, Cleanup, CleanupResult, Dependency, Depends, NoCache, Outcome,
+};
 pub use error::HttpError;
 pub use extract::{
     BodyError, Checkable, Constraints, Errors, Extracted, FromRequest, Number, ParamSpec,

@@ -41,17 +41,20 @@ pub(crate) fn schema_of<T: schemars::JsonSchema + 'static>() -> Arc<Value> {
     schema
 }
 
-/// Validate `value` against `root`. `Ok`: the coerced value; `Err`: every error, each
-/// `loc` starting with `loc_prefix`.
+/// Validate `value` against `root`. `Ok`: the coerced value; `Err`: the errors, each
+/// `loc` starting with `loc_prefix` — every one up to `room`, then one more (so the
+/// caller knows the list was cut) and the walk stops.
 pub(crate) fn validate(
     root: &Value,
     value: Value,
     mode: Mode,
     loc_prefix: &[LocItem],
+    room: usize,
 ) -> Result<Value, Vec<ValidationError>> {
     let mut v = Validator {
         root,
         mode,
+        room,
         errors: Vec::new(),
     };
     let mut loc = loc_prefix.to_vec();
@@ -66,12 +69,20 @@ pub(crate) fn validate(
 struct Validator<'a> {
     root: &'a Value,
     mode: Mode,
+    /// How many errors are wanted; one more is kept to show there were more.
+    room: usize,
     errors: Vec<ValidationError>,
 }
 
 impl<'a> Validator<'a> {
+    fn full(&self) -> bool {
+        self.errors.len() > self.room
+    }
+
     fn fail(&mut self, err: ValidationError, loc: &[LocItem]) {
-        self.errors.push(err.at(loc.to_vec()));
+        if !self.full() {
+            self.errors.push(err.at(loc.to_vec()));
+        }
     }
 
     fn resolve(&self, reference: &str) -> Option<&'a Value> {
@@ -92,7 +103,7 @@ impl<'a> Validator<'a> {
         loc: &mut Vec<LocItem>,
         depth: usize,
     ) -> Value {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || self.full() {
             return value;
         }
         let Value::Object(s) = schema else {
@@ -492,6 +503,7 @@ impl<'a> Validator<'a> {
             let mut sub = Validator {
                 root: self.root,
                 mode: self.mode,
+                room: self.room,
                 errors: Vec::new(),
             };
             loc.push(LocItem::Key(self.branch_name(branch).into()));
@@ -502,7 +514,8 @@ impl<'a> Validator<'a> {
             }
             all.extend(sub.errors);
         }
-        self.errors.extend(all);
+        let keep = (self.room + 1).saturating_sub(self.errors.len());
+        self.errors.extend(all.into_iter().take(keep));
         value
     }
 
@@ -759,7 +772,7 @@ mod tests {
     }
 
     fn errors(root: &Value, value: Value) -> Value {
-        let errs = validate(root, value, Mode::Json, &body()).unwrap_err();
+        let errs = validate(root, value, Mode::Json, &body(), 100).unwrap_err();
         serde_json::to_value(errs).unwrap()
     }
 
@@ -818,6 +831,7 @@ mod tests {
             json!({"name": "Foo", "price": "50.5", "tax": 3}),
             Mode::Json,
             &body(),
+            100,
         )
         .unwrap();
         let item: Item = serde_json::from_value(v).unwrap();
@@ -886,7 +900,14 @@ mod tests {
     #[test]
     fn tagged_enums_use_the_tag() {
         let root = schema_of::<Shape>();
-        assert!(validate(&root, json!({"t": "Circle", "r": "2"}), Mode::Json, &body()).is_ok());
+        assert!(validate(
+            &root,
+            json!({"t": "Circle", "r": "2"}),
+            Mode::Json,
+            &body(),
+            100
+        )
+        .is_ok());
         let got = errors(&root, json!({"t": "Square"}));
         assert_eq!(got[0]["loc"], json!(["body", "side"]));
         let got = errors(&root, json!({"t": "Hexagon"}));
@@ -911,6 +932,7 @@ mod tests {
             json!({"n": "4", "on": "yes", "tags": "one", "note": ""}),
             Mode::Form,
             &body(),
+            100,
         )
         .unwrap();
         assert_eq!(v, json!({"n": 4, "on": true, "tags": ["one"]}));

@@ -3,35 +3,34 @@
 //!
 //! | limit | default | what happens |
 //! |---|---|---|
-//! | request body ([`App::body_limit`](crate::App::body_limit)) | 1 MiB | 413 "Content Too Large", the rest is not read |
+//! | request body ([`App::body_limit`](crate::App::body_limit)) | 1 MiB | 413 "Content Too Large" |
 //! | header read timeout | 10 s | a client that has not sent its whole head is disconnected (slow-loris) |
+//! | body timeout | 30 s | a request body that pauses this long while the app waits for it: 408, then close |
+//! | minimum body rate | 240 bytes/s after 5 s | a body trickled in slower than this: 408, then close |
+//! | send timeout | 30 s | a client that takes no response bytes (a full socket, or no HTTP/2 window) this long is disconnected |
 //! | keep-alive idle timeout | 5 s | an idle connection is closed (HTTP/2: GOAWAY) |
-//! | concurrent connections | 10 000 | further clients wait in the listen backlog |
-//! | shutdown deadline | 30 s | in-flight requests finish; then the server returns |
+//! | concurrent connections | 10 000 | further clients wait in the listen backlog; an upgraded WebSocket keeps its slot |
+//! | HTTP/2 streams per connection | 128 | further streams are refused by the client's own accounting (`SETTINGS_MAX_CONCURRENT_STREAMS`) |
+//! | shutdown deadline | 30 s | in-flight requests finish; then every connection still open is dropped |
 //!
 //! With HTTP/1.1 the header read timer also runs while a keep-alive connection waits for
-//! its next request, so an idle connection is closed after the shorter of the two.
+//! its next request, so an idle connection is closed after the shorter of the two. A
+//! connection that is closing (idle, or the server is stopping) and moves no bytes for
+//! the send timeout is dropped. See `RELIABILITY.md` for the attacks each one stops.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::{watch, Semaphore};
-use tokio::time::Instant;
 
-use crate::app::{AppInner, AppService};
-use crate::body::RequestBody;
+use crate::app::AppService;
+use crate::connection::{serve_connection, BodyTimeouts, ConnSettings};
 use crate::operation::BoxFuture;
 use crate::App;
 
@@ -60,7 +59,10 @@ pub async fn serve(app: App, addr: impl ToSocketAddrs) -> io::Result<()> {
 pub(crate) struct ServerConfig {
     pub(crate) header_read_timeout: Option<Duration>,
     pub(crate) keep_alive_timeout: Option<Duration>,
+    pub(crate) body: BodyTimeouts,
+    pub(crate) send_timeout: Option<Duration>,
     pub(crate) max_connections: usize,
+    pub(crate) http2_max_streams: u32,
     pub(crate) shutdown_timeout: Duration,
 }
 
@@ -69,7 +71,10 @@ impl Default for ServerConfig {
         ServerConfig {
             header_read_timeout: Some(Duration::from_secs(10)),
             keep_alive_timeout: Some(Duration::from_secs(5)),
+            body: BodyTimeouts::default(),
+            send_timeout: Some(Duration::from_secs(30)),
             max_connections: 10_000,
+            http2_max_streams: 128,
             shutdown_timeout: Duration::from_secs(30),
         }
     }
@@ -84,8 +89,18 @@ impl ServerConfig {
             .keep_alive(true);
         b.http2()
             .timer(TokioTimer::new())
-            .max_concurrent_streams(256);
+            .max_concurrent_streams(self.http2_max_streams);
         b
+    }
+
+    /// What each connection enforces.
+    pub(crate) fn connection(&self) -> ConnSettings {
+        ConnSettings {
+            keep_alive: self.keep_alive_timeout,
+            send_timeout: self.send_timeout,
+            body: self.body,
+            shutdown_timeout: self.shutdown_timeout,
+        }
     }
 }
 
@@ -99,6 +114,8 @@ impl ServerConfig {
 ///     .await?
 ///     .header_read_timeout(Duration::from_secs(5))
 ///     .keep_alive_timeout(Duration::from_secs(30))
+///     .body_timeout(Duration::from_secs(60))
+///     .send_timeout(Duration::from_secs(60))
 ///     .max_connections(50_000)
 ///     .shutdown_timeout(Duration::from_secs(10))
 ///     .serve(app)
@@ -154,13 +171,49 @@ impl Server {
         self
     }
 
-    /// The most connections served at once (default 10 000).
+    /// How long a request body may pause while the app waits for it (default 30 s;
+    /// `None` disables it). The timer restarts with every chunk, like nginx's
+    /// `client_body_timeout`; when it runs out the app answers 408 and the connection
+    /// closes. Time the app spends not reading does not count.
+    pub fn body_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.body.idle = timeout.into();
+        self
+    }
+
+    /// The slowest a request body may arrive, in bytes per second of the app waiting
+    /// for it, once `grace` of waiting has passed (default 240 bytes/s after 5 s, as
+    /// ASP.NET Core's Kestrel; `0` disables it). This stops a body trickled in a byte
+    /// at a time, which the body timeout alone would not: 408, then close.
+    pub fn min_body_rate(mut self, bytes_per_second: u64, grace: Duration) -> Self {
+        self.config.body.min_rate = bytes_per_second;
+        self.config.body.grace = grace;
+        self
+    }
+
+    /// How long a write to the client may make no progress (default 30 s; `None`
+    /// disables it): a client that stops reading the response — a full socket over
+    /// HTTP/1.1, no flow-control window over HTTP/2 — is disconnected after this. A
+    /// connection that is closing is also dropped once nothing moved for this long.
+    pub fn send_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.send_timeout = timeout.into();
+        self
+    }
+
+    /// The most connections served at once (default 10 000). A connection upgraded to
+    /// a WebSocket keeps its slot until the socket closes.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.config.max_connections = n.max(1);
         self
     }
 
-    /// How long shutdown waits for in-flight requests (default 30 s).
+    /// The most concurrent HTTP/2 streams on one connection (default 128, as nginx).
+    pub fn http2_max_concurrent_streams(mut self, n: u32) -> Self {
+        self.config.http2_max_streams = n.max(1);
+        self
+    }
+
+    /// How long shutdown waits for in-flight requests (default 30 s); connections still
+    /// open then are dropped.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.config.shutdown_timeout = timeout;
         self
@@ -193,7 +246,9 @@ impl Server {
             shutdown,
         } = self;
         let addr = listener.local_addr()?;
+        crate::panics::install_hook();
         let builder = Arc::new(config.builder());
+        let settings = config.connection();
         let max = config.max_connections;
         let slots = Arc::new(Semaphore::new(max));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -227,11 +282,19 @@ impl Server {
             let _ = stream.set_nodelay(true);
             let app = service.inner.clone();
             let builder = builder.clone();
-            let keep_alive = config.keep_alive_timeout;
             let stop = stop_rx.clone();
+            // The slot travels with the connection, and with its WebSocket if upgraded.
             tokio::spawn(async move {
-                serve_connection(stream, Some(peer), app, &builder, keep_alive, stop).await;
-                drop(permit);
+                serve_connection(
+                    stream,
+                    Some(peer),
+                    app,
+                    &builder,
+                    settings,
+                    Some(permit),
+                    stop,
+                )
+                .await;
             });
         }
         drop(listener);
@@ -293,272 +356,4 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!(target: "hasten::server", "shutdown signal received");
-}
-
-/// Activity of one connection: a count of reads and writes that moved bytes, and
-/// requests in flight. Counting instead of timestamping keeps the clock out of every
-/// read and write; the idle check samples the count a few times per timeout period.
-#[derive(Default)]
-struct Activity {
-    ops: AtomicU64,
-    inflight: AtomicUsize,
-}
-
-impl Activity {
-    fn touch(&self) {
-        // One writer (the connection's task): a plain increment, no locked add.
-        let n = self.ops.load(Ordering::Relaxed);
-        self.ops.store(n.wrapping_add(1), Ordering::Relaxed);
-    }
-}
-
-/// Decrements the in-flight count even if the request future is dropped.
-struct InFlight(Arc<Activity>);
-
-impl InFlight {
-    fn new(a: &Arc<Activity>) -> Self {
-        a.inflight.fetch_add(1, Ordering::Relaxed);
-        InFlight(a.clone())
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.inflight.fetch_sub(1, Ordering::Relaxed);
-        self.0.touch();
-    }
-}
-
-/// An IO stream that records when it last moved bytes.
-struct Tracked<I> {
-    io: I,
-    activity: Arc<Activity>,
-}
-
-impl<I: AsyncRead + Unpin> AsyncRead for Tracked<I> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.io).poll_read(cx, buf);
-        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.activity.touch();
-        }
-        r
-    }
-}
-
-impl<I: AsyncWrite + Unpin> AsyncWrite for Tracked<I> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.io).poll_write(cx, buf);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
-        }
-        r
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
-        }
-        r
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
-}
-
-/// Serve one connection until it closes, it idles past `keep_alive`, or `stop` fires
-/// (then in-flight requests finish first). Used by the server and the test client.
-pub(crate) async fn serve_connection<I>(
-    io: I,
-    peer: Option<SocketAddr>,
-    app: Arc<AppInner>,
-    builder: &auto::Builder<TokioExecutor>,
-    keep_alive: Option<Duration>,
-    stop: watch::Receiver<bool>,
-) where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let activity = Arc::new(Activity::default());
-    let io = TokioIo::new(Tracked {
-        io,
-        activity: activity.clone(),
-    });
-    let svc_activity = activity.clone();
-    let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-        let guard = InFlight::new(&svc_activity);
-        // The access log costs nothing unless a subscriber wants it.
-        let log = tracing::enabled!(target: "hasten::access", tracing::Level::INFO).then(|| {
-            Box::new((
-                std::time::Instant::now(),
-                req.method().clone(),
-                req.uri().clone(),
-                req.version(),
-            ))
-        });
-        let response = app.handle(req.map(RequestBody::new));
-        async move {
-            let resp = response.await;
-            drop(guard);
-            if let Some(log) = log {
-                let (start, method, uri, version) = *log;
-                tracing::info!(
-                    target: "hasten::access",
-                    "{} - \"{} {} {:?}\" {} ({:.1} ms)",
-                    peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
-                    method,
-                    uri,
-                    version,
-                    resp.status(),
-                    start.elapsed().as_secs_f64() * 1000.0
-                );
-            }
-            Ok::<_, Infallible>(resp)
-        }
-    });
-    let conn = builder.serve_connection_with_upgrades(io, service);
-    tokio::pin!(conn);
-    if *stop.borrow() {
-        conn.as_mut().graceful_shutdown();
-    } else {
-        let watch = watch_connection(stop, keep_alive, activity, peer);
-        tokio::pin!(watch);
-        let woken = Arc::new(WatchWaker::default());
-        let mut watching = true;
-        // The connection is polled on every wake; the watcher only when one of its
-        // own timers or signals fired, so a busy connection does not pay for it.
-        let ended = std::future::poll_fn(|cx| {
-            loop {
-                if let Poll::Ready(res) = conn.as_mut().poll(cx) {
-                    return Poll::Ready(Some(res));
-                }
-                if !watching {
-                    return Poll::Pending;
-                }
-                woken.task.register(cx.waker());
-                if !woken.fired.swap(false, Ordering::AcqRel) {
-                    return Poll::Pending;
-                }
-                let waker = std::task::Waker::from(woken.clone());
-                if watch
-                    .as_mut()
-                    .poll(&mut Context::from_waker(&waker))
-                    .is_pending()
-                {
-                    return Poll::Pending;
-                }
-                // Stop or idle: finish what is in flight, then close; poll again so
-                // the connection sees it.
-                watching = false;
-                conn.as_mut().graceful_shutdown();
-            }
-        })
-        .await;
-        if let Some(Err(e)) = ended {
-            tracing::debug!(target: "hasten::server", ?peer, error = %e, "connection ended with an error");
-        }
-        return;
-    }
-    if let Err(e) = conn.await {
-        tracing::debug!(target: "hasten::server", ?peer, error = %e, "connection ended with an error");
-    }
-}
-
-/// Wakes the connection's task for its watcher, and says so.
-struct WatchWaker {
-    fired: std::sync::atomic::AtomicBool,
-    task: futures_util::task::AtomicWaker,
-}
-
-impl Default for WatchWaker {
-    fn default() -> Self {
-        WatchWaker {
-            // The watcher's first poll sets up its timer.
-            fired: std::sync::atomic::AtomicBool::new(true),
-            task: futures_util::task::AtomicWaker::new(),
-        }
-    }
-}
-
-impl std::task::Wake for WatchWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.fired.store(true, Ordering::Release);
-        self.task.wake();
-    }
-}
-
-/// Resolves when a connection should wind down: the server is stopping, or the
-/// connection was idle for the whole keep-alive period. The idle check runs every
-/// quarter of the period: a connection that moved no bytes and had no request in
-/// flight since the last activity seen is closed between one and one and a quarter
-/// periods after it fell silent.
-async fn watch_connection(
-    mut stop: watch::Receiver<bool>,
-    keep_alive: Option<Duration>,
-    activity: Arc<Activity>,
-    peer: Option<SocketAddr>,
-) {
-    let mut last_active = Instant::now();
-    let mut seen = activity.ops.load(Ordering::Relaxed);
-    let mut next_check = keep_alive.map(|k| last_active + quarter(k));
-    loop {
-        tokio::select! {
-            changed = stop.changed() => {
-                if changed.is_err() || *stop.borrow() {
-                    return;
-                }
-            }
-            () = sleep_until_opt(next_check), if next_check.is_some() => {
-                let Some(k) = keep_alive else { continue };
-                let now = Instant::now();
-                let ops = activity.ops.load(Ordering::Relaxed);
-                if ops != seen || activity.inflight.load(Ordering::Relaxed) > 0 {
-                    seen = ops;
-                    last_active = now;
-                }
-                if now.saturating_duration_since(last_active) >= k {
-                    tracing::debug!(target: "hasten::server", ?peer, "closing idle connection");
-                    return;
-                }
-                next_check = Some((now + quarter(k)).min(last_active + k));
-            }
-        }
-    }
-}
-
-/// A quarter of the keep-alive period, at least a millisecond.
-fn quarter(k: Duration) -> Duration {
-    (k / 4).max(Duration::from_millis(1))
-}
-
-async fn sleep_until_opt(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
 }

@@ -41,7 +41,8 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::app::{AppService, BuildError};
-use crate::server::{serve_connection, ServerConfig};
+use crate::connection::{serve_connection, ConnSettings};
+use crate::server::ServerConfig;
 use crate::App;
 
 /// An in-process client for an app.
@@ -49,6 +50,7 @@ use crate::App;
 pub struct TestClient {
     service: AppService,
     builder: Arc<auto::Builder<TokioExecutor>>,
+    settings: ConnSettings,
 }
 
 impl std::fmt::Debug for TestClient {
@@ -97,9 +99,14 @@ impl TestClient {
 
     /// A client for an already built app.
     pub fn from_service(service: AppService) -> Self {
+        let config = ServerConfig::default();
+        // The server's limits, but no keep-alive: a test may hold a connection idle.
+        let mut settings = config.connection();
+        settings.keep_alive = None;
         TestClient {
             service,
-            builder: Arc::new(ServerConfig::default().builder()),
+            builder: Arc::new(config.builder()),
+            settings,
         }
     }
 
@@ -331,9 +338,10 @@ impl TestRequest<'_> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let app = self.client.service.inner.clone();
         let builder = self.client.builder.clone();
+        let settings = self.client.settings;
         tokio::spawn(async move {
             let _keep_open = stop_tx;
-            serve_connection(server_io, None, app, &builder, None, stop_rx).await;
+            serve_connection(server_io, None, app, &builder, settings, None, stop_rx).await;
         });
 
         let mut target = self.path.clone();

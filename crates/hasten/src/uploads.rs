@@ -9,7 +9,12 @@
 //!
 //! Limits ([`UploadLimits`], set with [`App::upload_limits`](crate::App::upload_limits))
 //! bound the whole body, each file, each text field and the number of parts; going
-//! over any of them is a 413 naming the limit, and nothing past it is read.
+//! over any of them is a 413 naming the limit, and nothing past it is kept. A part
+//! whose headers (or a preamble) run past [`UploadLimits::max_part_headers`] is a 400,
+//! as are other malformed bodies.
+//!
+//! Temporary files are created exclusively (never over an existing file), readable
+//! only by their owner, under an unguessable name.
 //!
 //! ```
 //! use hasten::prelude::*;
@@ -29,12 +34,13 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, StatusCode};
-use http_body_util::BodyExt;
+use http_body::Body as _;
 use tokio::io::AsyncWriteExt;
 
 use crate::body::RequestBody;
@@ -54,6 +60,9 @@ pub struct UploadLimits {
     pub max_field: u64,
     /// Parts, files and fields together (default 1000).
     pub max_parts: usize,
+    /// The headers of one part, and the preamble before the first part (default
+    /// 16 KiB; Starlette allows 8 header lines of about 4 KiB each).
+    pub max_part_headers: usize,
     /// Files larger than this go to disk while they arrive (default 1 MiB).
     pub spool_threshold: usize,
     /// Where temporary files go (default: the system's temporary folder).
@@ -67,6 +76,7 @@ impl Default for UploadLimits {
             max_file: 100 << 20,
             max_field: 1 << 20,
             max_parts: 1000,
+            max_part_headers: 16 << 10,
             spool_threshold: 1 << 20,
             temp_dir: None,
         }
@@ -187,7 +197,7 @@ pub(crate) fn is_multipart(headers: &HeaderMap) -> bool {
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("multipart/form-data"))
 }
 
-/// 413 naming the limit, with `Connection: close` so the rest is never read.
+/// 413 naming the limit, with `Connection: close`.
 fn too_large(what: String) -> HttpError {
     HttpError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -199,25 +209,214 @@ fn too_large(what: String) -> HttpError {
     )
 }
 
-fn bad_body() -> HttpError {
+/// A malformed multipart body: 400 with Starlette's words, and what is wrong.
+fn bad_body(why: &str) -> HttpError {
     HttpError::new(
         StatusCode::BAD_REQUEST,
-        "There was an error parsing the body",
+        format!("Invalid multipart data: {why}."),
     )
 }
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Create a temporary file for an upload: a name with 128 random bits, created
+/// exclusively (an existing file or link at that name is an error, never reused),
+/// readable and writable by the owner only.
+async fn create_temp(dir: &Path) -> std::io::Result<(TempPath, tokio::fs::File)> {
+    let mut last = None;
+    for _ in 0..4 {
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(format!("hasten-upload-{name}"));
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        match options.open(&path).await {
+            Ok(file) => return Ok((TempPath(Some(path)), file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary file name")))
+}
 
-fn temp_path(dir: &Path) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    dir.join(format!(
-        "hasten-upload-{}-{n}-{nanos:08x}",
-        std::process::id()
-    ))
+/// A part's headers (or the preamble) ran past the limit.
+#[derive(Debug)]
+struct PartHeadersTooLarge(usize);
+
+impl std::fmt::Display for PartHeadersTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "part headers over {} bytes", self.0)
+    }
+}
+
+impl std::error::Error for PartHeadersTooLarge {}
+
+/// Where [`HeaderGuard`] is in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Before the first delimiter.
+    Preamble,
+    /// Just past a delimiter: `--` ends the body, anything else starts headers.
+    AfterDelimiter,
+    /// Inside a part's header block, up to its blank line.
+    Headers,
+    /// Inside a part's content, looking for the next delimiter.
+    Content,
+    /// Past the closing delimiter: the parser reads no further.
+    Epilogue,
+}
+
+/// Watches a multipart body on its way to the parser, which buffers a part's header
+/// block (and the preamble) whole until it ends: a block longer than the limit fails
+/// the body instead of growing that buffer. Linear in the body, with no copy of it.
+struct HeaderGuard {
+    delimiter: Vec<u8>,
+    limit: usize,
+    scan: Scan,
+    count: usize,
+    /// The last bytes of the previous chunk, for a pattern split across chunks.
+    carry: Vec<u8>,
+}
+
+impl HeaderGuard {
+    fn new(boundary: &str, limit: usize) -> Self {
+        HeaderGuard {
+            delimiter: format!("\r\n--{boundary}").into_bytes(),
+            limit,
+            scan: Scan::Preamble,
+            count: 0,
+            // The first delimiter may open the body, without the CRLF before it.
+            carry: b"\r\n".to_vec(),
+        }
+    }
+
+    /// Where `pattern` first ends in `chunk[pos..]`, counting a match that starts in
+    /// the carried bytes; `None` keeps the tail that could start a match.
+    fn find(&mut self, pattern: &[u8], chunk: &[u8], pos: usize) -> Option<usize> {
+        let rest = &chunk[pos..];
+        let head = &rest[..rest.len().min(pattern.len().saturating_sub(1))];
+        if !self.carry.is_empty() {
+            let mut window = self.carry.clone();
+            window.extend_from_slice(head);
+            if let Some(i) = memchr::memmem::find(&window, pattern) {
+                let end = i + pattern.len() - self.carry.len();
+                self.carry.clear();
+                return Some(pos + end);
+            }
+        }
+        if let Some(i) = memchr::memmem::find(rest, pattern) {
+            self.carry.clear();
+            return Some(pos + i + pattern.len());
+        }
+        let keep = pattern.len().saturating_sub(1);
+        let mut tail = std::mem::take(&mut self.carry);
+        tail.extend_from_slice(rest);
+        let cut = tail.len().saturating_sub(keep);
+        self.carry = tail.split_off(cut);
+        None
+    }
+
+    fn over(&mut self, n: usize) -> Result<(), PartHeadersTooLarge> {
+        self.count += n;
+        if self.count > self.limit {
+            return Err(PartHeadersTooLarge(self.limit));
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, chunk: &[u8]) -> Result<(), PartHeadersTooLarge> {
+        let mut pos = 0;
+        while pos < chunk.len() {
+            match self.scan {
+                Scan::Epilogue => return Ok(()),
+                Scan::Preamble | Scan::Content => {
+                    let delimiter = std::mem::take(&mut self.delimiter);
+                    let found = self.find(&delimiter, chunk, pos);
+                    self.delimiter = delimiter;
+                    let preamble = self.scan == Scan::Preamble;
+                    match found {
+                        Some(end) => {
+                            if preamble {
+                                self.over(end - pos)?;
+                            }
+                            self.scan = Scan::AfterDelimiter;
+                            self.count = 0;
+                            pos = end;
+                        }
+                        None => {
+                            if preamble {
+                                self.over(chunk.len() - pos)?;
+                            }
+                            return Ok(());
+                        }
+                    }
+                }
+                Scan::AfterDelimiter => {
+                    self.carry.push(chunk[pos]);
+                    pos += 1;
+                    if self.carry.len() == 2 {
+                        let closing = self.carry == b"--";
+                        self.over(2)?;
+                        self.scan = if closing {
+                            Scan::Epilogue
+                        } else {
+                            Scan::Headers
+                        };
+                        if closing {
+                            self.carry.clear();
+                        }
+                    }
+                }
+                Scan::Headers => {
+                    let found = self.find(b"\r\n\r\n", chunk, pos);
+                    match found {
+                        Some(end) => {
+                            self.over(end - pos)?;
+                            self.scan = Scan::Content;
+                            self.count = 0;
+                            pos = end;
+                            // A delimiter needs its own CRLF: the blank line's is used.
+                            self.carry = b"\r\n".to_vec();
+                        }
+                        None => {
+                            self.over(chunk.len() - pos)?;
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The body's data, checked by a [`HeaderGuard`], as the parser's input stream.
+struct Guarded {
+    body: RequestBody,
+    guard: HeaderGuard,
+}
+
+impl futures_util::Stream for Guarded {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let me = self.get_mut();
+        loop {
+            let frame = match std::task::ready!(Pin::new(&mut me.body).poll_frame(cx)) {
+                None => return Poll::Ready(None),
+                Some(Err(e)) => return Poll::Ready(Some(Err(std::io::Error::other(e)))),
+                Some(Ok(frame)) => frame,
+            };
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers
+            };
+            if let Err(e) = me.guard.check(&data) {
+                return Poll::Ready(Some(Err(std::io::Error::other(e))));
+            }
+            return Poll::Ready(Some(Ok(data)));
+        }
+    }
 }
 
 /// Read a multipart body as it arrives, within `limits`.
@@ -230,7 +429,7 @@ pub(crate) async fn parse(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let boundary = multer::parse_boundary(content_type).map_err(|_| bad_body())?;
+    let boundary = multer::parse_boundary(content_type).map_err(|_| bad_body("no boundary"))?;
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -241,7 +440,10 @@ pub(crate) async fn parse(
             limits.max_body
         )));
     }
-    let stream = body.into_data_stream().map_err_to_io();
+    let stream = Guarded {
+        body,
+        guard: HeaderGuard::new(&boundary, limits.max_part_headers),
+    };
     // Per-part limits are checked below, where files and text fields are told apart.
     let constraints = multer::Constraints::new()
         .size_limit(multer::SizeLimit::new().whole_stream(limits.max_body));
@@ -272,7 +474,8 @@ pub(crate) async fn parse(
                 }
                 buf.extend_from_slice(&chunk);
             }
-            let text = String::from_utf8(buf.to_vec()).map_err(|_| bad_body())?;
+            let text = String::from_utf8(buf.to_vec())
+                .map_err(|_| bad_body(&format!("field `{name}` is not UTF-8")))?;
             parsed.fields.push((name, text));
             continue;
         };
@@ -293,10 +496,7 @@ pub(crate) async fn parse(
                 Some((_, file)) => file.write_all(&chunk).await.map_err(spool_error)?,
                 None if memory.len() + chunk.len() > limits.spool_threshold => {
                     // Past the threshold: everything so far, and the rest, go to disk.
-                    let path = TempPath(Some(temp_path(&temp_dir)));
-                    let mut file = tokio::fs::File::create(path.path())
-                        .await
-                        .map_err(spool_error)?;
+                    let (path, mut file) = create_temp(&temp_dir).await.map_err(spool_error)?;
                     file.write_all(&memory).await.map_err(spool_error)?;
                     file.write_all(&chunk).await.map_err(spool_error)?;
                     memory = BytesMut::new();
@@ -340,29 +540,23 @@ fn multer_error(e: multer::Error, limits: &UploadLimits) -> HttpError {
             "part `{}` is over {limit} bytes",
             field_name.unwrap_or_default(),
         )),
+        multer::Error::StreamReadFailed(e)
+            if crate::body::caused_by::<crate::BodyTimedOut>(&*e) =>
+        {
+            crate::extract::body::body_timeout_response()
+        }
+        multer::Error::StreamReadFailed(e)
+            if crate::body::caused_by::<PartHeadersTooLarge>(&*e) =>
+        {
+            bad_body(&format!(
+                "part headers over {} bytes",
+                limits.max_part_headers
+            ))
+        }
         other => {
             tracing::debug!(target: "hasten::uploads", error = %other, "malformed multipart body");
-            bad_body()
+            bad_body("the body is malformed")
         }
-    }
-}
-
-/// Data frames of a request body as a stream of `io::Result<Bytes>`.
-trait IntoIoStream {
-    fn map_err_to_io(
-        self,
-    ) -> futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
-}
-
-impl<S> IntoIoStream for S
-where
-    S: futures_util::Stream<Item = Result<Bytes, crate::body::BoxError>> + Send + 'static,
-{
-    fn map_err_to_io(
-        self,
-    ) -> futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>> {
-        use futures_util::StreamExt;
-        self.map(|r| r.map_err(std::io::Error::other)).boxed()
     }
 }
 

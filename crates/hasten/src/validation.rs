@@ -8,6 +8,16 @@
 //!             "msg":"Input should be a valid integer, unable to parse string as an integer",
 //!             "input":"abc"}]}
 //! ```
+//!
+//! One request reports at most [`DEFAULT_MAX_ERRORS`] errors (set with
+//! [`App::max_validation_errors`](crate::App::max_validation_errors)), so a body of a
+//! million wrong items costs a bounded answer. Past the limit the list ends with one
+//! more entry of type `too_many_errors`, located where the first error left out was:
+//!
+//! ```json
+//! {"type":"too_many_errors","loc":["body","xs",100],
+//!  "msg":"Too many errors: only the first 100 are listed","input":null,"ctx":{"limit":100}}
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
@@ -115,29 +125,56 @@ impl Serialize for ValidationError {
     }
 }
 
-/// All the input errors of one request; rendered as FastAPI's 422 body.
+/// How many errors one request reports by default.
+pub const DEFAULT_MAX_ERRORS: usize = 100;
+
+/// All the input errors of one request, up to a limit; rendered as FastAPI's 422 body.
 ///
 /// An app can replace the rendering with
 /// [`App::on_validation_error`](crate::App::on_validation_error).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestValidationError {
     errors: Vec<ValidationError>,
+    limit: usize,
+    /// Where the first error past the limit was; `Some` once one was left out.
+    overflow: Option<Vec<LocItem>>,
+}
+
+impl Default for RequestValidationError {
+    fn default() -> Self {
+        Self::with_limit(DEFAULT_MAX_ERRORS)
+    }
 }
 
 impl RequestValidationError {
-    /// An empty collection.
+    /// An empty collection that keeps up to [`DEFAULT_MAX_ERRORS`] errors.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Add one error.
+    /// An empty collection that keeps up to `limit` errors (at least one).
+    pub fn with_limit(limit: usize) -> Self {
+        RequestValidationError {
+            errors: Vec::new(),
+            limit: limit.max(1),
+            overflow: None,
+        }
+    }
+
+    /// Add one error; past the limit it is left out, and the list marked truncated.
     pub fn push(&mut self, err: ValidationError) {
-        self.errors.push(err);
+        if self.errors.len() < self.limit {
+            self.errors.push(err);
+        } else if self.overflow.is_none() {
+            self.overflow = Some(err.loc);
+        }
     }
 
     /// Add several errors.
     pub fn extend(&mut self, errs: impl IntoIterator<Item = ValidationError>) {
-        self.errors.extend(errs);
+        for e in errs {
+            self.push(e);
+        }
     }
 
     /// Whether no error was collected.
@@ -145,7 +182,7 @@ impl RequestValidationError {
         self.errors.is_empty()
     }
 
-    /// The collected errors, in parameter order.
+    /// The collected errors, in parameter order (at most the limit).
     pub fn errors(&self) -> &[ValidationError] {
         &self.errors
     }
@@ -155,27 +192,62 @@ impl RequestValidationError {
         self.errors
     }
 
+    /// The most errors kept.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether errors were left out because there were more than the limit.
+    pub fn is_truncated(&self) -> bool {
+        self.overflow.is_some()
+    }
+
+    /// How many more errors are kept before the list is truncated.
+    pub(crate) fn room(&self) -> usize {
+        self.limit.saturating_sub(self.errors.len())
+    }
+
+    /// The entry that ends a truncated list.
+    fn truncation(&self) -> Option<ValidationError> {
+        let loc = self.overflow.clone()?;
+        Some(
+            ValidationError::new(
+                "too_many_errors",
+                format!("Too many errors: only the first {} are listed", self.limit),
+                Value::Null,
+            )
+            .with_ctx(serde_json::json!({ "limit": self.limit }))
+            .at(loc),
+        )
+    }
+
     /// The FastAPI body: `{"detail": [ … ]}`.
     pub fn to_json(&self) -> Value {
-        serde_json::json!({ "detail": self.errors })
+        let mut detail: Vec<&ValidationError> = self.errors.iter().collect();
+        let end = self.truncation();
+        detail.extend(end.as_ref());
+        serde_json::json!({ "detail": detail })
     }
 
     /// The FastAPI body, serialised.
     pub fn to_json_bytes(&self) -> Vec<u8> {
         #[derive(Serialize)]
         struct Body<'a> {
-            detail: &'a [ValidationError],
+            detail: Vec<&'a ValidationError>,
         }
-        serde_json::to_vec(&Body {
-            detail: &self.errors,
-        })
-        .unwrap_or_else(|_| b"{\"detail\":[]}".to_vec())
+        let end = self.truncation();
+        let mut detail: Vec<&ValidationError> = self.errors.iter().collect();
+        detail.extend(end.as_ref());
+        serde_json::to_vec(&Body { detail }).unwrap_or_else(|_| b"{\"detail\":[]}".to_vec())
     }
 }
 
 impl fmt::Display for RequestValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} validation error(s)", self.errors.len())?;
+        if self.is_truncated() {
+            f.write_str(" (and more, not listed)")?;
+        }
         for e in &self.errors {
             let loc: Vec<String> = e
                 .loc

@@ -12,6 +12,15 @@
 //! ([`App::websocket_limits`](crate::App::websocket_limits), 16 MiB each by default)
 //! close the connection with 1009. permessage-deflate is not offered.
 //!
+//! Safe defaults, as for HTTP:
+//! - an open WebSocket keeps its connection's slot under the server's
+//!   [`max_connections`](crate::Server::max_connections) until it closes;
+//! - a quiet peer is pinged, and one that does not answer is closed with 1011
+//!   ([`App::websocket_keepalive`](crate::App::websocket_keepalive), 20 s + 20 s);
+//! - a send that makes no progress for the server's
+//!   [`send_timeout`](crate::Server::send_timeout) drops the connection;
+//! - when the server shuts down, sockets waiting in `receive` are closed with 1012.
+//!
 //! ```
 //! use hasten::prelude::*;
 //! use hasten::ws::WebSocket;
@@ -34,20 +43,25 @@
 
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::sync::Arc;
+
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
+use tokio::time::Sleep;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message as Frame};
 use tokio_tungstenite::WebSocketStream;
 
+use crate::connection::{Activity, UpgradeSlot};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::operation::{BoxFuture, OperationDoc};
 use crate::response::Response;
@@ -62,6 +76,157 @@ const READ_BUFFER: usize = 8 * 1024;
 pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
 
 type Stream = WebSocketStream<TokioIo<Upgraded>>;
+
+/// WebSocket keepalive settings; see
+/// [`App::websocket_keepalive`](crate::App::websocket_keepalive).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Keepalive {
+    pub(crate) interval: Option<Duration>,
+    pub(crate) timeout: Duration,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Keepalive {
+            interval: Some(Duration::from_secs(20)),
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The keepalive of one open socket. Hearing from the peer costs a flag; the timer
+/// moves once per interval.
+struct Pinger {
+    settings: Keepalive,
+    interval: Duration,
+    timer: Pin<Box<Sleep>>,
+    heard: bool,
+    awaiting_pong: bool,
+}
+
+enum Due {
+    Ping,
+    Dead,
+    Fine,
+}
+
+impl Pinger {
+    fn new(settings: Keepalive) -> Option<Self> {
+        let interval = settings.interval?;
+        Some(Pinger {
+            settings,
+            interval,
+            timer: Box::pin(tokio::time::sleep(interval)),
+            heard: false,
+            awaiting_pong: false,
+        })
+    }
+
+    /// The timer fired: what to do, and when to look again.
+    fn due(&mut self) -> Due {
+        let now = tokio::time::Instant::now();
+        let (due, next) = if self.heard {
+            (Due::Fine, self.interval)
+        } else if self.awaiting_pong {
+            (Due::Dead, self.settings.timeout)
+        } else {
+            (Due::Ping, self.settings.timeout)
+        };
+        self.awaiting_pong = matches!(due, Due::Ping);
+        self.heard = false;
+        self.timer.as_mut().reset(now + next);
+        due
+    }
+}
+
+/// An accepted socket and what watches it.
+struct Open {
+    stream: Stream,
+    /// The connection it was upgraded from: holds its slot under the server's cap.
+    conn: Option<Arc<Activity>>,
+    pinger: Option<Pinger>,
+    stop: Option<watch::Receiver<bool>>,
+}
+
+impl Open {
+    fn new(stream: Stream, conn: Option<Arc<Activity>>, keepalive: Keepalive) -> Self {
+        let stop = conn.as_ref().map(|c| c.stop_signal());
+        Open {
+            stream,
+            conn,
+            pinger: Pinger::new(keepalive),
+            stop,
+        }
+    }
+
+    /// Send one frame, giving up (`false`) when the socket takes no bytes for the
+    /// server's send timeout. The clock is only involved when the socket is full.
+    async fn send(&mut self, frame: Frame) -> bool {
+        let limit = self.conn.as_ref().and_then(|c| c.send_timeout());
+        let conn = self.conn.clone();
+        let mut send = self.stream.send(frame);
+        if let Some(done) = (&mut send).now_or_never() {
+            return done.is_ok();
+        }
+        let (Some(limit), Some(conn)) = (limit, conn) else {
+            return send.await.is_ok();
+        };
+        let mut seen = conn.writes();
+        loop {
+            match tokio::time::timeout(limit, &mut send).await {
+                Ok(done) => return done.is_ok(),
+                Err(_) if conn.writes() == seen => {
+                    tracing::debug!(target: "hasten::ws", "send timeout: the peer is not reading");
+                    return false;
+                }
+                Err(_) => seen = conn.writes(),
+            }
+        }
+    }
+
+    /// Close with `code` and `reason`, waiting at most `wait` for the peer's close.
+    async fn close(&mut self, code: CloseCode, reason: &str, wait: Duration) {
+        let frame = CloseFrame {
+            code,
+            reason: truncate(reason, 123).to_owned().into(),
+        };
+        let stream = &mut self.stream;
+        let _ = tokio::time::timeout(wait, async {
+            if stream.close(Some(frame)).await.is_ok() {
+                while let Some(Ok(_)) = stream.next().await {}
+            }
+        })
+        .await;
+    }
+}
+
+/// What woke a `receive`.
+enum Woke {
+    Frame(Option<Result<Frame, tungstenite::Error>>),
+    Keepalive,
+    Stop,
+}
+
+async fn keepalive_due(pinger: &mut Option<Pinger>) {
+    match pinger {
+        Some(p) => p.timer.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn stopping(stop: &mut Option<watch::Receiver<bool>>) {
+    if let Some(rx) = stop {
+        loop {
+            if *rx.borrow_and_update() {
+                return;
+            }
+            if rx.changed().await.is_err() {
+                break;
+            }
+        }
+    }
+    std::future::pending().await
+}
 
 /// A message received or sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +293,7 @@ impl From<Disconnect> for WsError {
 struct AcceptRequest {
     subprotocol: Option<String>,
     headers: HeaderMap,
-    reply: oneshot::Sender<Option<Stream>>,
+    reply: oneshot::Sender<Option<Open>>,
 }
 
 /// Carries [`Pending`] in the request's extensions (which need `Clone`).
@@ -144,7 +309,7 @@ struct Pending {
 enum State {
     /// Not accepted yet.
     Pending(Pending),
-    Open(Box<Stream>),
+    Open(Box<Open>),
     Closed,
 }
 
@@ -237,7 +402,7 @@ impl WebSocket {
         }
     }
 
-    fn stream(&mut self) -> Result<&mut Stream, WsError> {
+    fn open(&mut self) -> Result<&mut Open, WsError> {
         match &mut self.state {
             State::Open(s) => Ok(s),
             _ => Err(WsError::NotOpen),
@@ -247,17 +412,74 @@ impl WebSocket {
     /// The next message. Pings are answered and pongs skipped on the way; a close
     /// from the peer, or a broken connection, is a [`Disconnect`] with its code.
     pub async fn receive(&mut self) -> Result<Message, Disconnect> {
-        let Ok(stream) = self.stream() else {
+        let Ok(open) = self.open() else {
             return Err(gone());
         };
         loop {
-            let failure = match stream.next().await {
+            let woke = {
+                let Open {
+                    stream,
+                    pinger,
+                    stop,
+                    ..
+                } = &mut *open;
+                tokio::select! {
+                    biased;
+                    frame = stream.next() => Woke::Frame(frame),
+                    () = keepalive_due(pinger) => Woke::Keepalive,
+                    () = stopping(stop) => Woke::Stop,
+                }
+            };
+            let frame = match woke {
+                Woke::Frame(frame) => frame,
+                Woke::Keepalive => {
+                    let due = open.pinger.as_mut().map_or(Due::Fine, Pinger::due);
+                    match due {
+                        Due::Fine => continue,
+                        Due::Ping => {
+                            if open.send(Frame::Ping(Bytes::new())).await {
+                                continue;
+                            }
+                            self.state = State::Closed;
+                            return Err(gone());
+                        }
+                        Due::Dead => {
+                            tracing::debug!(target: "hasten::ws", "closing a WebSocket whose peer does not answer pings");
+                            open.close(
+                                CloseCode::Error,
+                                "keepalive ping timeout",
+                                Duration::from_secs(1),
+                            )
+                            .await;
+                            self.state = State::Closed;
+                            return Err(Disconnect {
+                                code: 1006,
+                                reason: "keepalive ping timeout".to_owned(),
+                            });
+                        }
+                    }
+                }
+                Woke::Stop => {
+                    open.close(CloseCode::Restart, "", Duration::from_secs(1))
+                        .await;
+                    self.state = State::Closed;
+                    return Err(Disconnect {
+                        code: 1012,
+                        reason: String::new(),
+                    });
+                }
+            };
+            if let Some(p) = &mut open.pinger {
+                p.heard = true;
+            }
+            let stream = &mut open.stream;
+            let failure = match frame {
                 Some(Ok(Frame::Text(t))) => return Ok(Message::Text(t.as_str().to_owned())),
                 Some(Ok(Frame::Binary(b))) => return Ok(Message::Binary(b)),
                 Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
                 Some(Ok(Frame::Close(frame))) => {
                     // The close reply is queued by the protocol; flush it.
-                    let _ = stream.flush().await;
+                    let _ = tokio::time::timeout(Duration::from_secs(5), stream.flush()).await;
                     self.state = State::Closed;
                     return Err(match frame {
                         Some(f) => Disconnect {
@@ -335,8 +557,7 @@ impl WebSocket {
             Message::Text(t) => Frame::Text(t.into()),
             Message::Binary(b) => Frame::Binary(b),
         };
-        let stream = self.stream()?;
-        if stream.send(frame).await.is_err() {
+        if !self.open()?.send(frame).await {
             self.state = State::Closed;
             return Err(WsError::Disconnected(gone()));
         }
@@ -362,17 +583,9 @@ impl WebSocket {
     /// Close the connection with `code` and `reason` (at most 123 bytes; longer is
     /// cut at a character boundary), and wait (up to 5 s) for the peer's close.
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), WsError> {
-        let stream = self.stream()?;
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: truncate(reason, 123).to_owned().into(),
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(5), async {
-            if stream.close(Some(frame)).await.is_ok() {
-                while let Some(Ok(_)) = stream.next().await {}
-            }
-        })
-        .await;
+        self.open()?
+            .close(CloseCode::from(code), reason, Duration::from_secs(5))
+            .await;
         self.state = State::Closed;
         Ok(())
     }
@@ -482,6 +695,7 @@ where
             .filter(|p| !p.is_empty())
             .collect();
         let limit = ctx.app.websocket_limits;
+        let keepalive = ctx.app.websocket_keepalive;
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER)
             .max_message_size(Some(limit.0))
@@ -506,8 +720,12 @@ where
             (parts, body)
         });
         let accept_key = tungstenite::handshake::derive_accept_key(&key);
+        // The connection fills it in as the 101 goes out.
+        let slot = UpgradeSlot::default();
+        let for_response = slot.clone();
         let switching = |extra: HeaderMap, subprotocol: Option<String>| {
             let mut resp = Response::new(crate::Body::empty());
+            resp.extensions_mut().insert(for_response.clone());
             *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
             let h = resp.headers_mut();
             h.insert(UPGRADE, HeaderValue::from_static("websocket"));
@@ -525,14 +743,16 @@ where
         };
         let upgrade = async move {
             match on_upgrade.await {
-                Ok(upgraded) => Some(
+                Ok(upgraded) => Some(Open::new(
                     WebSocketStream::from_raw_socket(
                         TokioIo::new(upgraded),
                         Role::Server,
                         Some(config),
                     )
                     .await,
-                ),
+                    slot.connection(),
+                    keepalive,
+                )),
                 Err(e) => {
                     tracing::debug!(target: "hasten::ws", error = %e, "upgrade failed");
                     None
@@ -563,17 +783,9 @@ where
                 .and_then(|v| v.get("detail").map(|d| d.to_string()))
                 .unwrap_or_default();
             tokio::spawn(async move {
-                if let Some(mut stream) = upgrade.await {
-                    let frame = CloseFrame {
-                        code: CloseCode::Policy,
-                        reason: truncate(&reason, 123).to_owned().into(),
-                    };
-                    let _ = tokio::time::timeout(Duration::from_secs(5), async {
-                        if stream.close(Some(frame)).await.is_ok() {
-                            while let Some(Ok(_)) = stream.next().await {}
-                        }
-                    })
-                    .await;
+                if let Some(mut open) = upgrade.await {
+                    open.close(CloseCode::Policy, &reason, Duration::from_secs(5))
+                        .await;
                 }
             });
             return switching(HeaderMap::new(), None);

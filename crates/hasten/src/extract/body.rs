@@ -16,16 +16,20 @@ pub enum BodyError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The client stopped sending the body, or sent it too slowly (408). See
+    /// [`Server::body_timeout`](crate::Server::body_timeout).
+    TimedOut,
     /// The connection failed while reading (client gone, malformed chunking).
     Read(crate::body::BoxError),
 }
 
 impl BodyError {
-    /// The response for this error: 413 "Content Too Large" (and the connection is
-    /// closed, so the rest of the body is never read) or 400.
+    /// The response for this error: 413 "Content Too Large" or 408 "Request Timeout"
+    /// (both close the connection), or 400.
     pub fn into_http_error(self) -> HttpError {
         match self {
             BodyError::TooLarge { .. } => body_limit_response(),
+            BodyError::TimedOut => body_timeout_response(),
             BodyError::Read(e) => {
                 tracing::debug!(error = %e, "failed to read request body");
                 HttpError::new(
@@ -41,6 +45,7 @@ impl std::fmt::Display for BodyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BodyError::TooLarge { limit } => write!(f, "request body over the {limit}-byte limit"),
+            BodyError::TimedOut => f.write_str("the client stopped sending the request body"),
             BodyError::Read(e) => write!(f, "failed to read request body: {e}"),
         }
     }
@@ -57,8 +62,26 @@ pub(crate) fn body_limit_response() -> HttpError {
     )
 }
 
-/// Read a whole body, refusing (without reading further) once it passes `limit`.
-/// A `Content-Length` over the limit is refused before reading anything.
+/// The 408 response: `text/plain` "Request Timeout", with `Connection: close`.
+pub(crate) fn body_timeout_response() -> HttpError {
+    HttpError::plain(http::StatusCode::REQUEST_TIMEOUT, "Request Timeout").with_header(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    )
+}
+
+/// The error of a failed body read: a timeout, or anything else.
+pub(crate) fn read_error(e: crate::body::BoxError) -> BodyError {
+    if crate::body::caused_by::<crate::BodyTimedOut>(&*e) {
+        BodyError::TimedOut
+    } else {
+        BodyError::Read(e)
+    }
+}
+
+/// Read a whole body, refusing once it passes `limit`. A `Content-Length` over the
+/// limit is refused before reading anything. (The connection reads and drops the rest
+/// after the 413 is sent; see `connection.rs`.)
 pub(crate) async fn read_body(
     mut body: RequestBody,
     headers: &HeaderMap,
@@ -77,7 +100,7 @@ pub(crate) async fn read_body(
     let mut buf: Option<BytesMut> = None;
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(BodyError::Read)?;
+        let frame = frame.map_err(read_error)?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };

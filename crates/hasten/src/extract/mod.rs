@@ -9,7 +9,7 @@
 //! The same trait describes the parameter for the OpenAPI document
 //! ([`FromRequest::describe`]), so the documentation cannot drift from the extraction.
 
-mod body;
+pub(crate) mod body;
 mod param;
 mod request;
 
@@ -239,13 +239,8 @@ pub struct RequestCtx {
     pub(crate) dependencies: Option<crate::depends::DependencyCache>,
     /// A cleanup returned by the dependency being resolved, until `Depends` binds it.
     #[allow(clippy::type_complexity)]
-    pub(crate) pending_cleanup: Option<(
-        crate::depends::CleanupScope,
-        Box<
-            dyn FnOnce(Arc<dyn std::any::Any + Send + Sync>, crate::Outcome) -> crate::BoxFuture<()>
-                + Send,
-        >,
-    )>,
+    pub(crate) pending_cleanup:
+        Option<(crate::depends::CleanupScope, crate::depends::ErasedCleanup)>,
     /// Cleanups of resolved dependencies, in setup order.
     pub(crate) cleanups: Vec<crate::depends::CleanupEntry>,
     /// Dependencies attached to the operation for their side effect.
@@ -332,7 +327,8 @@ impl RequestCtx {
             // Text fields become form pairs; files wait for their parameters.
             self.form = Some(Vec::new());
             let body = self.body.take()?;
-            match crate::uploads::parse(body, &self.parts.headers, &self.app.upload_limits).await {
+            let limits = &self.app.upload_limits;
+            match crate::uploads::parse(body, &self.parts.headers, limits).await {
                 Ok(mut parsed) => {
                     self.form = Some(std::mem::take(&mut parsed.fields));
                     self.uploads = Some(parsed);
@@ -353,9 +349,14 @@ impl RequestCtx {
                 }
             };
             let pairs = if is_form {
-                form_urlencoded::parse(&bytes)
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
+                match crate::form::parse_urlencoded(&bytes) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        errors.reject(e);
+                        self.form = Some(Vec::new());
+                        return None;
+                    }
+                }
             } else {
                 Vec::new()
             };
@@ -413,7 +414,7 @@ impl Drop for RequestCtx {
         let entries = std::mem::take(&mut self.cleanups);
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
-                handle.spawn(crate::depends::run_cleanups(entries, outcome));
+                handle.spawn(crate::depends::run_late_cleanups(entries, outcome));
             }
             Err(_) => tracing::error!(
                 target: "hasten::dependency",
@@ -436,9 +437,25 @@ pub struct Errors {
 }
 
 impl Errors {
-    /// An empty collector.
+    /// An empty collector, keeping up to
+    /// [`DEFAULT_MAX_ERRORS`](crate::validation::DEFAULT_MAX_ERRORS) errors.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty collector for a request, keeping up to its app's
+    /// [`max_validation_errors`](crate::App::max_validation_errors). Used by generated
+    /// code.
+    pub fn for_request(ctx: &RequestCtx) -> Self {
+        Errors {
+            validation: RequestValidationError::with_limit(ctx.app.max_errors),
+            rejection: None,
+        }
+    }
+
+    /// How many more validation errors are kept before the list is cut.
+    pub fn room(&self) -> usize {
+        self.validation.room()
     }
 
     /// Record a validation error.
