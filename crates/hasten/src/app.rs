@@ -888,12 +888,10 @@ impl AppInner {
         let (parts, body) = req.into_parts();
         if (parts.version == http::Version::HTTP_11 && !single_host(&parts.headers))
             || authority_form(&parts.uri)
-            || repeated_length(&parts.headers)
         {
-            // RFC 9112 §3.2: a 1.1 request without exactly one Host is refused; so are
-            // a target in authority form (`GET host:80`, meant for proxies' CONNECT)
-            // and a repeated Content-Length, which hyper would merge when the values
-            // agree but a proxy in front may not: both as uvicorn does.
+            // RFC 9112 §3.2: a 1.1 request without exactly one Host is refused; so is
+            // a target in authority form (`GET host:80`, meant for a proxy's CONNECT),
+            // as uvicorn does.
             return Dispatch::Ready(Some(
                 HttpError::plain(StatusCode::BAD_REQUEST, "Invalid HTTP request received.")
                     .with_header(http::header::CONNECTION, HeaderValue::from_static("close"))
@@ -1066,15 +1064,6 @@ impl AppInner {
 /// A request target in authority form (`host:port`): no scheme, no path.
 fn authority_form(uri: &Uri) -> bool {
     uri.scheme().is_none() && uri.authority().is_some()
-}
-
-/// More than one Content-Length, as separate headers or as a list in one.
-fn repeated_length(headers: &HeaderMap) -> bool {
-    let mut lengths = headers.get_all(CONTENT_LENGTH).iter();
-    match lengths.next() {
-        None => false,
-        Some(first) => lengths.next().is_some() || first.as_bytes().contains(&b','),
-    }
 }
 
 fn single_host(headers: &HeaderMap) -> bool {

@@ -313,11 +313,9 @@ impl<I: AsyncRead + AsyncWrite + Unpin + Send + 'static> Tracked<I> {
                     self.activity.write_blocked.store(0, Ordering::Relaxed);
                 }
             }
-            Poll::Pending => {
-                if self.activity.write_blocked.load(Ordering::Relaxed) == 0 {
-                    let tick = self.activity.tick.load(Ordering::Relaxed);
-                    self.activity.write_blocked.store(tick, Ordering::Relaxed);
-                }
+            Poll::Pending if self.activity.write_blocked.load(Ordering::Relaxed) == 0 => {
+                let tick = self.activity.tick.load(Ordering::Relaxed);
+                self.activity.write_blocked.store(tick, Ordering::Relaxed);
             }
             _ => {}
         }
