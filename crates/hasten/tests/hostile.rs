@@ -823,3 +823,96 @@ fn a_route_that_panics_on_every_request_is_logged_once_a_minute() {
     });
     assert_eq!(log.0.load(Ordering::SeqCst), 1);
 }
+
+// ---------------------------------------------------------------------------------
+// Each limit above is a knob, too.
+
+#[tokio::test]
+async fn the_error_and_part_header_limits_are_knobs() {
+    let srv = start_app(
+        |a| {
+            a.max_validation_errors(3)
+                .upload_limits(hasten::uploads::UploadLimits {
+                    max_part_headers: 1024,
+                    ..Default::default()
+                })
+        },
+        |s| s,
+    )
+    .await;
+    let body = br#"{"xs":["a","b","c","d","e","f"]}"#;
+    let mut req = format!(
+        "POST /numbers HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    let resp = exchange(srv.addr, &req).await;
+    let json: serde_json::Value =
+        serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let detail = json["detail"].as_array().unwrap();
+    assert_eq!(detail.len(), 4, "{json}");
+    assert_eq!(detail[2]["loc"], serde_json::json!(["body", "xs", 2]));
+    assert_eq!(
+        detail[3],
+        serde_json::json!({"type": "too_many_errors", "loc": ["body", "xs", 3],
+            "msg": "Too many errors: only the first 3 are listed", "input": null,
+            "ctx": {"limit": 3}})
+    );
+    for (header, answer) in [(900, "HTTP/1.1 200"), (2000, "HTTP/1.1 400")] {
+        let part = format!(
+            "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\nX-Pad: {}\r\n\r\nabc\r\n--XX--\r\n",
+            "p".repeat(header)
+        );
+        let resp = exchange(
+            srv.addr,
+            format!(
+                "POST /files HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=XX\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{part}",
+                part.len()
+            )
+            .as_bytes(),
+        )
+        .await;
+        assert!(resp.starts_with(answer), "{header}: {resp}");
+        if header == 2000 {
+            assert!(
+                resp.ends_with(
+                    "{\"detail\":\"Invalid multipart data: part headers over 1024 bytes.\"}"
+                ),
+                "{resp}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn http2_streams_per_connection_is_a_knob() {
+    for (configured, expected) in [(None, 128), (Some(7), 7)] {
+        let srv = start(|s| match configured {
+            Some(n) => s.http2_max_concurrent_streams(n),
+            None => s,
+        })
+        .await;
+        let stream = TcpStream::connect(srv.addr).await.unwrap();
+        let (mut sender, mut conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        let req = http::Request::get(format!("http://{}/", srv.addr))
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let resp = timeout(BOUND, async {
+            tokio::select! {
+                r = sender.send_request(req) => r.unwrap(),
+                c = &mut conn => panic!("the connection ended: {c:?}"),
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), 200);
+        // The server's SETTINGS_MAX_CONCURRENT_STREAMS, as the client applies it.
+        assert_eq!(conn.current_max_send_streams(), expected);
+    }
+}
