@@ -56,16 +56,6 @@ pub(crate) struct BodyTimeouts {
     pub(crate) grace: Duration,
 }
 
-impl Default for BodyTimeouts {
-    fn default() -> Self {
-        BodyTimeouts {
-            idle: Some(Duration::from_secs(30)),
-            min_rate: 240,
-            grace: Duration::from_secs(5),
-        }
-    }
-}
-
 /// What one connection enforces; see the module docs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConnSettings {

@@ -77,13 +77,17 @@ pub(crate) struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            header_read_timeout: Some(Duration::from_secs(10)),
-            keep_alive_timeout: Some(Duration::from_secs(5)),
-            body: BodyTimeouts::default(),
-            send_timeout: Some(Duration::from_secs(30)),
-            max_connections: 10_000,
-            http2_max_streams: 128,
-            shutdown_timeout: Duration::from_secs(30),
+            header_read_timeout: Some(Server::DEFAULT_HEADER_READ_TIMEOUT),
+            keep_alive_timeout: Some(Server::DEFAULT_KEEP_ALIVE_TIMEOUT),
+            body: BodyTimeouts {
+                idle: Some(Server::DEFAULT_BODY_TIMEOUT),
+                min_rate: Server::DEFAULT_MIN_BODY_RATE.0,
+                grace: Server::DEFAULT_MIN_BODY_RATE.1,
+            },
+            send_timeout: Some(Server::DEFAULT_SEND_TIMEOUT),
+            max_connections: Server::DEFAULT_MAX_CONNECTIONS,
+            http2_max_streams: Server::DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
+            shutdown_timeout: Server::DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
@@ -148,6 +152,24 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
+    /// The default [`header_read_timeout`](Server::header_read_timeout): 10 s.
+    pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default [`keep_alive_timeout`](Server::keep_alive_timeout): 5 s.
+    pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The default [`body_timeout`](Server::body_timeout): 30 s.
+    pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default [`min_body_rate`](Server::min_body_rate): 240 bytes/s after 5 s.
+    pub const DEFAULT_MIN_BODY_RATE: (u64, Duration) = (240, Duration::from_secs(5));
+    /// The default [`send_timeout`](Server::send_timeout): 30 s.
+    pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default [`max_connections`](Server::max_connections): 10,000.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+    /// The default [`http2_max_concurrent_streams`](Server::http2_max_concurrent_streams):
+    /// 128.
+    pub const DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS: u32 = 128;
+    /// The default [`shutdown_timeout`](Server::shutdown_timeout): 30 s.
+    pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
     /// Bind a TCP listener.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<Server> {
         Ok(Server::from_listener(TcpListener::bind(addr).await?))
