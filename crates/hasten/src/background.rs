@@ -246,10 +246,22 @@ fn start(work: Arc<PostWork>, outcome: Outcome, app: Arc<AppInner>) {
         );
         return;
     };
+    let work_app = app.clone();
+    spawn_tracked(&handle, app, async move {
+        run_tasks(tasks, &work_app).await;
+        run_late_cleanups(cleanups, outcome).await;
+    });
+}
+
+/// Spawn post-response work that graceful shutdown waits for (within its deadline).
+pub(crate) fn spawn_tracked(
+    handle: &tokio::runtime::Handle,
+    app: Arc<AppInner>,
+    work: impl Future<Output = ()> + Send + 'static,
+) {
     app.tasks.running.fetch_add(1, Ordering::AcqRel);
     handle.spawn(async move {
-        run_tasks(tasks, &app).await;
-        run_late_cleanups(cleanups, outcome).await;
+        work.await;
         if app.tasks.running.fetch_sub(1, Ordering::AcqRel) == 1 {
             app.tasks.idle.notify_waiters();
         }

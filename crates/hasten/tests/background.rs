@@ -120,9 +120,19 @@ async fn tasks_start_only_after_the_last_byte_and_survive_failures() {
         vec!["handler", "task 1", "task 3", "task 4 (blocking)"]
     );
 
-    // The server is still serving.
-    let client = hasten::testing::TestClient::new(app(events.clone()));
-    assert_eq!(client.get("/plain").send().await.text(), "plain");
+    // The same server is still serving, its background tasks too.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /plain HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut resp = Vec::new();
+    timeout(BOUND, s.read_to_end(&mut resp))
+        .await
+        .unwrap()
+        .unwrap();
+    let resp = String::from_utf8_lossy(&resp);
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    assert!(resp.ends_with("\r\n\r\nplain"), "{resp}");
     assert_eq!(events.wait_for(5).await.last().unwrap(), "after plain");
 }
 

@@ -108,6 +108,43 @@ async fn start(events: Arc<Events>) -> std::net::SocketAddr {
     addr
 }
 
+/// A server, and how to stop it: send on the channel, then await the task (graceful
+/// shutdown waits for every cleanup, so counting after it is final).
+async fn start_stoppable(
+    events: Arc<Events>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let server = Server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(
+        server
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .serve(app(events)),
+    );
+    (addr, stop, task)
+}
+
+/// GET `path` over TCP: the status line.
+async fn status_of(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    timeout(BOUND, s.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&got).into_owned();
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
 /// Send a GET and read until the first chunk of the body arrived.
 async fn open(addr: std::net::SocketAddr, path: &str) -> (TcpStream, Vec<u8>) {
     let mut s = TcpStream::connect(addr).await.unwrap();
@@ -175,9 +212,15 @@ async fn a_before_response_cleanup_runs_before_the_body_is_sent() {
     assert_eq!(events.wait_for(4).await[3], "task");
 }
 
-async fn cleanup_lines(events: &Events) -> Vec<String> {
-    // Give any (wrong) second run a chance to show up before counting.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+/// The cleanups that ran, counted once the server has shut down: graceful shutdown
+/// waits for all of them, so a second run of any would be in the list.
+async fn cleanup_lines_after_shutdown(
+    events: &Events,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+) -> Vec<String> {
+    stop.send(()).unwrap();
+    timeout(BOUND, task).await.unwrap().unwrap().unwrap();
     events
         .snapshot()
         .into_iter()
@@ -188,34 +231,46 @@ async fn cleanup_lines(events: &Events) -> Vec<String> {
 #[tokio::test]
 async fn cleanup_runs_once_and_sees_an_error_response() {
     let events = Arc::new(Events::default());
-    let c = hasten::testing::TestClient::new(app(events.clone()));
-    assert_eq!(c.get("/error").send().await.status(), 404);
-    events.wait_for(3).await;
-    assert_eq!(cleanup_lines(&events).await, vec!["cleanup a: failed 404"]);
+    let (addr, stop, task) = start_stoppable(events.clone()).await;
+    assert_eq!(status_of(addr, "/error").await, "HTTP/1.1 404 Not Found");
+    assert_eq!(
+        cleanup_lines_after_shutdown(&events, stop, task).await,
+        vec!["cleanup a: failed 404"]
+    );
 }
 
 #[tokio::test]
 async fn cleanup_runs_once_and_sees_a_panic() {
     let events = Arc::new(Events::default());
-    let c = hasten::testing::TestClient::new(app(events.clone()));
-    assert_eq!(c.get("/panic").send().await.status(), 500);
-    events.wait_for(2).await;
-    assert_eq!(cleanup_lines(&events).await, vec!["cleanup a: panicked"]);
+    let (addr, stop, task) = start_stoppable(events.clone()).await;
+    assert_eq!(
+        status_of(addr, "/panic").await,
+        "HTTP/1.1 500 Internal Server Error"
+    );
+    assert_eq!(
+        cleanup_lines_after_shutdown(&events, stop, task).await,
+        vec!["cleanup a: panicked"]
+    );
 }
 
 #[tokio::test]
 async fn cleanup_runs_once_and_sees_invalid_input() {
     let events = Arc::new(Events::default());
-    let c = hasten::testing::TestClient::new(app(events.clone()));
-    assert_eq!(c.get("/invalid?limit=x").send().await.status(), 422);
-    events.wait_for(2).await;
-    assert_eq!(cleanup_lines(&events).await, vec!["cleanup a: failed 422"]);
+    let (addr, stop, task) = start_stoppable(events.clone()).await;
+    assert_eq!(
+        status_of(addr, "/invalid?limit=x").await,
+        "HTTP/1.1 422 Unprocessable Entity"
+    );
+    assert_eq!(
+        cleanup_lines_after_shutdown(&events, stop, task).await,
+        vec!["cleanup a: failed 422"]
+    );
 }
 
 #[tokio::test]
 async fn cleanup_runs_once_and_sees_a_client_that_went_away() {
     let events = Arc::new(Events::default());
-    let addr = start(events.clone()).await;
+    let (addr, stop, task) = start_stoppable(events.clone()).await;
     let (s, _) = open(addr, "/order").await;
     drop(s); // mid-response; the body is never released
     let log = events.wait_for(7).await;
@@ -226,5 +281,10 @@ async fn cleanup_runs_once_and_sees_a_client_that_went_away() {
             "cleanup a: disconnected"
         ]
     );
-    assert_eq!(cleanup_lines(&events).await.len(), 2);
+    assert_eq!(
+        cleanup_lines_after_shutdown(&events, stop, task)
+            .await
+            .len(),
+        2
+    );
 }

@@ -335,3 +335,40 @@ async fn too_many_or_too_large_headers_get_431() {
     .await;
     assert!(resp.starts_with("HTTP/1.1 431"), "{resp}");
 }
+
+#[tokio::test]
+async fn on_panic_replaces_the_500() {
+    let server = Server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let app = App::new().route(boom).route(root).on_panic(|ctx| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "error": "crashed", "path": ctx.uri.path() })),
+        )
+            .into_response()
+    });
+    tokio::spawn(server.serve(app));
+    let resp = raw_exchange(
+        addr,
+        b"GET /boom HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        resp.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{resp}"
+    );
+    assert!(
+        resp.contains("\r\ncontent-type: application/json\r\n"),
+        "{resp}"
+    );
+    assert!(
+        resp.ends_with("\r\n\r\n{\"error\":\"crashed\",\"path\":\"/boom\"}"),
+        "{resp}"
+    );
+    let resp = raw_exchange(
+        addr,
+        b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(resp.ends_with("\r\n\r\nhello"), "{resp}");
+}

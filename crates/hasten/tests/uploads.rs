@@ -105,8 +105,22 @@ impl Drop for TempDir {
     }
 }
 
+/// Panics with the upload in hand.
+#[post("/files/panic")]
+async fn upload_then_panic(file: UploadFile) -> String {
+    panic!("lost {} bytes", file.size())
+}
+
+/// Needs a number beside the file.
+#[post("/files/numbered")]
+async fn numbered(file: UploadFile, #[form] n: u32) -> String {
+    format!("{} {n}", file.size())
+}
+
 fn app(temp: &Path) -> App {
     App::new()
+        .route(upload_then_panic)
+        .route(numbered)
         .upload_limits(UploadLimits {
             max_file: 32 << 20,
             max_body: 40 << 20,
@@ -301,4 +315,84 @@ async fn a_20_mb_upload_goes_to_disk_while_it_arrives() {
     })
     .await;
     assert!(gone.is_ok(), "temporary file left: {:?}", temp.files());
+}
+
+/// Wait (bounded) until the temporary folder holds no file.
+async fn no_temporary_file_left(temp: &TempDir) {
+    let gone = tokio::time::timeout(Duration::from_secs(10), async {
+        while !temp.files().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "temporary file left: {:?}", temp.files());
+}
+
+#[tokio::test]
+async fn an_upload_abandoned_half_way_leaves_no_temporary_file() {
+    let temp = TempDir::new("abandoned");
+    let server = Server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.serve(app(&temp.0)));
+    let data = vec![3u8; 8 << 20];
+    let body = multipart(&[("file", Some("half.bin"), None, &data)]);
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /files HTTP/1.1\r\nhost: x\r\ncontent-type: {}\r\ncontent-length: {}\r\n\r\n",
+        content_type(),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body[..body.len() / 2]).await.unwrap();
+    // The file is being written to disk …
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while temp.files().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the upload never reached the disk");
+    // … when the client goes away.
+    drop(s);
+    no_temporary_file_left(&temp).await;
+}
+
+#[tokio::test]
+async fn a_handler_that_panics_with_an_upload_leaves_no_temporary_file() {
+    let temp = TempDir::new("panic");
+    let c = TestClient::new(app(&temp.0));
+    let data = vec![4u8; 2 << 20]; // past the spool threshold: on disk
+    let resp = c
+        .post("/files/panic")
+        .header("content-type", &content_type())
+        .body(multipart(&[("file", Some("p.bin"), None, &data)]))
+        .send()
+        .await;
+    assert_eq!(resp.status(), 500);
+    assert_eq!(resp.text(), "Internal Server Error");
+    no_temporary_file_left(&temp).await;
+}
+
+#[tokio::test]
+async fn an_upload_refused_for_another_field_leaves_no_temporary_file() {
+    let temp = TempDir::new("refused");
+    let c = TestClient::new(app(&temp.0));
+    let data = vec![5u8; 2 << 20];
+    let resp = c
+        .post("/files/numbered")
+        .header("content-type", &content_type())
+        .body(multipart(&[
+            ("file", Some("n.bin"), None, &data),
+            ("n", None, None, b"many"),
+        ]))
+        .send()
+        .await;
+    assert_eq!(resp.status(), 422);
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"detail": [{"type": "int_parsing", "loc": ["body", "n"],
+            "msg": "Input should be a valid integer, unable to parse string as an integer",
+            "input": "many"}]})
+    );
+    no_temporary_file_left(&temp).await;
 }

@@ -413,9 +413,11 @@ impl Drop for RequestCtx {
         };
         let entries = std::mem::take(&mut self.cleanups);
         match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                handle.spawn(crate::depends::run_late_cleanups(entries, outcome));
-            }
+            Ok(handle) => crate::background::spawn_tracked(
+                &handle,
+                self.app.clone(),
+                crate::depends::run_late_cleanups(entries, outcome),
+            ),
             Err(_) => tracing::error!(
                 target: "hasten::dependency",
                 "request dropped outside a runtime; dependency cleanups not run"
