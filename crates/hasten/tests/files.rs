@@ -166,7 +166,10 @@ async fn static_files_and_index_pages() {
         (resp.status().as_u16(), resp.text()),
         (404, "Not Found".to_owned())
     );
-    assert_eq!(c.post("/raw/hello.txt").send().await.status(), 405);
+    let resp = c.post("/raw/hello.txt").send().await;
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.header("allow"), Some("GET, HEAD"));
+    assert_eq!(resp.text(), "Method Not Allowed");
 }
 
 #[tokio::test]

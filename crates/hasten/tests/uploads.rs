@@ -187,8 +187,8 @@ async fn several_files_and_form_models() {
         .await;
     assert_eq!(resp.status(), 422);
     assert_eq!(
-        resp.json::<Value>()["detail"][0]["loc"],
-        json!(["body", "age"])
+        resp.json::<Value>(),
+        json!({"detail":[{"type":"int_parsing","loc":["body","age"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"old"}]})
     );
 }
 
@@ -205,8 +205,8 @@ async fn a_missing_file_is_a_422_and_a_broken_body_a_400() {
         .await;
     assert_eq!(resp.status(), 422);
     assert_eq!(
-        resp.json::<Value>()["detail"][0],
-        json!({"type": "missing", "loc": ["body", "file"], "msg": "Field required", "input": null})
+        resp.json::<Value>(),
+        json!({"detail": [{"type": "missing", "loc": ["body", "file"], "msg": "Field required", "input": null}]})
     );
     let resp = c
         .post("/files")

@@ -289,19 +289,15 @@ async fn every_body_error_is_listed_in_field_order() {
             .await,
     )
     .await;
-    let errors = body["detail"].as_array().unwrap();
-    let locs: Vec<&Value> = errors.iter().map(|e| &e["loc"]).collect();
     assert_eq!(
-        locs,
-        vec![
-            &json!(["body", "name"]),
-            &json!(["body", "description"]),
-            &json!(["body", "price"]),
-            &json!(["body", "tax"]),
-        ]
+        body,
+        json!({"detail":[
+            {"type":"missing","loc":["body","name"],"msg":"Field required","input":{"description":5,"tax":"lots"}},
+            {"type":"string_type","loc":["body","description"],"msg":"Input should be a valid string","input":5},
+            {"type":"missing","loc":["body","price"],"msg":"Field required","input":{"description":5,"tax":"lots"}},
+            {"type":"float_parsing","loc":["body","tax"],"msg":"Input should be a valid number, unable to parse string as a number","input":"lots"}
+        ]})
     );
-    assert_eq!(errors[1]["type"], "string_type");
-    assert_eq!(errors[3]["type"], "float_parsing");
 }
 
 #[tokio::test]
@@ -367,6 +363,11 @@ async fn deeply_nested_json_is_a_422_not_a_stack_overflow() {
         .body(deep)
         .send()
         .await;
+    // serde_json stops at its recursion limit (128 levels), as Python's parser stops at
+    // its own: the position is where it gave up.
     let body = detail(resp).await;
-    assert_eq!(body["detail"][0]["type"], "json_invalid");
+    assert_eq!(
+        body,
+        json!({"detail":[{"type":"json_invalid","loc":["body",127],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting value"}}]})
+    );
 }
