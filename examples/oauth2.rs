@@ -393,7 +393,7 @@ mod tests {
         assert_eq!(resp.status(), 401);
         assert_eq!(
             resp.json::<serde_json::Value>(),
-            json!({"detail": "Invalid authentication credentials"})
+            json!({"detail": "Not authenticated"})
         );
         let resp = c.get("/key/").send().await;
         assert_eq!(resp.status(), 401);

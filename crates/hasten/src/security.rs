@@ -75,14 +75,6 @@ fn not_authenticated(challenge: &'static str) -> HttpError {
         .with_header(WWW_AUTHENTICATE, challenge)
 }
 
-fn invalid_credentials(challenge: &'static str) -> HttpError {
-    HttpError::new(
-        StatusCode::UNAUTHORIZED,
-        "Invalid authentication credentials",
-    )
-    .with_header(WWW_AUTHENTICATE, challenge)
-}
-
 /// `Authorization: <scheme> <credentials>`, split; `None` when absent or not UTF-8.
 fn authorization(ctx: &RequestCtx) -> Option<(&str, &str)> {
     let value = ctx.headers().get(AUTHORIZATION)?.to_str().ok()?;
@@ -362,8 +354,10 @@ macro_rules! authorization_scheme {
                         errors.reject(not_authenticated($challenge));
                         None
                     }
+                    // Malformed credentials or another scheme: FastAPI 0.165 answers
+                    // both like missing ones.
                     Err(()) => {
-                        errors.reject(invalid_credentials($challenge));
+                        errors.reject(not_authenticated($challenge));
                         None
                     }
                 }
