@@ -64,6 +64,22 @@ class SchemathesisGate(unittest.TestCase):
         self.assertTrue(gate.judge(1, clean_run(), DOCUMENT))
 
 
+class SchemathesisRunState(unittest.TestCase):
+    """S5: no run carries state into the next."""
+
+    def test_the_cache_is_off_and_never_committed(self):
+        import tomllib
+
+        config = tomllib.loads((HERE / "schemathesis.toml").read_text())
+        self.assertIs(config["cache"]["enabled"], False)
+        ignored = (HERE.parent.parent / ".gitignore").read_text().split()
+        self.assertIn(".schemathesis/", ignored)
+        self.assertIn(".hypothesis/", ignored)
+        self.assertFalse((HERE.parent.parent / ".schemathesis").exists() and subprocess.run(
+            ["git", "ls-files", "--error-unmatch", ".schemathesis"], cwd=HERE.parent.parent,
+            capture_output=True).returncode == 0, "a schemathesis cache is committed")
+
+
 ROOT = {
     "components": {"schemas": {
         "Item": {
