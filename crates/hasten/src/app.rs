@@ -560,6 +560,11 @@ impl App {
                     ));
                 }
             }
+            if let Some(body) = &op.doc.body {
+                if let Err(e) = (body.check)() {
+                    problems.push(format!("`{}`: the request body {e}", op.meta.fn_name));
+                }
+            }
             for (ty, name) in &op.doc.required_state {
                 if !self.state.0.contains_key(ty) && !self.promised.contains(ty) {
                     problems.push(format!(

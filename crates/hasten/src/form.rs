@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::operation::{BodyDoc, OperationDoc};
-use crate::schema_validate::{self, Mode};
-use crate::validation::{messages, LocItem, ValidationError};
+use crate::validation::body;
+use crate::validation::compiled::Mode;
+use crate::validation::{messages, LocItem};
 
 /// A form body (`application/x-www-form-urlencoded`), validated like [`Json`](crate::Json):
 /// a valid form takes one typed parse; an invalid one reports every field's error at
@@ -148,9 +149,6 @@ where
                 return None;
             }
         };
-        if let Ok(v) = serde_urlencoded::from_bytes::<T>(&bytes) {
-            return Some(Form(v));
-        }
         from_pairs(&pairs, loc, errors)
     }
 
@@ -159,6 +157,7 @@ where
             content_types: vec![FORM_URLENCODED],
             required: true,
             schema: crate::openapi::SchemaDoc::of::<T>(),
+            check: crate::validation::body::check_schema::<T>,
         });
     }
 }
@@ -169,28 +168,7 @@ fn from_pairs<T: DeserializeOwned + JsonSchema + 'static>(
     loc: Vec<LocItem>,
     errors: &mut Errors,
 ) -> Extracted<Form<T>> {
-    {
-        let value = pairs_to_object(pairs);
-        let schema = schema_validate::schema_of::<T>();
-        match schema_validate::validate(&schema, value, Mode::Form, &loc, errors.room()) {
-            Ok(coerced) => match serde_json::from_value::<T>(coerced.clone()) {
-                Ok(v) => Some(Form(v)),
-                Err(e) => {
-                    errors.push(
-                        ValidationError::new("value_error", format!("Value error, {e}"), coerced)
-                            .at(loc),
-                    );
-                    None
-                }
-            },
-            Err(errs) => {
-                for e in errs {
-                    errors.push(e);
-                }
-                None
-            }
-        }
-    }
+    body::validate_body::<T>(pairs_to_object(pairs), Mode::Form, &loc, errors).map(Form)
 }
 
 #[cfg(test)]

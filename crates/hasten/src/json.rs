@@ -12,17 +12,19 @@ use crate::body::Body;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::operation::{BodyDoc, OperationDoc};
 use crate::response::{internal_error, with_type, IntoResponse, Response, APPLICATION_JSON};
-use crate::schema_validate::{self, Mode};
-use crate::validation::{messages, LocItem, ValidationError};
+use crate::validation::compiled::Mode;
+use crate::validation::{body, checked, json_invalid, messages, LocItem, ValidationError};
 
 /// JSON body or response.
 ///
 /// As a parameter, `Json<T>` reads the body as `T` (`T: Deserialize + JsonSchema`).
 /// `application/json` and `application/*+json` are accepted; any other (or no)
-/// `Content-Type` is a 422 `model_attributes_type`, like FastAPI. A valid body takes
-/// one typed parse; an invalid one is checked against `T`'s JSON Schema so that *every*
-/// missing or wrong field is reported, at `["body", field, …]`. Pydantic's lax
-/// conversions are applied too (`"50.5"` is accepted for a float field).
+/// `Content-Type` is a 422 `model_attributes_type`, like FastAPI. The constraints
+/// `T`'s JSON Schema declares (ranges, lengths, patterns — what the OpenAPI document
+/// shows) are always enforced. A valid body takes one typed parse, which checks them on
+/// the way; an invalid one is checked against the schema so that *every* missing or
+/// wrong field is reported, at `["body", field, …]`. Pydantic's lax conversions are
+/// applied too (`"50.5"` is accepted for a float field).
 ///
 /// As a return value, `Json<T>` serialises `T` (`T: Serialize`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -104,9 +106,16 @@ where
         errors.push(messages::model_attributes_type(Value::String(raw)).at(body_loc()));
         return None;
     }
-    // Fast path: one typed parse.
-    if let Ok(v) = serde_json::from_slice::<T>(&bytes) {
-        return Some(Some(v));
+    let compiled = body::schema::<T>(errors)?;
+    // Fast path: one typed parse, checking the declared constraints on the way.
+    if !compiled.checks {
+        if let Ok(v) = serde_json::from_slice::<T>(&bytes) {
+            return Some(Some(v));
+        }
+    } else if !compiled.checks_in_unions {
+        if let Ok((v, true)) = checked::from_slice::<T>(&bytes, &compiled) {
+            return Some(Some(v));
+        }
     }
     // Slow path: find every error. A body that is not UTF-8 is not a validation error
     // in FastAPI but a 400.
@@ -120,29 +129,11 @@ where
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {
-            errors.push(schema_validate::json_invalid(&bytes, &e));
+            errors.push(json_invalid::json_invalid(&bytes, &e));
             return None;
         }
     };
-    let schema = schema_validate::schema_of::<T>();
-    match schema_validate::validate(&schema, value, Mode::Json, &body_loc(), errors.room()) {
-        Ok(coerced) => match serde_json::from_value::<T>(coerced.clone()) {
-            Ok(v) => Some(Some(v)),
-            Err(e) => {
-                errors.push(
-                    ValidationError::new("value_error", format!("Value error, {e}"), coerced)
-                        .at(body_loc()),
-                );
-                None
-            }
-        },
-        Err(errs) => {
-            for e in errs {
-                errors.push(e);
-            }
-            None
-        }
-    }
+    body::validate_body::<T>(value, Mode::Json, &body_loc(), errors).map(Some)
 }
 
 fn describe_json<T: JsonSchema + 'static>(doc: &mut OperationDoc, required: bool) {
@@ -150,6 +141,7 @@ fn describe_json<T: JsonSchema + 'static>(doc: &mut OperationDoc, required: bool
         content_types: vec![APPLICATION_JSON],
         required,
         schema: crate::openapi::SchemaDoc::of::<T>(),
+        check: body::check_schema::<T>,
     });
 }
 

@@ -21,7 +21,6 @@ mod panics;
 mod response;
 mod router;
 mod routing;
-mod schema_validate;
 pub mod security;
 mod server;
 pub mod streaming;

@@ -126,6 +126,9 @@ pub struct BodyDoc {
     pub required: bool,
     /// JSON Schema of the body.
     pub schema: SchemaDoc,
+    /// Checked when the app is built: the schema compiles into the validator that
+    /// enforces it (every pattern is a valid regular expression).
+    pub check: fn() -> Result<(), String>,
 }
 
 /// A documented response besides the success one (a 404 with its model, say).

@@ -176,37 +176,21 @@ impl ParamSpec {
         self.name.into()
     }
 
-    /// Whether `s` matches the `pattern` constraint (true when there is none).
-    /// Patterns are compiled once per thread; a bad pattern is refused when the app is
-    /// built ([`ParamSpec::validate`]), so it never gets here.
+    /// Whether `s` matches the `pattern` constraint (true when there is none), with the
+    /// cache body fields use. A bad pattern is refused when the app is built
+    /// ([`ParamSpec::validate`]), so it never gets here.
     pub fn pattern_matches(&self, s: &str) -> bool {
-        let Some(p) = self.constraints.pattern else {
-            return true;
-        };
-        thread_local! {
-            static COMPILED: std::cell::RefCell<std::collections::HashMap<&'static str, regex::Regex>> =
-                std::cell::RefCell::new(std::collections::HashMap::new());
+        match self.constraints.pattern {
+            None => true,
+            Some(p) => crate::validation::constraints::pattern(p).is_ok_and(|re| re.is_match(s)),
         }
-        COMPILED.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            match cache.get(p) {
-                Some(re) => re.is_match(s),
-                None => match regex::Regex::new(p) {
-                    Ok(re) => {
-                        let m = re.is_match(s);
-                        cache.insert(p, re);
-                        m
-                    }
-                    Err(_) => false,
-                },
-            }
-        })
     }
 
-    /// Checks made once when the app is built (a bad regular expression, say).
+    /// Checks made once when the app is built (a bad regular expression, say): the
+    /// same rule as for body fields.
     pub fn validate(&self) -> Result<(), String> {
         if let Some(p) = self.constraints.pattern {
-            regex::Regex::new(p)
+            crate::validation::constraints::pattern(p)
                 .map_err(|e| format!("parameter `{}`: invalid pattern: {e}", self.name))?;
         }
         Ok(())

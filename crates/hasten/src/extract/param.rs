@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use super::{param_loc, Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
 use crate::operation::{OperationDoc, ParamDoc};
-use crate::validation::{messages, LocItem, ValidationError};
+use crate::validation::{constraints, lax, messages, LocItem, ValidationError};
 
 /// A number as written in a constraint attribute (`ge = 1`, `lt = 2.5`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,6 +21,13 @@ pub enum Number {
 }
 
 impl Number {
+    fn bound(self) -> constraints::Bound {
+        match self {
+            Number::Int(i) => constraints::Bound::Int(i),
+            Number::Float(f) => constraints::Bound::Float(f),
+        }
+    }
+
     /// As JSON, kept as written (`1` stays an integer).
     pub fn to_json(self) -> Value {
         match self {
@@ -119,33 +126,16 @@ fn int_schema(format: &str, min: i128, max: i128) -> Value {
     json!({ "type": "integer", "format": format, "minimum": bound(min), "maximum": bound(max) })
 }
 
-/// Parse an integer like pydantic's lax mode: surrounding whitespace, `_` separators
-/// and a `.0` fraction are accepted; out-of-range values are range errors.
+/// Parse an integer like pydantic's lax mode (see [`lax::int`]); out-of-range values
+/// are range errors.
 fn parse_int<T: TryFrom<i128> + Copy>(raw: &str) -> Result<T, ParseError> {
-    let s = raw.trim();
-    // Plain digits (the usual case) parse without an allocation.
-    if let Some(v) = s.parse::<i128>().ok().and_then(|w| T::try_from(w).ok()) {
-        return Ok(v);
-    }
-    let input = Value::String(raw.to_owned());
-    let wide: i128 = match s.replace('_', "").parse::<i128>() {
-        Ok(v) if !s.starts_with('_') && !s.ends_with('_') && !s.contains("__") => v,
-        _ => match s.parse::<f64>() {
-            // "3.0" and "-1.00" are integers to pydantic; "1.5" and "1e3" are not.
-            Ok(f)
-                if f.is_finite()
-                    && f.fract() == 0.0
-                    && s.contains('.')
-                    && !s.contains(['e', 'E']) =>
-            {
-                f as i128
-            }
-            _ => return Err(messages::int_parsing(input).into()),
-        },
+    let Some(wide) = lax::int(raw) else {
+        return Err(messages::int_parsing(Value::String(raw.to_owned())).into());
     };
     T::try_from(wide).map_err(|_| {
         // Out of the type's range: report the bound that was crossed.
         let (min, max) = int_bounds::<T>();
+        let input = Value::String(raw.to_owned());
         if wide < min {
             messages::range("ge", input, Number::Int(min).to_json()).into()
         } else {
@@ -176,17 +166,8 @@ macro_rules! float_param {
     ($($t:ty => $fmt:literal),*) => {$(
         impl ParamValue for $t {
             fn parse(raw: &str) -> Result<Self, ParseError> {
-                let s = raw.trim();
-                match s.to_ascii_lowercase().as_str() {
-                    "inf" | "+inf" | "infinity" | "+infinity" => return Ok(<$t>::INFINITY),
-                    "-inf" | "-infinity" => return Ok(<$t>::NEG_INFINITY),
-                    "nan" => return Ok(<$t>::NAN),
-                    _ => {}
-                }
-                s.replace('_', "")
-                    .parse::<$t>()
-                    .ok()
-                    .filter(|_| !s.is_empty() && !s.starts_with('_') && !s.ends_with('_'))
+                lax::float(raw)
+                    .map(|f| f as $t)
                     .ok_or_else(|| messages::float_parsing(Value::String(raw.to_owned())).into())
             }
             fn checkable(&self) -> Checkable<'_> {
@@ -203,12 +184,8 @@ float_param!(f32 => "float", f64 => "double");
 
 impl ParamValue for bool {
     fn parse(raw: &str) -> Result<Self, ParseError> {
-        // Case-insensitive, but not trimmed: " yes " is refused, as by pydantic.
-        match raw.to_ascii_lowercase().as_str() {
-            "1" | "true" | "on" | "yes" | "t" | "y" => Ok(true),
-            "0" | "false" | "off" | "no" | "f" | "n" => Ok(false),
-            _ => Err(messages::bool_parsing(Value::String(raw.to_owned())).into()),
-        }
+        lax::boolean(raw)
+            .ok_or_else(|| messages::bool_parsing(Value::String(raw.to_owned())).into())
     }
     fn schema() -> Value {
         json!({ "type": "boolean" })
@@ -249,7 +226,8 @@ impl ParamValue for char {
     }
 }
 
-/// Check a parsed value against the spec's constraints, in pydantic's order.
+/// Check a parsed value against the spec's constraints, in pydantic's order, with the
+/// same checks as body fields.
 fn check_constraints<T: ParamValue>(
     value: &T,
     spec: &ParamSpec,
@@ -257,72 +235,28 @@ fn check_constraints<T: ParamValue>(
 ) -> Result<(), ParseError> {
     let c = &spec.constraints;
     let input = || Value::String(raw.to_owned());
-    match value.checkable() {
-        Checkable::Int(v) => check_range(v as f64, Some(v), c, input),
-        Checkable::Float(v) => check_range(v, None, c, input),
+    let bounds = || constraints::Bounds {
+        gt: c.gt.map(Number::bound),
+        ge: c.ge.map(Number::bound),
+        lt: c.lt.map(Number::bound),
+        le: c.le.map(Number::bound),
+        multiple_of: None,
+    };
+    let checked = match value.checkable() {
+        Checkable::Int(v) => bounds().check(constraints::Num::int(v), input),
+        Checkable::Float(v) => bounds().check(constraints::Num::float(v), input),
         Checkable::Str(s) => {
-            if c.min_length.is_some() || c.max_length.is_some() {
-                let n = s.chars().count() as u64;
-                if let Some(min) = c.min_length {
-                    if n < min {
-                        return Err(messages::string_too_short(input(), min).into());
-                    }
-                }
-                if let Some(max) = c.max_length {
-                    if n > max {
-                        return Err(messages::string_too_long(input(), max).into());
-                    }
-                }
-            }
-            if let Some(p) = c.pattern {
-                if !spec.pattern_matches(s) {
-                    return Err(messages::string_pattern_mismatch(input(), p).into());
-                }
-            }
-            Ok(())
+            let pattern = match c.pattern {
+                // A bad pattern is refused when the app is built
+                // ([`ParamSpec::validate`]); it cannot get here.
+                Some(p) => constraints::pattern(p).ok().map(|re| (re, p.to_owned())),
+                None => None,
+            };
+            crate::validation::compiled::check_text(s, c.min_length, c.max_length, &pattern, input)
         }
         Checkable::None => Ok(()),
-    }
-}
-
-fn check_range(
-    v: f64,
-    exact: Option<i128>,
-    c: &super::Constraints,
-    input: impl Fn() -> Value,
-) -> Result<(), ParseError> {
-    // Integer against integer bound compares exactly; anything else as f64.
-    let cmp = |bound: Number| -> std::cmp::Ordering {
-        match (exact, bound) {
-            (Some(i), Number::Int(b)) => i.cmp(&b),
-            (_, Number::Int(b)) => v
-                .partial_cmp(&(b as f64))
-                .unwrap_or(std::cmp::Ordering::Less),
-            (_, Number::Float(b)) => v.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Less),
-        }
     };
-    use std::cmp::Ordering::*;
-    if let Some(b) = c.le {
-        if cmp(b) == Greater {
-            return Err(messages::range("le", input(), b.to_json()).into());
-        }
-    }
-    if let Some(b) = c.lt {
-        if cmp(b) != Less {
-            return Err(messages::range("lt", input(), b.to_json()).into());
-        }
-    }
-    if let Some(b) = c.ge {
-        if cmp(b) == Less {
-            return Err(messages::range("ge", input(), b.to_json()).into());
-        }
-    }
-    if let Some(b) = c.gt {
-        if cmp(b) != Greater {
-            return Err(messages::range("gt", input(), b.to_json()).into());
-        }
-    }
-    Ok(())
+    checked.map_err(ParseError)
 }
 
 /// Parse and check one raw value; on failure push the error at `loc`.

@@ -79,6 +79,7 @@ impl FromRequest for Bytes {
             schema: crate::openapi::SchemaDoc::Inline(
                 serde_json::json!({ "type": "string", "format": "binary" }),
             ),
+            check: || Ok(()),
         });
     }
 }

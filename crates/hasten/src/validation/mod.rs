@@ -22,6 +22,13 @@
 use std::borrow::Cow;
 use std::fmt;
 
+pub(crate) mod body;
+pub(crate) mod checked;
+pub(crate) mod compiled;
+pub(crate) mod constraints;
+pub(crate) mod json_invalid;
+pub(crate) mod lax;
+
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value;
@@ -427,6 +434,20 @@ pub mod messages {
         ctx.insert(kind.to_owned(), bound);
         ValidationError::new(ty, format!("Input should be {words} {shown}"), input)
             .with_ctx(Value::Object(ctx))
+    }
+
+    /// `multiple_of`: "Input should be a multiple of 0.5".
+    pub fn multiple_of(input: Value, step: Value) -> ValidationError {
+        let shown = match &step {
+            Value::Number(n) => n.to_string(),
+            other => other.to_string(),
+        };
+        ValidationError::new(
+            "multiple_of",
+            format!("Input should be a multiple of {shown}"),
+            input,
+        )
+        .with_ctx(json!({ "multiple_of": step }))
     }
 
     /// Python's way of listing choices: `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`.

@@ -1,0 +1,1144 @@
+//! A body type's JSON Schema, compiled once into a tree of checks: what the document
+//! says about a field is what the server enforces, because both come from the same
+//! schema.
+//!
+//! [`Compiled::validate`] checks a parsed value, collecting *every* error with
+//! pydantic's wording and applying pydantic's lax coercions (`"50.5"` for a float,
+//! `"3"` for an int, `"yes"` for a bool). The fast path of `Json<T>` checks the
+//! declared constraints while serde parses (see `checked.rs`), using the same nodes.
+//!
+//! The schema is what schemars 1 generates (JSON Schema 2020-12, named types under
+//! `$defs`); keywords it does not emit are ignored. See
+//! `docs/decisions/0002-body-validation.md` and `0011-one-validation-core.md`.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::{Map, Number, Value};
+
+use super::constraints::{self, Bound, Bounds, Check, Measured, Num, Pattern};
+use super::{lax, messages, LocItem, ValidationError};
+
+/// How deep the walk goes; anything deeper is left to serde.
+const MAX_DEPTH: usize = 64;
+
+/// What kind of input is being validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A parsed JSON body.
+    Json,
+    /// An urlencoded or multipart form: every value is a string, repeated keys are
+    /// arrays.
+    Form,
+}
+
+/// The index of a node in [`Compiled::nodes`].
+pub(crate) type NodeId = usize;
+
+/// One schema, compiled.
+#[derive(Debug)]
+pub(crate) struct Node {
+    /// `allOf`: checked first, in order.
+    pub(crate) all_of: Vec<NodeId>,
+    pub(crate) kind: Kind,
+}
+
+/// What a schema checks.
+#[derive(Debug)]
+pub(crate) enum Kind {
+    /// Anything goes (`true`, an unknown keyword set, an unresolvable `$ref`).
+    Any,
+    /// A `$ref` to a named schema.
+    Ref(NodeId),
+    /// `anyOf`/`oneOf`.
+    Union(Union),
+    /// `const`.
+    Const(Value),
+    /// `enum`.
+    Enum(Vec<Value>),
+    /// `type`, possibly with `null` beside it (`["string", "null"]`).
+    Typed { ty: Type, nullable: bool },
+}
+
+/// A union's branches, and for a serde-tagged enum its tag.
+#[derive(Debug)]
+pub(crate) struct Union {
+    /// `null` is one of the branches (an `Option`).
+    pub(crate) nullable: bool,
+    /// The branches other than `null`, with the name pydantic gives each in `loc`.
+    pub(crate) branches: Vec<(String, NodeId)>,
+    /// The tag property, and each tag's branch.
+    pub(crate) tag: Option<(String, Vec<(String, NodeId)>)>,
+}
+
+/// A typed schema and its constraints.
+#[derive(Debug)]
+pub(crate) enum Type {
+    Null,
+    Boolean,
+    Integer {
+        bounds: Bounds,
+    },
+    Number {
+        bounds: Bounds,
+    },
+    String {
+        min: Option<u64>,
+        max: Option<u64>,
+        pattern: Option<(Pattern, String)>,
+    },
+    Array {
+        prefix: Vec<NodeId>,
+        items: Option<NodeId>,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
+    Object {
+        /// Declared properties, in the schema's order, and whether each is required.
+        properties: Vec<(String, NodeId, bool)>,
+        /// Whether the schema names properties (a model) or not (a map).
+        model: bool,
+        additional: Additional,
+    },
+}
+
+/// What happens to properties the schema does not name.
+#[derive(Debug)]
+pub(crate) enum Additional {
+    Allowed,
+    Forbidden,
+    Schema(NodeId),
+}
+
+/// A compiled schema: its nodes, the root, and what it asks of the fast path.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) root: NodeId,
+    /// Some node declares a constraint that serde does not enforce by itself (a
+    /// range, a length, a pattern …): the fast path has to check.
+    pub(crate) checks: bool,
+    /// Such a constraint sits inside a union, where the fast path cannot tell which
+    /// branch serde took: the type is always validated from its JSON value.
+    pub(crate) checks_in_unions: bool,
+}
+
+/// Hashes a `TypeId` by its own bits: it is already a hash.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_ne_bytes(word);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+type ById = HashMap<TypeId, &'static Compiled, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// The compiled schema of `T`, compiled once per type and kept for the life of the
+/// process (one per body type). Looked up per request from a per-thread cache, so the
+/// fast path takes no lock. `Err`: the schema declares a pattern that is not a valid
+/// regular expression.
+pub(crate) fn compiled_of<T: schemars::JsonSchema + 'static>() -> Result<&'static Compiled, String>
+{
+    thread_local! {
+        static LOCAL: std::cell::RefCell<ById> = std::cell::RefCell::new(ById::default());
+    }
+    static SHARED: OnceLock<Mutex<ById>> = OnceLock::new();
+    let id = TypeId::of::<T>();
+    if let Some(c) = LOCAL.with(|l| l.borrow().get(&id).copied()) {
+        return Ok(c);
+    }
+    let shared = SHARED.get_or_init(Default::default);
+    let found = shared.lock().ok().and_then(|m| m.get(&id).copied());
+    let compiled = match found {
+        Some(c) => c,
+        None => {
+            let schema = schemars::schema_for!(T).to_value();
+            let compiled: &'static Compiled = Box::leak(Box::new(
+                Compiled::new(&schema)
+                    .map_err(|e| format!("`{}`: {e}", std::any::type_name::<T>()))?,
+            ));
+            match shared.lock() {
+                Ok(mut m) => *m.entry(id).or_insert(compiled),
+                Err(_) => compiled,
+            }
+        }
+    };
+    LOCAL.with(|l| l.borrow_mut().insert(id, compiled));
+    Ok(compiled)
+}
+
+/// The range of an integer type, by the `format` schemars gives it.
+fn type_range(format: Option<&str>) -> Option<(i128, i128)> {
+    Some(match format? {
+        "int8" => (i8::MIN.into(), i8::MAX.into()),
+        "int16" => (i16::MIN.into(), i16::MAX.into()),
+        "int32" => (i32::MIN.into(), i32::MAX.into()),
+        "int64" | "int" => (i64::MIN.into(), i64::MAX.into()),
+        "uint8" => (0, u8::MAX.into()),
+        "uint16" => (0, u16::MAX.into()),
+        "uint32" => (0, u32::MAX.into()),
+        "uint64" | "uint" => (0, u64::MAX.into()),
+        _ => return None,
+    })
+}
+
+/// Compiles schemas into nodes; `$defs` are compiled on first reference, so recursive
+/// types work.
+struct Compiler<'a> {
+    root: &'a Value,
+    nodes: Vec<Node>,
+    defs: HashMap<String, NodeId>,
+    checks: bool,
+    checks_in_unions: bool,
+    union_depth: usize,
+}
+
+impl Compiled {
+    pub(crate) fn new(root: &Value) -> Result<Self, String> {
+        let mut c = Compiler {
+            root,
+            nodes: Vec::new(),
+            defs: HashMap::new(),
+            checks: false,
+            checks_in_unions: false,
+            union_depth: 0,
+        };
+        let root_id = c.compile(root)?;
+        Ok(Compiled {
+            nodes: c.nodes,
+            root: root_id,
+            checks: c.checks,
+            checks_in_unions: c.checks_in_unions,
+        })
+    }
+
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// Follow `$ref`s to the node that checks.
+    pub(crate) fn resolve(&self, mut id: NodeId) -> &Node {
+        for _ in 0..MAX_DEPTH {
+            match &self.nodes[id].kind {
+                Kind::Ref(target) if self.nodes[id].all_of.is_empty() => id = *target,
+                _ => break,
+            }
+        }
+        &self.nodes[id]
+    }
+
+    /// Validate `value`. `Ok`: the value with lax coercions applied; `Err`: the
+    /// errors, each `loc` starting with `loc_prefix` — every one up to `room`, then
+    /// one more (so the caller knows the list was cut) and the walk stops.
+    pub(crate) fn validate(
+        &self,
+        value: Value,
+        mode: Mode,
+        loc_prefix: &[LocItem],
+        room: usize,
+    ) -> Result<Value, Vec<ValidationError>> {
+        let mut v = Validator {
+            compiled: self,
+            mode,
+            room,
+            errors: Vec::new(),
+        };
+        let mut loc = loc_prefix.to_vec();
+        let out = v.check(self.root, value, &mut loc, 0);
+        if v.errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(v.errors)
+        }
+    }
+}
+
+impl Compiler<'_> {
+    fn push(&mut self, node: Node) -> NodeId {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    fn declared(&mut self) {
+        self.checks = true;
+        if self.union_depth > 0 {
+            self.checks_in_unions = true;
+        }
+    }
+
+    fn reference(&mut self, r: &str) -> Result<NodeId, String> {
+        let Some(name) = r
+            .strip_prefix("#/$defs/")
+            .or_else(|| r.strip_prefix("#/definitions/"))
+        else {
+            return Ok(self.push(Node {
+                all_of: Vec::new(),
+                kind: Kind::Any,
+            }));
+        };
+        if let Some(id) = self.defs.get(name) {
+            return Ok(*id);
+        }
+        let target = self
+            .root
+            .get("$defs")
+            .or_else(|| self.root.get("definitions"))
+            .and_then(|d| d.get(name))
+            .cloned();
+        // A placeholder first, so a type that refers to itself finds it.
+        let id = self.push(Node {
+            all_of: Vec::new(),
+            kind: Kind::Any,
+        });
+        self.defs.insert(name.to_owned(), id);
+        if let Some(target) = target {
+            let compiled = self.compile(&target)?;
+            self.nodes[id].kind = Kind::Ref(compiled);
+        }
+        Ok(id)
+    }
+
+    fn compile(&mut self, schema: &Value) -> Result<NodeId, String> {
+        let Value::Object(s) = schema else {
+            return Ok(self.push(Node {
+                all_of: Vec::new(),
+                kind: Kind::Any,
+            }));
+        };
+        if let Some(Value::String(r)) = s.get("$ref") {
+            let target = self.reference(r)?;
+            return Ok(self.push(Node {
+                all_of: Vec::new(),
+                kind: Kind::Ref(target),
+            }));
+        }
+        let mut all_of = Vec::new();
+        if let Some(Value::Array(all)) = s.get("allOf") {
+            for sub in all {
+                all_of.push(self.compile(sub)?);
+            }
+        }
+        let kind = if let Some(Value::Array(branches)) = s.get("anyOf").or_else(|| s.get("oneOf")) {
+            self.union(branches)?
+        } else if let Some(expected) = s.get("const") {
+            Kind::Const(expected.clone())
+        } else if let Some(Value::Array(choices)) = s.get("enum") {
+            Kind::Enum(choices.clone())
+        } else {
+            let (ty, nullable) = match s.get("type") {
+                Some(Value::String(t)) => (Some(t.as_str()), false),
+                Some(Value::Array(types)) => (
+                    types
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .find(|t| *t != "null"),
+                    types.iter().any(|t| t == "null"),
+                ),
+                _ => (None, false),
+            };
+            match (ty, nullable) {
+                (Some(t), _) => match self.typed(t, s)? {
+                    Some(ty) => Kind::Typed { ty, nullable },
+                    None => Kind::Any,
+                },
+                (None, true) => Kind::Typed {
+                    ty: Type::Null,
+                    nullable: false,
+                },
+                (None, false) => Kind::Any,
+            }
+        };
+        Ok(self.push(Node { all_of, kind }))
+    }
+
+    fn union(&mut self, branches: &[Value]) -> Result<Kind, String> {
+        let is_null = |b: &Value| b.get("type").and_then(Value::as_str) == Some("null");
+        let nullable = branches.iter().any(is_null);
+        let real: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
+        // `Option<T>`: one branch besides null is not a choice the fast path must see.
+        let choice = real.len() > 1;
+        if choice {
+            self.union_depth += 1;
+        }
+        let mut compiled = Vec::new();
+        for b in &real {
+            let name = self.branch_name(b);
+            compiled.push((name, self.compile(b)?));
+        }
+        let tag = if choice {
+            self.discriminator(&real, &compiled)
+        } else {
+            None
+        };
+        if choice {
+            self.union_depth -= 1;
+        }
+        Ok(Kind::Union(Union {
+            nullable,
+            branches: compiled,
+            tag,
+        }))
+    }
+
+    /// For a serde internally tagged enum: the tag property and each branch's tag.
+    fn discriminator(
+        &self,
+        branches: &[&Value],
+        compiled: &[(String, NodeId)],
+    ) -> Option<(String, Vec<(String, NodeId)>)> {
+        let mut tag: Option<String> = None;
+        let mut tags = Vec::new();
+        for (b, (_, id)) in branches.iter().zip(compiled) {
+            let b = match b.get("$ref").and_then(Value::as_str) {
+                Some(r) => {
+                    let name = r
+                        .strip_prefix("#/$defs/")
+                        .or_else(|| r.strip_prefix("#/definitions/"))?;
+                    self.root
+                        .get("$defs")
+                        .or_else(|| self.root.get("definitions"))?
+                        .get(name)?
+                }
+                None => b,
+            };
+            let props = b.get("properties")?.as_object()?;
+            let (name, value) = props.iter().find_map(|(k, v)| {
+                v.get("const")
+                    .and_then(Value::as_str)
+                    .map(|c| (k.clone(), c.to_owned()))
+            })?;
+            match &tag {
+                Some(t) if *t != name => return None,
+                _ => tag = Some(name),
+            }
+            tags.push((value, *id));
+        }
+        tag.map(|t| (t, tags))
+    }
+
+    fn branch_name(&self, branch: &Value) -> String {
+        if let Some(r) = branch.get("$ref").and_then(Value::as_str) {
+            return r.rsplit('/').next().unwrap_or(r).to_owned();
+        }
+        match branch.get("type").and_then(Value::as_str) {
+            Some("integer") => "int",
+            Some("number") => "float",
+            Some("string") => "str",
+            Some("boolean") => "bool",
+            Some("array") => "list",
+            Some("object") => "dict",
+            _ => "union",
+        }
+        .to_owned()
+    }
+
+    fn bounds(&mut self, s: &Map<String, Value>) -> Bounds {
+        let get = |k: &str| s.get(k).and_then(Bound::of);
+        Bounds {
+            gt: get("exclusiveMinimum"),
+            ge: get("minimum"),
+            lt: get("exclusiveMaximum"),
+            le: get("maximum"),
+            multiple_of: get("multipleOf"),
+        }
+    }
+
+    /// A `type` and its keywords; `None` for a type this validator does not know.
+    fn typed(&mut self, ty: &str, s: &Map<String, Value>) -> Result<Option<Type>, String> {
+        let length = |k: &str| s.get(k).and_then(Value::as_u64);
+        Ok(Some(match ty {
+            "null" => Type::Null,
+            "boolean" => Type::Boolean,
+            "integer" => {
+                let mut bounds = self.bounds(s);
+                let range = type_range(s.get("format").and_then(Value::as_str));
+                // Bounds that are only the Rust type's range are enforced by serde; any
+                // other is declared and must be checked.
+                let declared = bounds.gt.is_some()
+                    || bounds.lt.is_some()
+                    || bounds.multiple_of.is_some()
+                    || match range {
+                        Some((min, max)) => {
+                            bounds.ge.is_some_and(|b| b != Bound::Int(min))
+                                || bounds.le.is_some_and(|b| b != Bound::Int(max))
+                        }
+                        None => bounds.ge.is_some() || bounds.le.is_some(),
+                    };
+                if declared {
+                    self.declared();
+                }
+                if let Some((min, max)) = range {
+                    bounds.ge = bounds.ge.or(Some(Bound::Int(min)));
+                    bounds.le = bounds.le.or(Some(Bound::Int(max)));
+                }
+                Type::Integer { bounds }
+            }
+            "number" => {
+                let bounds = self.bounds(s);
+                if !bounds.is_empty() {
+                    self.declared();
+                }
+                Type::Number { bounds }
+            }
+            "string" => {
+                let pattern = match s.get("pattern").and_then(Value::as_str) {
+                    Some(p) => Some((
+                        constraints::pattern(p)
+                            .map_err(|e| format!("invalid pattern `{p}`: {e}"))?,
+                        p.to_owned(),
+                    )),
+                    None => None,
+                };
+                let (min, max) = (length("minLength"), length("maxLength"));
+                if min.is_some() || max.is_some() || pattern.is_some() {
+                    self.declared();
+                }
+                Type::String { min, max, pattern }
+            }
+            "array" => {
+                let mut prefix = Vec::new();
+                if let Some(Value::Array(p)) = s.get("prefixItems") {
+                    for sub in p {
+                        prefix.push(self.compile(sub)?);
+                    }
+                }
+                let items = match s.get("items") {
+                    Some(sub) => Some(self.compile(sub)?),
+                    None => None,
+                };
+                let (min, max) = (length("minItems"), length("maxItems"));
+                // Tuples' lengths are serde's to enforce.
+                if prefix.is_empty() && (min.is_some() || max.is_some()) {
+                    self.declared();
+                }
+                Type::Array {
+                    prefix,
+                    items,
+                    min,
+                    max,
+                }
+            }
+            "object" => {
+                let required: Vec<&str> = s
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let mut properties = Vec::new();
+                let props = s.get("properties").and_then(Value::as_object);
+                if let Some(props) = props {
+                    for (name, sub) in props {
+                        let id = self.compile(sub)?;
+                        properties.push((name.clone(), id, required.contains(&name.as_str())));
+                    }
+                }
+                let additional = match s.get("additionalProperties") {
+                    Some(Value::Bool(false)) => Additional::Forbidden,
+                    Some(extra @ Value::Object(_)) => Additional::Schema(self.compile(extra)?),
+                    _ => Additional::Allowed,
+                };
+                Type::Object {
+                    properties,
+                    model: props.is_some(),
+                    additional,
+                }
+            }
+            _ => return Ok(None),
+        }))
+    }
+}
+
+/// Walks a value against the nodes.
+struct Validator<'a> {
+    compiled: &'a Compiled,
+    mode: Mode,
+    /// How many errors are wanted; one more is kept to show there were more.
+    room: usize,
+    errors: Vec<ValidationError>,
+}
+
+impl Validator<'_> {
+    fn full(&self) -> bool {
+        self.errors.len() > self.room
+    }
+
+    fn fail(&mut self, err: ValidationError, loc: &[LocItem]) {
+        if !self.full() {
+            self.errors.push(err.at(loc.to_vec()));
+        }
+    }
+
+    fn check(&mut self, id: NodeId, value: Value, loc: &mut Vec<LocItem>, depth: usize) -> Value {
+        if depth > MAX_DEPTH || self.full() {
+            return value;
+        }
+        let node = self.compiled.node(id);
+        let mut value = value;
+        for &sub in &node.all_of {
+            value = self.check(sub, value, loc, depth + 1);
+        }
+        match &node.kind {
+            Kind::Any => value,
+            Kind::Ref(target) => self.check(*target, value, loc, depth + 1),
+            Kind::Union(u) => self.union(u, value, loc, depth),
+            Kind::Const(expected) => self.constant(expected, value, loc),
+            Kind::Enum(choices) => self.enumeration(choices, value, loc),
+            Kind::Typed { ty, nullable } => {
+                if *nullable && value.is_null() {
+                    return Value::Null;
+                }
+                self.typed(ty, value, loc, depth)
+            }
+        }
+    }
+
+    fn typed(&mut self, ty: &Type, value: Value, loc: &mut Vec<LocItem>, depth: usize) -> Value {
+        match ty {
+            Type::Object {
+                properties,
+                model,
+                additional,
+            } => self.object(properties, *model, additional, value, loc, depth),
+            Type::Array {
+                prefix,
+                items,
+                min,
+                max,
+            } => self.array(prefix, *items, *min, *max, value, loc, depth),
+            Type::String { min, max, pattern } => self.string(*min, *max, pattern, value, loc),
+            Type::Integer { bounds } => self.integer(bounds, value, loc),
+            Type::Number { bounds } => self.number(bounds, value, loc),
+            Type::Boolean => self.boolean(value, loc),
+            Type::Null => {
+                if !value.is_null() {
+                    self.fail(
+                        ValidationError::new(
+                            "none_required",
+                            "Input should be None",
+                            value.clone(),
+                        ),
+                        loc,
+                    );
+                }
+                value
+            }
+        }
+    }
+
+    fn object(
+        &mut self,
+        properties: &[(String, NodeId, bool)],
+        model: bool,
+        additional: &Additional,
+        value: Value,
+        loc: &mut Vec<LocItem>,
+        depth: usize,
+    ) -> Value {
+        let Value::Object(mut map) = value else {
+            let err = if model {
+                messages::model_attributes_type(value.clone())
+            } else {
+                messages::dict_type(value.clone())
+            };
+            self.fail(err, loc);
+            return value;
+        };
+        if self.mode == Mode::Form {
+            // FastAPI treats an empty form field as absent.
+            map.retain(|_, v| v.as_str() != Some(""));
+        }
+        let original = properties
+            .iter()
+            .any(|(name, _, required)| *required && !map.contains_key(name))
+            .then(|| Value::Object(map.clone()));
+        let mut out = Map::with_capacity(map.len());
+        for (name, sub, required) in properties {
+            loc.push(LocItem::Key(name.clone().into()));
+            match map.remove(name) {
+                Some(v) => {
+                    let v = self.check(*sub, v, loc, depth + 1);
+                    out.insert(name.clone(), v);
+                }
+                None if *required => {
+                    let mut e = ValidationError::missing();
+                    e.input = original.clone().unwrap_or(Value::Null);
+                    self.fail(e, loc);
+                }
+                None => {}
+            }
+            loc.pop();
+        }
+        match additional {
+            Additional::Forbidden => {
+                for (k, v) in map {
+                    loc.push(LocItem::Key(k.into()));
+                    self.fail(messages::extra_forbidden(v), loc);
+                    loc.pop();
+                }
+            }
+            Additional::Schema(extra) => {
+                for (k, v) in map {
+                    loc.push(LocItem::Key(k.clone().into()));
+                    let v = self.check(*extra, v, loc, depth + 1);
+                    loc.pop();
+                    out.insert(k, v);
+                }
+            }
+            Additional::Allowed => out.extend(map),
+        }
+        Value::Object(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn array(
+        &mut self,
+        prefix: &[NodeId],
+        items: Option<NodeId>,
+        min: Option<u64>,
+        max: Option<u64>,
+        value: Value,
+        loc: &mut Vec<LocItem>,
+        depth: usize,
+    ) -> Value {
+        let value = match value {
+            Value::String(_) if self.mode == Mode::Form => Value::Array(vec![value]),
+            v => v,
+        };
+        let Value::Array(list) = value else {
+            self.fail(messages::list_type(value.clone()), loc);
+            return value;
+        };
+        let n = list.len() as u64;
+        let input = (min.is_some() || max.is_some()).then(|| Value::Array(list.clone()));
+        let mut out = Vec::with_capacity(list.len());
+        for (i, item) in list.into_iter().enumerate() {
+            let item = match prefix.get(i).copied().or(items) {
+                Some(sub) => {
+                    loc.push(LocItem::Index(i));
+                    let v = self.check(sub, item, loc, depth + 1);
+                    loc.pop();
+                    v
+                }
+                None => item,
+            };
+            out.push(item);
+        }
+        if let Some(input) = input {
+            if let Err(e) = constraints::check_length(Measured::List, n, min, max, || input) {
+                self.fail(*e, loc);
+            }
+        }
+        Value::Array(out)
+    }
+
+    fn string(
+        &mut self,
+        min: Option<u64>,
+        max: Option<u64>,
+        pattern: &Option<(Pattern, String)>,
+        value: Value,
+        loc: &mut [LocItem],
+    ) -> Value {
+        let Value::String(text) = &value else {
+            self.fail(messages::string_type(value.clone()), loc);
+            return value;
+        };
+        if let Err(e) = check_text(text, min, max, pattern, || value.clone()) {
+            self.fail(*e, loc);
+        }
+        value
+    }
+
+    fn integer(&mut self, bounds: &Bounds, value: Value, loc: &mut [LocItem]) -> Value {
+        let parsed: Result<i128, ValidationError> = match &value {
+            Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => Ok(i.into()),
+                (_, Some(u), _) => Ok(u.into()),
+                (_, _, Some(f)) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e38 => {
+                    Ok(f as i128)
+                }
+                (_, _, Some(f)) if f.is_finite() => Err(messages::int_from_float(value.clone())),
+                _ => Err(messages::int_parsing(value.clone())),
+            },
+            Value::String(text) => {
+                lax::int(text).ok_or_else(|| messages::int_parsing(value.clone()))
+            }
+            Value::Bool(b) if self.mode == Mode::Json => Ok(i128::from(*b)),
+            _ => Err(messages::int_type(value.clone())),
+        };
+        let i = match parsed {
+            Ok(i) => i,
+            Err(e) => {
+                self.fail(e, loc);
+                return value;
+            }
+        };
+        if let Err(e) = bounds.check(Num::int(i), || value.clone()) {
+            self.fail(*e, loc);
+            return value;
+        }
+        match (i64::try_from(i), u64::try_from(i)) {
+            (Ok(v), _) => Value::Number(v.into()),
+            (_, Ok(v)) => Value::Number(v.into()),
+            _ => value,
+        }
+    }
+
+    fn number(&mut self, bounds: &Bounds, value: Value, loc: &mut [LocItem]) -> Value {
+        let parsed = match &value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(text) => lax::float(text),
+            Value::Bool(b) if self.mode == Mode::Json => Some(f64::from(u8::from(*b))),
+            _ => None,
+        };
+        let Some(f) = parsed else {
+            let e = if value.is_string() {
+                messages::float_parsing(value.clone())
+            } else {
+                messages::float_type(value.clone())
+            };
+            self.fail(e, loc);
+            return value;
+        };
+        if let Err(e) = bounds.check(Num::float(f), || value.clone()) {
+            self.fail(*e, loc);
+            return value;
+        }
+        match (&value, Number::from_f64(f)) {
+            (Value::Number(_), _) => value,
+            (_, Some(n)) => Value::Number(n),
+            // inf / nan cannot be JSON numbers; leave the string for serde to judge.
+            (_, None) => value,
+        }
+    }
+
+    fn boolean(&mut self, value: Value, loc: &mut [LocItem]) -> Value {
+        let parsed = match &value {
+            Value::Bool(b) => Ok(*b),
+            Value::Number(n) => match n.as_f64() {
+                Some(0.0) => Ok(false),
+                Some(1.0) => Ok(true),
+                _ => Err(messages::bool_parsing(value.clone())),
+            },
+            Value::String(text) => {
+                lax::boolean(text).ok_or_else(|| messages::bool_parsing(value.clone()))
+            }
+            _ => Err(messages::bool_type(value.clone())),
+        };
+        match parsed {
+            Ok(b) => Value::Bool(b),
+            Err(e) => {
+                self.fail(e, loc);
+                value
+            }
+        }
+    }
+
+    fn enumeration(&mut self, choices: &[Value], value: Value, loc: &mut [LocItem]) -> Value {
+        if choices.contains(&value) {
+            return value;
+        }
+        let shown: Vec<String> = choices
+            .iter()
+            .map(|c| match c {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        self.fail(messages::enumeration(value.clone(), &shown), loc);
+        value
+    }
+
+    fn constant(&mut self, expected: &Value, value: Value, loc: &mut [LocItem]) -> Value {
+        if *expected != value {
+            let shown = match expected {
+                Value::String(s) => format!("'{s}'"),
+                other => other.to_string(),
+            };
+            self.fail(
+                ValidationError::new(
+                    "literal_error",
+                    format!("Input should be {shown}"),
+                    value.clone(),
+                )
+                .with_ctx(serde_json::json!({ "expected": shown })),
+                loc,
+            );
+        }
+        value
+    }
+
+    /// `anyOf`/`oneOf`: `Option<T>` (one branch plus null) is checked as `T`, like
+    /// pydantic's `Optional`. A serde-tagged enum picks its branch by the tag. Other
+    /// unions take the first branch that passes; when none does, every branch's errors
+    /// are reported with the branch's name in `loc`, as pydantic does.
+    fn union(&mut self, u: &Union, value: Value, loc: &mut Vec<LocItem>, depth: usize) -> Value {
+        if value.is_null() && u.nullable {
+            return Value::Null;
+        }
+        if u.branches.len() == 1 {
+            return self.check(u.branches[0].1, value, loc, depth + 1);
+        }
+        if let Some((tag, tags)) = &u.tag {
+            let found = value.get(tag).cloned();
+            let expected = tags
+                .iter()
+                .map(|(t, _)| format!("'{t}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return match found {
+                Some(Value::String(t)) => match tags.iter().find(|(name, _)| *name == t) {
+                    Some((_, branch)) => self.check(*branch, value, loc, depth + 1),
+                    None => {
+                        self.fail(
+                            ValidationError::new(
+                                "union_tag_invalid",
+                                format!("Input tag '{t}' found using '{tag}' does not match any of the expected tags: {expected}"),
+                                value.clone(),
+                            )
+                            .with_ctx(serde_json::json!({"discriminator": format!("'{tag}'"), "tag": t, "expected_tags": expected})),
+                            loc,
+                        );
+                        value
+                    }
+                },
+                _ => {
+                    self.fail(
+                        ValidationError::new(
+                            "union_tag_not_found",
+                            format!("Unable to extract tag using discriminator '{tag}'"),
+                            value.clone(),
+                        )
+                        .with_ctx(serde_json::json!({"discriminator": format!("'{tag}'")})),
+                        loc,
+                    );
+                    value
+                }
+            };
+        }
+        let mut all = Vec::new();
+        for (name, branch) in &u.branches {
+            let mut sub = Validator {
+                compiled: self.compiled,
+                mode: self.mode,
+                room: self.room,
+                errors: Vec::new(),
+            };
+            loc.push(LocItem::Key(name.clone().into()));
+            let out = sub.check(*branch, value.clone(), loc, depth + 1);
+            loc.pop();
+            if sub.errors.is_empty() {
+                return out;
+            }
+            all.extend(sub.errors);
+        }
+        let keep = (self.room + 1).saturating_sub(self.errors.len());
+        self.errors.extend(all.into_iter().take(keep));
+        value
+    }
+}
+
+/// The length and pattern checks of a string, in pydantic's order.
+pub(crate) fn check_text(
+    text: &str,
+    min: Option<u64>,
+    max: Option<u64>,
+    pattern: &Option<(Pattern, String)>,
+    input: impl Fn() -> Value,
+) -> Check {
+    if min.is_some() || max.is_some() {
+        let n = text.chars().count() as u64;
+        constraints::check_length(Measured::Text, n, min, max, &input)?;
+    }
+    if let Some((re, source)) = pattern {
+        constraints::check_pattern(re, source, text, &input)?;
+    }
+    Ok(())
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    fn body() -> Vec<LocItem> {
+        vec![LocItem::Key("body".into())]
+    }
+
+    fn errors(root: &Compiled, value: Value) -> Value {
+        let errs = root.validate(value, Mode::Json, &body(), 100).unwrap_err();
+        serde_json::to_value(errs).unwrap()
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Item {
+        name: String,
+        description: Option<String>,
+        price: f64,
+        tax: Option<f64>,
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    #[serde(deny_unknown_fields)]
+    struct Order {
+        id: u8,
+        items: Vec<Item>,
+        first: Option<Item>,
+        kind: Kind,
+        #[serde(default)]
+        notes: Vec<String>,
+        scores: HashMap<String, i32>,
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Retail,
+        Bulk,
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    #[serde(tag = "t")]
+    enum Shape {
+        Circle { r: f64 },
+        Square { side: f64 },
+    }
+
+    #[test]
+    fn missing_fields_carry_the_whole_object() {
+        let root = compiled_of::<Item>().unwrap();
+        assert_eq!(
+            errors(&root, json!({"name": "Foo"})),
+            json!([{"type":"missing","loc":["body","price"],"msg":"Field required","input":{"name":"Foo"}}])
+        );
+    }
+
+    #[test]
+    fn lax_coercions_produce_a_deserialisable_value() {
+        let root = compiled_of::<Item>().unwrap();
+        let v = root
+            .validate(
+                json!({"name": "Foo", "price": "50.5", "tax": 3}),
+                Mode::Json,
+                &body(),
+                100,
+            )
+            .unwrap();
+        let item: Item = serde_json::from_value(v).unwrap();
+        assert_eq!(item.price, 50.5);
+        assert_eq!(item.tax, Some(3.0));
+    }
+
+    #[test]
+    fn nested_errors_have_full_locations_in_field_order() {
+        let root = compiled_of::<Order>().unwrap();
+        let got = errors(
+            &root,
+            json!({"id": 300, "items": [{"name": "a", "price": 1}, {"price": "x"}], "first": 5,
+                   "kind": "retial", "scores": {"a": 1.5}, "extra": true}),
+        );
+        let locs: Vec<&Value> = got.as_array().unwrap().iter().map(|e| &e["loc"]).collect();
+        assert_eq!(
+            locs,
+            vec![
+                &json!(["body", "id"]),
+                &json!(["body", "items", 1, "name"]),
+                &json!(["body", "items", 1, "price"]),
+                &json!(["body", "first"]),
+                &json!(["body", "kind"]),
+                &json!(["body", "scores", "a"]),
+                &json!(["body", "extra"]),
+            ]
+        );
+        let types: Vec<&Value> = got.as_array().unwrap().iter().map(|e| &e["type"]).collect();
+        assert_eq!(
+            types,
+            vec![
+                "less_than_equal",
+                "missing",
+                "float_parsing",
+                "model_attributes_type",
+                "enum",
+                "int_from_float",
+                "extra_forbidden"
+            ]
+        );
+        assert_eq!(got[0]["ctx"], json!({"le": 255}));
+        assert_eq!(got[4]["msg"], "Input should be 'retail' or 'bulk'");
+    }
+
+    #[test]
+    fn wrong_container_types() {
+        let root = compiled_of::<Order>().unwrap();
+        let got = errors(
+            &root,
+            json!({"id": 1, "items": "nope", "kind": "bulk", "scores": [], "notes": null}),
+        );
+        let types: Vec<&Value> = got.as_array().unwrap().iter().map(|e| &e["type"]).collect();
+        assert_eq!(types, vec!["list_type", "list_type", "dict_type"]);
+    }
+
+    #[test]
+    fn non_object_body_is_model_attributes_type() {
+        let root = compiled_of::<Item>().unwrap();
+        assert_eq!(
+            errors(&root, json!([1, 2])),
+            json!([{"type":"model_attributes_type","loc":["body"],"msg":"Input should be a valid dictionary or object to extract fields from","input":[1,2]}])
+        );
+    }
+
+    #[test]
+    fn tagged_enums_use_the_tag() {
+        let root = compiled_of::<Shape>().unwrap();
+        assert!(root
+            .validate(json!({"t": "Circle", "r": "2"}), Mode::Json, &body(), 100)
+            .is_ok());
+        let got = errors(&root, json!({"t": "Square"}));
+        assert_eq!(got[0]["loc"], json!(["body", "side"]));
+        let got = errors(&root, json!({"t": "Hexagon"}));
+        assert_eq!(got[0]["type"], "union_tag_invalid");
+        let got = errors(&root, json!({"r": 1}));
+        assert_eq!(got[0]["type"], "union_tag_not_found");
+    }
+
+    #[test]
+    fn form_mode_reads_strings() {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct F {
+            n: i32,
+            on: bool,
+            tags: Vec<String>,
+            note: Option<String>,
+        }
+        let root = compiled_of::<F>().unwrap();
+        let v = root
+            .validate(
+                json!({"n": "4", "on": "yes", "tags": "one", "note": ""}),
+                Mode::Form,
+                &body(),
+                100,
+            )
+            .unwrap();
+        assert_eq!(v, json!({"n": 4, "on": true, "tags": ["one"]}));
+    }
+}

@@ -1,0 +1,280 @@
+//! Field constraints, declared once on the model and enforced wherever the model is
+//! read: a JSON body, a nested model, the items of a list, a form. What the OpenAPI
+//! document shows is what the server checks, and every error comes in one 422.
+//!
+//! Run with: `cargo run --release --example validation`, then:
+//!
+//! ```text
+//! curl -X POST http://127.0.0.1:8000/items/ -H 'content-type: application/json' \
+//!      -d '{"title": "", "price": -3, "stock": 7, "currency": "EUR"}'
+//! # 422: title too short, price not greater than 0
+//! ```
+//!
+//! `tests/twin/validation_app.py` is the same app in FastAPI; CI replays the same
+//! requests against both and compares the answers.
+
+use hasten::prelude::*;
+
+/// A size, in centimetres.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub struct Dimensions {
+    /// Greater than zero.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    width: f64,
+    /// At most 500.
+    #[schemars(range(max = 500))]
+    height: f64,
+}
+
+/// One part of an item.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub struct Part {
+    /// A part code: two capital letters and digits.
+    #[schemars(regex(pattern = r"^[A-Z]{2}\d+$"))]
+    code: String,
+    /// How many, 1 to 10.
+    #[schemars(range(min = 1, max = 10))]
+    count: i32,
+}
+
+/// An item for sale.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub struct Item {
+    /// 1 to 20 characters.
+    #[schemars(length(min = 1, max = 20))]
+    title: String,
+    /// Greater than zero.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    price: f64,
+    /// 0 to 100.
+    #[schemars(range(min = 0, max = 100))]
+    stock: i64,
+    /// Three capital letters.
+    #[schemars(regex(pattern = r"^[A-Z]{3}$"))]
+    currency: String,
+    /// At most three tags.
+    #[serde(default)]
+    #[schemars(length(max = 3))]
+    tags: Vec<String>,
+    /// Sold in packs of a multiple of 5.
+    #[serde(default = "five")]
+    #[schemars(extend("multipleOf" = 5))]
+    pack: i64,
+    /// The size, if known.
+    #[serde(default)]
+    dimensions: Option<Dimensions>,
+    /// Its parts.
+    #[serde(default)]
+    parts: Vec<Part>,
+}
+
+fn five() -> i64 {
+    5
+}
+
+/// Create an item.
+#[post("/items/", status = 201)]
+async fn create_item(item: Json<Item>) -> Json<Item> {
+    item
+}
+
+/// A sign-up form.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub struct SignUp {
+    /// 3 to 12 letters, digits or underscores.
+    #[schemars(length(min = 3, max = 12), regex(pattern = r"^\w+$"))]
+    username: String,
+    /// 18 or older.
+    #[schemars(range(min = 18))]
+    age: u8,
+}
+
+/// Sign up with a form.
+#[post("/signup/")]
+async fn sign_up(form: Form<SignUp>) -> Json<SignUp> {
+    Json(form.0)
+}
+
+/// Search, with constrained query parameters.
+#[get("/search/")]
+async fn search(
+    #[query(min_length = 2, max_length = 10)] q: String,
+    #[query(ge = 1, le = 50)] limit: Option<i64>,
+    #[query(gt = 0)] min_price: Option<f64>,
+) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "q": q, "limit": limit.unwrap_or(10), "min_price": min_price }))
+}
+
+fn app() -> App {
+    App::new()
+        .title("Validation")
+        .version("1.0.0")
+        .route(create_item)
+        .route(sign_up)
+        .route(search)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    hasten_examples::run(app()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hasten::testing::TestClient;
+    use serde_json::{json, Value};
+
+    fn valid() -> Value {
+        json!({"title": "Hammer", "price": 9.5, "stock": 7, "currency": "EUR"})
+    }
+
+    #[tokio::test]
+    async fn a_valid_item_is_created() {
+        let c = TestClient::new(app());
+        let resp = c.post("/items/").json(&valid()).send().await;
+        assert_eq!(resp.status(), 201, "{}", resp.text());
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"title": "Hammer", "price": 9.5, "stock": 7, "currency": "EUR", "tags": [],
+                   "pack": 5, "dimensions": null, "parts": []})
+        );
+    }
+
+    /// The bypass that was: a body that serde parses fine but breaks a declared
+    /// constraint was stored. Each constraint, alone on an otherwise valid body.
+    #[tokio::test]
+    async fn every_declared_constraint_is_enforced_on_an_otherwise_valid_body() {
+        let c = TestClient::new(app());
+        let cases = [
+            (
+                json!({"title": ""}),
+                json!({"type": "string_too_short", "loc": ["body", "title"],
+                       "msg": "String should have at least 1 character", "input": "",
+                       "ctx": {"min_length": 1}}),
+            ),
+            (
+                json!({"title": "x".repeat(21)}),
+                json!({"type": "string_too_long", "loc": ["body", "title"],
+                       "msg": "String should have at most 20 characters", "input": "x".repeat(21),
+                       "ctx": {"max_length": 20}}),
+            ),
+            (
+                json!({"price": -3.0}),
+                json!({"type": "greater_than", "loc": ["body", "price"],
+                       "msg": "Input should be greater than 0", "input": -3.0, "ctx": {"gt": 0}}),
+            ),
+            (
+                json!({"price": 0}),
+                json!({"type": "greater_than", "loc": ["body", "price"],
+                       "msg": "Input should be greater than 0", "input": 0, "ctx": {"gt": 0}}),
+            ),
+            (
+                json!({"stock": 101}),
+                json!({"type": "less_than_equal", "loc": ["body", "stock"],
+                       "msg": "Input should be less than or equal to 100", "input": 101,
+                       "ctx": {"le": 100}}),
+            ),
+            (
+                json!({"stock": -1}),
+                json!({"type": "greater_than_equal", "loc": ["body", "stock"],
+                       "msg": "Input should be greater than or equal to 0", "input": -1,
+                       "ctx": {"ge": 0}}),
+            ),
+            (
+                json!({"currency": "eur"}),
+                json!({"type": "string_pattern_mismatch", "loc": ["body", "currency"],
+                       "msg": "String should match pattern '^[A-Z]{3}$'", "input": "eur",
+                       "ctx": {"pattern": "^[A-Z]{3}$"}}),
+            ),
+            (
+                json!({"tags": ["a", "b", "c", "d"]}),
+                json!({"type": "too_long", "loc": ["body", "tags"],
+                       "msg": "List should have at most 3 items after validation, not 4",
+                       "input": ["a", "b", "c", "d"], "ctx": {"field_type": "List", "max_length": 3, "actual_length": 4}}),
+            ),
+            (
+                json!({"pack": 12}),
+                json!({"type": "multiple_of", "loc": ["body", "pack"],
+                       "msg": "Input should be a multiple of 5", "input": 12, "ctx": {"multiple_of": 5}}),
+            ),
+            (
+                json!({"dimensions": {"width": 0, "height": 10}}),
+                json!({"type": "greater_than", "loc": ["body", "dimensions", "width"],
+                       "msg": "Input should be greater than 0", "input": 0, "ctx": {"gt": 0}}),
+            ),
+            (
+                json!({"parts": [{"code": "AB1", "count": 1}, {"code": "ab", "count": 11}]}),
+                json!({"type": "string_pattern_mismatch", "loc": ["body", "parts", 1, "code"],
+                       "msg": "String should match pattern '^[A-Z]{2}\\d+$'", "input": "ab",
+                       "ctx": {"pattern": "^[A-Z]{2}\\d+$"}}),
+            ),
+        ];
+        for (change, error) in cases {
+            let mut body = valid();
+            for (k, v) in change.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let resp = c.post("/items/").json(&body).send().await;
+            assert_eq!(resp.status(), 422, "{body} was accepted");
+            assert_eq!(resp.json::<Value>()["detail"][0], error, "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn every_error_is_reported_at_once() {
+        let c = TestClient::new(app());
+        let resp = c
+            .post("/items/")
+            .json(
+                &json!({"title": "", "price": -3, "stock": 7, "currency": "EUR",
+                          "parts": [{"code": "ab", "count": 11}]}),
+            )
+            .send()
+            .await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"detail": [
+                {"type": "string_too_short", "loc": ["body", "title"],
+                 "msg": "String should have at least 1 character", "input": "", "ctx": {"min_length": 1}},
+                {"type": "greater_than", "loc": ["body", "price"],
+                 "msg": "Input should be greater than 0", "input": -3, "ctx": {"gt": 0}},
+                {"type": "string_pattern_mismatch", "loc": ["body", "parts", 0, "code"],
+                 "msg": "String should match pattern '^[A-Z]{2}\\d+$'", "input": "ab",
+                 "ctx": {"pattern": "^[A-Z]{2}\\d+$"}},
+                {"type": "less_than_equal", "loc": ["body", "parts", 0, "count"],
+                 "msg": "Input should be less than or equal to 10", "input": 11, "ctx": {"le": 10}}
+            ]})
+        );
+    }
+
+    #[tokio::test]
+    async fn form_fields_keep_their_constraints_too() {
+        let c = TestClient::new(app());
+        let resp = c
+            .post("/signup/")
+            .form(&[("username", "ann_1"), ("age", "30")])
+            .send()
+            .await;
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"username": "ann_1", "age": 30})
+        );
+        let resp = c
+            .post("/signup/")
+            .form(&[("username", "a!"), ("age", "17")])
+            .send()
+            .await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"detail": [
+                {"type": "string_too_short", "loc": ["body", "username"],
+                 "msg": "String should have at least 3 characters", "input": "a!", "ctx": {"min_length": 3}},
+                {"type": "greater_than_equal", "loc": ["body", "age"],
+                 "msg": "Input should be greater than or equal to 18", "input": "17", "ctx": {"ge": 18}}
+            ]})
+        );
+    }
+}

@@ -1,0 +1,105 @@
+"""The constraint table, live: the same requests against the FastAPI twin
+(`validation_app.py` under uvicorn) and `examples/validation.rs`, for each constraint
+in each place (body field, nested field, list item, form field, query parameter) with
+valid, boundary and invalid inputs. Status, content type and body must be the same.
+
+usage: python live_validation.py FASTAPI_BASE_URL HASTEN_BASE_URL
+"""
+
+import json
+import sys
+
+from live import call
+
+VALID = {"title": "Hammer", "price": 9.5, "stock": 7, "currency": "EUR"}
+
+
+def item(**change):
+    body = dict(VALID, **change)
+    return ("POST", "/items/", {"content-type": "application/json"}, json.dumps(body).encode())
+
+
+def form(**fields):
+    import urllib.parse
+    return ("POST", "/signup/", {"content-type": "application/x-www-form-urlencoded"},
+            urllib.parse.urlencode(fields).encode())
+
+
+def get(path):
+    return ("GET", path, {}, None)
+
+
+CASES = [
+    ("valid item", item()),
+    ("title: 1 char (boundary)", item(title="x")),
+    ("title: empty", item(title="")),
+    ("title: 20 chars (boundary)", item(title="x" * 20)),
+    ("title: 21 chars", item(title="x" * 21)),
+    ("title: 20 two-byte chars (boundary)", item(title="é" * 20)),
+    ("price: above 0", item(price=0.01)),
+    ("price: 0", item(price=0)),
+    ("price: negative", item(price=-3.0)),
+    ("price: lax string", item(price="9.5")),
+    ("price: lax string below", item(price="-1")),
+    ("stock: 0 (boundary)", item(stock=0)),
+    ("stock: 100 (boundary)", item(stock=100)),
+    ("stock: 101", item(stock=101)),
+    ("stock: -1", item(stock=-1)),
+    ("stock: 3.0", item(stock=3.0)),
+    ("stock: 3.5", item(stock=3.5)),
+    ("stock: lax string", item(stock="7")),
+    ("currency: valid", item(currency="USD")),
+    ("currency: lower case", item(currency="usd")),
+    ("currency: four letters", item(currency="USDX")),
+    ("tags: three (boundary)", item(tags=["a", "b", "c"])),
+    ("tags: four", item(tags=["a", "b", "c", "d"])),
+    ("pack: 10", item(pack=10)),
+    ("pack: 12", item(pack=12)),
+    ("pack: 0", item(pack=0)),
+    ("dimensions: valid", item(dimensions={"width": 1, "height": 500})),
+    ("dimensions: width 0", item(dimensions={"width": 0, "height": 10})),
+    ("dimensions: height 501", item(dimensions={"width": 1, "height": 501})),
+    ("dimensions: both wrong", item(dimensions={"width": -1, "height": 600})),
+    ("parts: valid", item(parts=[{"code": "AB12", "count": 10}])),
+    ("parts: bad code and count", item(parts=[{"code": "AB1", "count": 1}, {"code": "ab", "count": 11}])),
+    ("parts: count 0", item(parts=[{"code": "AB1", "count": 0}])),
+    ("every error at once", item(title="", price=-3, stock=200, currency="x",
+                                 parts=[{"code": "ab", "count": 11}])),
+    ("form: valid", form(username="ann_1", age="30")),
+    ("form: boundary", form(username="abc", age="18")),
+    ("form: short name, under age", form(username="a!", age="17")),
+    ("form: long name", form(username="a" * 13, age="30")),
+    ("form: pattern", form(username="a b c", age="30")),
+    ("form: age not a number", form(username="anne", age="old")),
+    ("query: valid", get("/search/?q=ab&limit=50&min_price=0.5")),
+    ("query: q too short", get("/search/?q=a")),
+    ("query: q too long", get("/search/?q=" + "a" * 11)),
+    ("query: limit 0", get("/search/?q=abc&limit=0")),
+    ("query: limit 51", get("/search/?q=abc&limit=51")),
+    ("query: limit lax", get("/search/?q=abc&limit=1_0")),
+    ("query: min_price 0", get("/search/?q=abc&min_price=0")),
+    ("query: everything wrong", get("/search/?q=a&limit=99&min_price=-1")),
+]
+
+
+def main():
+    fastapi, hasten = sys.argv[1], sys.argv[2]
+    problems = []
+    for label, (method, path, headers, body) in CASES:
+        a = call(fastapi, method, path, headers, body)
+        b = call(hasten, method, path, headers, body)
+        for what, x, y in [("status", a[0], b[0]), ("content-type", a[1].get("content-type"),
+                                                     b[1].get("content-type")), ("body", a[2], b[2])]:
+            if x != y:
+                problems.append(f"{label}: {what}: FastAPI {json.dumps(x)} != hasten {json.dumps(y)}")
+    print(f"{len(CASES)} constraint cases replayed against both")
+    if problems:
+        print(f"\n{len(problems)} difference(s):")
+        for p in problems:
+            print("  " + p)
+        sys.exit(1)
+    print("ok   the same status, content type and body for every case")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The FastAPI twin of `examples/validation.rs`: the same models and constraints, the
+FastAPI way. `live_validation.py` replays the same requests against both.
+
+Run it with `uvicorn validation_app:app`.
+"""
+
+from typing import Annotated, Optional
+
+from fastapi import FastAPI, Form, Query
+from pydantic import BaseModel, Field
+
+app = FastAPI(title="Validation", version="1.0.0")
+
+
+class Dimensions(BaseModel):
+    width: float = Field(gt=0)
+    height: float = Field(le=500)
+
+
+class Part(BaseModel):
+    code: str = Field(pattern=r"^[A-Z]{2}\d+$")
+    count: int = Field(ge=1, le=10)
+
+
+class Item(BaseModel):
+    title: str = Field(min_length=1, max_length=20)
+    price: float = Field(gt=0)
+    stock: int = Field(ge=0, le=100)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    tags: list[str] = Field(default=[], max_length=3)
+    pack: int = Field(default=5, multiple_of=5)
+    dimensions: Optional[Dimensions] = None
+    parts: list[Part] = []
+
+
+@app.post("/items/", status_code=201)
+async def create_item(item: Item) -> Item:
+    return item
+
+
+class SignUp(BaseModel):
+    username: str = Field(min_length=3, max_length=12, pattern=r"^\w+$")
+    age: int = Field(ge=18)
+
+
+@app.post("/signup/")
+async def sign_up(form: Annotated[SignUp, Form()]) -> SignUp:
+    return form
+
+
+@app.get("/search/")
+async def search(
+    q: Annotated[str, Query(min_length=2, max_length=10)],
+    limit: Annotated[Optional[int], Query(ge=1, le=50)] = None,
+    min_price: Annotated[Optional[float], Query(gt=0)] = None,
+):
+    return {"q": q, "limit": limit if limit is not None else 10, "min_price": min_price}
