@@ -113,7 +113,7 @@ where
             return Some(Some(v));
         }
     } else if !compiled.checks_in_unions {
-        if let Ok((v, true)) = checked::from_slice::<T>(&bytes, &compiled) {
+        if let Ok((v, true)) = checked::from_slice::<T>(&bytes, compiled) {
             return Some(Some(v));
         }
     }
