@@ -1027,7 +1027,7 @@ mod tests {
     fn missing_fields_carry_the_whole_object() {
         let root = compiled_of::<Item>().unwrap();
         assert_eq!(
-            errors(&root, json!({"name": "Foo"})),
+            errors(root, json!({"name": "Foo"})),
             json!([{"type":"missing","loc":["body","price"],"msg":"Field required","input":{"name":"Foo"}}])
         );
     }
@@ -1101,7 +1101,7 @@ mod tests {
     fn non_object_body_is_model_attributes_type() {
         let root = compiled_of::<Item>().unwrap();
         assert_eq!(
-            errors(&root, json!([1, 2])),
+            errors(root, json!([1, 2])),
             json!([{"type":"model_attributes_type","loc":["body"],"msg":"Input should be a valid dictionary or object to extract fields from","input":[1,2]}])
         );
     }
@@ -1112,11 +1112,11 @@ mod tests {
         assert!(root
             .validate(json!({"t": "Circle", "r": "2"}), Mode::Json, &body(), 100)
             .is_ok());
-        let got = errors(&root, json!({"t": "Square"}));
+        let got = errors(root, json!({"t": "Square"}));
         assert_eq!(got[0]["loc"], json!(["body", "side"]));
-        let got = errors(&root, json!({"t": "Hexagon"}));
+        let got = errors(root, json!({"t": "Hexagon"}));
         assert_eq!(got[0]["type"], "union_tag_invalid");
-        let got = errors(&root, json!({"r": 1}));
+        let got = errors(root, json!({"r": 1}));
         assert_eq!(got[0]["type"], "union_tag_not_found");
     }
 
