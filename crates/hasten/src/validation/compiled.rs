@@ -1052,7 +1052,7 @@ mod tests {
     fn nested_errors_have_full_locations_in_field_order() {
         let root = compiled_of::<Order>().unwrap();
         let got = errors(
-            &root,
+            root,
             json!({"id": 300, "items": [{"name": "a", "price": 1}, {"price": "x"}], "first": 5,
                    "kind": "retial", "scores": {"a": 1.5}, "extra": true}),
         );
@@ -1090,7 +1090,7 @@ mod tests {
     fn wrong_container_types() {
         let root = compiled_of::<Order>().unwrap();
         let got = errors(
-            &root,
+            root,
             json!({"id": 1, "items": "nope", "kind": "bulk", "scores": [], "notes": null}),
         );
         let types: Vec<&Value> = got.as_array().unwrap().iter().map(|e| &e["type"]).collect();
