@@ -105,11 +105,18 @@ async fn search(
     Json(serde_json::json!({ "q": q, "limit": limit.unwrap_or(10), "min_price": min_price }))
 }
 
+/// Prices by integer code: keys are read as integers, as pydantic reads them.
+#[post("/prices/")]
+async fn prices(body: Json<std::collections::BTreeMap<i32, f64>>) -> Json<std::collections::BTreeMap<i32, f64>> {
+    body
+}
+
 fn app() -> App {
     App::new()
         .title("Validation")
         .version("1.0.0")
         .route(create_item)
+        .route(prices)
         .route(sign_up)
         .route(search)
 }
@@ -247,6 +254,32 @@ mod tests {
                  "msg": "Input should be less than or equal to 10", "input": 11, "ctx": {"le": 10}}
             ]})
         );
+    }
+
+    #[tokio::test]
+    async fn integer_keys_are_validated_like_pydantic() {
+        let c = TestClient::new(app());
+        let resp = c
+            .post("/prices/")
+            .json(&json!({"foo": "x", " 4 ": 1, "3.0": 2.5}))
+            .send()
+            .await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"detail": [
+                {"type": "int_parsing", "loc": ["body", "foo", "[key]"],
+                 "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "foo"},
+                {"type": "float_parsing", "loc": ["body", "foo"],
+                 "msg": "Input should be a valid number, unable to parse string as a number", "input": "x"}
+            ]})
+        );
+        let resp = c
+            .post("/prices/")
+            .json(&json!({" 4 ": 1, "3.0": 2.5}))
+            .send()
+            .await;
+        assert_eq!(resp.json::<Value>(), json!({"3": 2.5, "4": 1.0}));
     }
 
     #[tokio::test]

@@ -48,6 +48,11 @@ async def sign_up(form: Annotated[SignUp, Form()]) -> SignUp:
     return form
 
 
+@app.post("/prices/")
+async def prices(body: dict[int, float]) -> dict[int, float]:
+    return dict(sorted(body.items()))
+
+
 @app.get("/search/")
 async def search(
     q: Annotated[str, Query(min_length=2, max_length=10)],

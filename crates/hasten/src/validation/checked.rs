@@ -378,12 +378,26 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let (properties, additional) = match self.state.target(self.node) {
+        let (properties, fallback) = match self.state.target(self.node) {
+            // Values under keys no property names: a map's values, or integer keys'.
             Some(Type::Object {
                 properties,
                 additional,
+                patterns,
+                int_keys,
                 ..
-            }) => (properties.as_slice(), Some(additional)),
+            }) if patterns.is_empty() => {
+                let fallback = int_keys.or(match additional {
+                    Additional::Schema(id) => Some(*id),
+                    _ => None,
+                });
+                (properties.as_slice(), fallback)
+            }
+            // Keys matched by patterns: the slow path sorts them out.
+            Some(Type::Object { .. }) => {
+                self.state.broken();
+                (&[][..], None)
+            }
             _ => (&[][..], None),
         };
         // Which required properties were seen: serde fills a missing `Option` with
@@ -393,7 +407,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
         let wrapped = Map {
             map,
             properties,
-            additional,
+            fallback,
             next: Cell::new(None),
             seen: &seen,
             state: self.state,
@@ -450,7 +464,8 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, '_, '_, A> {
 struct Map<'a, 's, 'c, A> {
     map: A,
     properties: &'a [(String, NodeId, bool)],
-    additional: Option<&'a Additional>,
+    /// The node of values under keys no property names.
+    fallback: Option<NodeId>,
     /// The node of the value that comes next, found from its key.
     next: Cell<Option<NodeId>>,
     /// How many required properties were seen (each counted once: JSON objects with a
@@ -467,7 +482,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, '_, '_, A> {
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         let properties = self.properties;
-        let additional = self.additional;
+        let fallback = self.fallback;
         let next = &self.next;
         let seen = self.seen;
         next.set(None);
@@ -481,10 +496,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, '_, '_, A> {
                         }
                         Some(*id)
                     }
-                    None => match additional {
-                        Some(Additional::Schema(id)) => Some(*id),
-                        _ => None,
-                    },
+                    None => fallback,
                 };
                 next.set(node);
             },
@@ -492,10 +504,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, '_, '_, A> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        let node = self.next.get().or(match self.additional {
-            Some(Additional::Schema(id)) => Some(*id),
-            _ => None,
-        });
+        let node = self.next.get().or(self.fallback);
         self.map.next_value_seed(Seed {
             seed,
             node,

@@ -33,6 +33,9 @@ pub(crate) enum Mode {
     Form,
 }
 
+/// The `patternProperties` key schemars writes for a map with integer keys.
+const INT_KEYS: &str = "^-?\\d+$";
+
 /// The index of a node in [`Compiled::nodes`].
 pub(crate) type NodeId = usize;
 
@@ -99,6 +102,11 @@ pub(crate) enum Type {
         properties: Vec<(String, NodeId, bool)>,
         /// Whether the schema names properties (a model) or not (a map).
         model: bool,
+        /// `patternProperties`: keys matching a pattern, and their values' node.
+        patterns: Vec<(Pattern, NodeId)>,
+        /// A map with integer keys (schemars' `^-?\d+$` pattern): keys are read as
+        /// pydantic reads integers, and one that is not is an `int_parsing` error.
+        int_keys: Option<NodeId>,
         additional: Additional,
     },
 }
@@ -552,15 +560,40 @@ impl Compiler<'_> {
                     Some(extra @ Value::Object(_)) => Additional::Schema(self.compile(extra)?),
                     _ => Additional::Allowed,
                 };
+                let mut patterns = Vec::new();
+                let mut int_keys = None;
+                if let Some(Value::Object(pp)) = s.get("patternProperties") {
+                    for (p, sub) in pp {
+                        let id = self.compile(sub)?;
+                        if p == INT_KEYS && pp.len() == 1 {
+                            int_keys = Some(id);
+                        } else {
+                            let re = constraints::pattern(p)
+                                .map_err(|e| format!("invalid key pattern `{p}`: {e}"))?;
+                            patterns.push((re, id));
+                        }
+                    }
+                }
                 Type::Object {
                     properties,
                     model: props.is_some(),
+                    patterns,
+                    int_keys,
                     additional,
                 }
             }
             _ => return Ok(None),
         }))
     }
+}
+
+/// An object schema's parts, for the walk.
+struct Shape<'a> {
+    properties: &'a [(String, NodeId, bool)],
+    model: bool,
+    patterns: &'a [(Pattern, NodeId)],
+    int_keys: Option<NodeId>,
+    additional: &'a Additional,
 }
 
 /// Walks a value against the nodes.
@@ -612,8 +645,19 @@ impl Validator<'_> {
             Type::Object {
                 properties,
                 model,
+                patterns,
+                int_keys,
                 additional,
-            } => self.object(properties, *model, additional, value, loc, depth),
+            } => {
+                let shape = Shape {
+                    properties,
+                    model: *model,
+                    patterns,
+                    int_keys: *int_keys,
+                    additional,
+                };
+                self.object(&shape, value, loc, depth)
+            }
             Type::Array {
                 prefix,
                 items,
@@ -640,17 +684,9 @@ impl Validator<'_> {
         }
     }
 
-    fn object(
-        &mut self,
-        properties: &[(String, NodeId, bool)],
-        model: bool,
-        additional: &Additional,
-        value: Value,
-        loc: &mut Vec<LocItem>,
-        depth: usize,
-    ) -> Value {
+    fn object(&mut self, shape: &Shape<'_>, value: Value, loc: &mut Vec<LocItem>, depth: usize) -> Value {
         let Value::Object(mut map) = value else {
-            let err = if model {
+            let err = if shape.model {
                 messages::model_attributes_type(value.clone())
             } else {
                 messages::dict_type(value.clone())
@@ -662,12 +698,13 @@ impl Validator<'_> {
             // FastAPI treats an empty form field as absent.
             map.retain(|_, v| v.as_str() != Some(""));
         }
-        let original = properties
+        let original = shape
+            .properties
             .iter()
             .any(|(name, _, required)| *required && !map.contains_key(name))
             .then(|| Value::Object(map.clone()));
         let mut out = Map::with_capacity(map.len());
-        for (name, sub, required) in properties {
+        for (name, sub, required) in shape.properties {
             loc.push(LocItem::Key(name.clone().into()));
             match map.remove(name) {
                 Some(v) => {
@@ -683,23 +720,43 @@ impl Validator<'_> {
             }
             loc.pop();
         }
-        match additional {
-            Additional::Forbidden => {
-                for (k, v) in map {
-                    loc.push(LocItem::Key(k.into()));
-                    self.fail(messages::extra_forbidden(v), loc);
-                    loc.pop();
-                }
+        for (k, v) in map {
+            loc.push(LocItem::Key(k.clone().into()));
+            if let Some(values) = shape.int_keys {
+                // Pydantic checks the key, then the value, and reports both.
+                let key = match lax::int(&k) {
+                    Some(i) => i.to_string(),
+                    None => {
+                        loc.push(LocItem::Key("[key]".into()));
+                        self.fail(messages::int_parsing(Value::String(k.clone())), loc);
+                        loc.pop();
+                        k
+                    }
+                };
+                let v = self.check(values, v, loc, depth + 1);
+                loc.pop();
+                out.insert(key, v);
+                continue;
             }
-            Additional::Schema(extra) => {
-                for (k, v) in map {
-                    loc.push(LocItem::Key(k.clone().into()));
+            if let Some((_, id)) = shape.patterns.iter().find(|(re, _)| re.is_match(&k)) {
+                let v = self.check(*id, v, loc, depth + 1);
+                loc.pop();
+                out.insert(k, v);
+                continue;
+            }
+            match shape.additional {
+                Additional::Forbidden => {
+                    self.fail(messages::extra_forbidden(v), loc);
+                }
+                Additional::Schema(extra) => {
                     let v = self.check(*extra, v, loc, depth + 1);
-                    loc.pop();
+                    out.insert(k, v);
+                }
+                Additional::Allowed => {
                     out.insert(k, v);
                 }
             }
-            Additional::Allowed => out.extend(map),
+            loc.pop();
         }
         Value::Object(out)
     }
