@@ -105,9 +105,40 @@ async fn search(
     Json(serde_json::json!({ "q": q, "limit": limit.unwrap_or(10), "min_price": min_price }))
 }
 
+/// A contact, with formats checked as pydantic's `EmailStr`, `AnyUrl`, `IPv4Address`
+/// and `IPvAnyAddress` check them.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)] // validated, not used: the example is about the checks
+pub struct Contact {
+    /// An e-mail address.
+    #[schemars(email)]
+    email: String,
+    /// A web site.
+    #[serde(default)]
+    #[schemars(url)]
+    website: Option<String>,
+    /// A server's IPv4 address.
+    #[serde(default)]
+    #[schemars(ipv4)]
+    server: Option<String>,
+    /// A client's address, IPv4 or IPv6.
+    #[serde(default)]
+    #[schemars(ip)]
+    client: Option<String>,
+}
+
+/// Add a contact.
+#[post("/contacts/")]
+async fn add_contact(contact: Json<Contact>) -> Json<serde_json::Value> {
+    let _ = contact;
+    Json(serde_json::json!({ "ok": true }))
+}
+
 /// Prices by integer code: keys are read as integers, as pydantic reads them.
 #[post("/prices/")]
-async fn prices(body: Json<std::collections::BTreeMap<i32, f64>>) -> Json<std::collections::BTreeMap<i32, f64>> {
+async fn prices(
+    body: Json<std::collections::BTreeMap<i32, f64>>,
+) -> Json<std::collections::BTreeMap<i32, f64>> {
     body
 }
 
@@ -116,6 +147,7 @@ fn app() -> App {
         .title("Validation")
         .version("1.0.0")
         .route(create_item)
+        .route(add_contact)
         .route(prices)
         .route(sign_up)
         .route(search)
@@ -280,6 +312,43 @@ mod tests {
             .send()
             .await;
         assert_eq!(resp.json::<Value>(), json!({"3": 2.5, "4": 1.0}));
+    }
+
+    #[tokio::test]
+    async fn formats_are_checked_as_pydantic_checks_them() {
+        let c = TestClient::new(app());
+        let ok = c
+            .post("/contacts/")
+            .json(
+                &json!({"email": "ann@example.com", "website": "https://example.com",
+                          "server": "10.0.0.1", "client": "::1"}),
+            )
+            .send()
+            .await;
+        assert_eq!(ok.status(), 200, "{}", ok.text());
+        let resp = c
+            .post("/contacts/")
+            .json(
+                &json!({"email": "ann", "website": "example.com", "server": "10.0.0",
+                          "client": "x"}),
+            )
+            .send()
+            .await;
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"detail": [
+                {"type": "value_error", "loc": ["body", "email"],
+                 "msg": "value is not a valid email address: An email address must have an @-sign.",
+                 "input": "ann", "ctx": {"reason": "An email address must have an @-sign."}},
+                {"type": "url_parsing", "loc": ["body", "website"],
+                 "msg": "Input should be a valid URL, relative URL without a base",
+                 "input": "example.com", "ctx": {"error": "relative URL without a base"}},
+                {"type": "ip_v4_address", "loc": ["body", "server"],
+                 "msg": "Input is not a valid IPv4 address", "input": "10.0.0"},
+                {"type": "ip_any_address", "loc": ["body", "client"],
+                 "msg": "value is not a valid IPv4 or IPv6 address", "input": "x"}
+            ]})
+        );
     }
 
     #[tokio::test]

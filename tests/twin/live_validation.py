@@ -71,6 +71,19 @@ CASES = [
     ("form: long name", form(username="a" * 13, age="30")),
     ("form: pattern", form(username="a b c", age="30")),
     ("form: age not a number", form(username="anne", age="old")),
+    *[(f"email: {e!r}", ("POST", "/contacts/", {"content-type": "application/json"},
+                          json.dumps({"email": e}).encode()))
+      for e in ["ann@example.com", "Ann.Lee+tag@Example.COM", "ann", "@x.com", "a@", "a@b",
+                "a@@b.com", "a b@c.com", ".a@b.com", "a.@b.com", "a..b@c.com", "a@b.com.",
+                "a@-b.com", "a@b.c1", "a@x.test", "a@localhost", "ann@exa_mple.com"]],
+    *[(f"url: {u!r}", ("POST", "/contacts/", {"content-type": "application/json"},
+                        json.dumps({"email": "a@b.co", "website": u}).encode()))
+      for u in ["https://example.com", "ftp://x.org/a", "", "foo", "http://", "http://x:99999",
+                "http://a b", "mailto:a@b.co"]],
+    *[(f"ip: {ip!r}", ("POST", "/contacts/", {"content-type": "application/json"},
+                       json.dumps({"email": "a@b.co", "server": s4, "client": ip}).encode()))
+      for s4, ip in [("1.2.3.4", "::1"), ("1.2.3", "1.2.3.4"), ("01.2.3.4", "x"),
+                     ("256.1.1.1", "fe80::1"), ("1.2.3.4", "1.2.3.4.5")]],
     ("int keys: valid", ("POST", "/prices/", {"content-type": "application/json"}, b'{"1": 1.5, "2": 3}')),
     ("int keys: lax", ("POST", "/prices/", {"content-type": "application/json"}, b'{" 4 ": 1, "3.0": 2.5}')),
     ("int keys: one bad", ("POST", "/prices/", {"content-type": "application/json"}, b'{"foo": 2.2, "3": 3.3}')),

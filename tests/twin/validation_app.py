@@ -7,7 +7,9 @@ Run it with `uvicorn validation_app:app`.
 from typing import Annotated, Optional
 
 from fastapi import FastAPI, Form, Query
-from pydantic import BaseModel, Field
+from ipaddress import IPv4Address
+
+from pydantic import AnyUrl, BaseModel, EmailStr, Field, IPvAnyAddress
 
 app = FastAPI(title="Validation", version="1.0.0")
 
@@ -46,6 +48,18 @@ class SignUp(BaseModel):
 @app.post("/signup/")
 async def sign_up(form: Annotated[SignUp, Form()]) -> SignUp:
     return form
+
+
+class Contact(BaseModel):
+    email: EmailStr
+    website: Optional[AnyUrl] = None
+    server: Optional[IPv4Address] = None
+    client: Optional[IPvAnyAddress] = None
+
+
+@app.post("/contacts/")
+async def add_contact(contact: Contact):
+    return {"ok": True}
 
 
 @app.post("/prices/")

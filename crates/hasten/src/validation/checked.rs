@@ -86,8 +86,14 @@ impl State<'_> {
 
     fn text(&self, id: Option<NodeId>, s: &str) {
         match self.target(id) {
-            Some(Type::String { min, max, pattern })
-                if check_text(s, *min, *max, pattern, || serde_json::Value::Null).is_err() =>
+            Some(Type::String {
+                min,
+                max,
+                pattern,
+                format,
+            }) if check_text(s, *min, *max, pattern, || serde_json::Value::Null)
+                .and_then(|()| format.map_or(Ok(()), |f| f.check(s, || serde_json::Value::Null)))
+                .is_err() =>
             {
                 self.broken()
             }

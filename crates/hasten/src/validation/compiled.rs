@@ -90,6 +90,7 @@ pub(crate) enum Type {
         min: Option<u64>,
         max: Option<u64>,
         pattern: Option<(Pattern, String)>,
+        format: Option<super::formats::Format>,
     },
     Array {
         prefix: Vec<NodeId>,
@@ -513,10 +514,19 @@ impl Compiler<'_> {
                     None => None,
                 };
                 let (min, max) = (length("minLength"), length("maxLength"));
-                if min.is_some() || max.is_some() || pattern.is_some() {
+                let format = s
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .and_then(super::formats::Format::of);
+                if min.is_some() || max.is_some() || pattern.is_some() || format.is_some() {
                     self.declared();
                 }
-                Type::String { min, max, pattern }
+                Type::String {
+                    min,
+                    max,
+                    pattern,
+                    format,
+                }
             }
             "array" => {
                 let mut prefix = Vec::new();
@@ -664,7 +674,12 @@ impl Validator<'_> {
                 min,
                 max,
             } => self.array(prefix, *items, *min, *max, value, loc, depth),
-            Type::String { min, max, pattern } => self.string(*min, *max, pattern, value, loc),
+            Type::String {
+                min,
+                max,
+                pattern,
+                format,
+            } => self.string(*min, *max, pattern, *format, value, loc),
             Type::Integer { bounds } => self.integer(bounds, value, loc),
             Type::Number { bounds } => self.number(bounds, value, loc),
             Type::Boolean => self.boolean(value, loc),
@@ -684,7 +699,13 @@ impl Validator<'_> {
         }
     }
 
-    fn object(&mut self, shape: &Shape<'_>, value: Value, loc: &mut Vec<LocItem>, depth: usize) -> Value {
+    fn object(
+        &mut self,
+        shape: &Shape<'_>,
+        value: Value,
+        loc: &mut Vec<LocItem>,
+        depth: usize,
+    ) -> Value {
         let Value::Object(mut map) = value else {
             let err = if shape.model {
                 messages::model_attributes_type(value.clone())
@@ -808,6 +829,7 @@ impl Validator<'_> {
         min: Option<u64>,
         max: Option<u64>,
         pattern: &Option<(Pattern, String)>,
+        format: Option<super::formats::Format>,
         value: Value,
         loc: &mut [LocItem],
     ) -> Value {
@@ -815,7 +837,9 @@ impl Validator<'_> {
             self.fail(messages::string_type(value.clone()), loc);
             return value;
         };
-        if let Err(e) = check_text(text, min, max, pattern, || value.clone()) {
+        let checked = check_text(text, min, max, pattern, || value.clone())
+            .and_then(|()| format.map_or(Ok(()), |f| f.check(text, || value.clone())));
+        if let Err(e) = checked {
             self.fail(*e, loc);
         }
         value

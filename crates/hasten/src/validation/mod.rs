@@ -26,6 +26,7 @@ pub(crate) mod body;
 pub(crate) mod checked;
 pub(crate) mod compiled;
 pub(crate) mod constraints;
+pub(crate) mod formats;
 pub(crate) mod json_invalid;
 pub(crate) mod lax;
 
