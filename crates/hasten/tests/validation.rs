@@ -371,3 +371,51 @@ async fn deeply_nested_json_is_a_422_not_a_stack_overflow() {
         json!({"detail":[{"type":"json_invalid","loc":["body",127],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting value"}}]})
     );
 }
+
+#[derive(Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct BadPattern {
+    #[schemars(regex(pattern = "([unclosed"))]
+    code: String,
+}
+
+#[post("/bad-pattern")]
+async fn bad_pattern(body: Json<BadPattern>) -> &'static str {
+    let _ = body;
+    "never"
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct Unenforced {
+    #[schemars(extend("minProperties" = 1))]
+    labels: std::collections::HashMap<String, String>,
+}
+
+#[post("/unenforced")]
+async fn unenforced(body: Json<Unenforced>) -> &'static str {
+    let _ = body;
+    "never"
+}
+
+#[test]
+fn a_body_constraint_that_cannot_be_enforced_is_a_build_error() {
+    // An invalid pattern fails the build for a body field as for a parameter; so does a
+    // keyword the document would show and nothing would check.
+    let err = App::new()
+        .route(bad_pattern)
+        .route(unenforced)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`bad_pattern`: the request body `")
+            && err.contains("invalid pattern `([unclosed`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`unenforced`: the request body `")
+            && err.contains("declares `minProperties`, which hasten does not enforce"),
+        "{err}"
+    );
+}

@@ -33,6 +33,21 @@ pub(crate) enum Mode {
     Form,
 }
 
+/// JSON Schema keywords that constrain a value and that neither this validator nor
+/// serde enforces.
+const UNENFORCED: [&str; 10] = [
+    "contains",
+    "minContains",
+    "maxContains",
+    "minProperties",
+    "maxProperties",
+    "not",
+    "if",
+    "dependentRequired",
+    "dependentSchemas",
+    "unevaluatedProperties",
+];
+
 /// The `patternProperties` key schemars writes for a map with integer keys.
 const INT_KEYS: &str = "^-?\\d+$";
 
@@ -329,6 +344,14 @@ impl Compiler<'_> {
                 kind: Kind::Any,
             }));
         };
+        // A constraint the document would show and nothing would enforce is refused
+        // when the app is built, never served as a silent promise.
+        if let Some(keyword) = UNENFORCED.iter().find(|k| s.contains_key(**k)) {
+            return Err(format!(
+                "declares `{keyword}`, which hasten does not enforce; remove it, or check \
+                 it in the handler and leave it out of the schema"
+            ));
+        }
         if let Some(Value::String(r)) = s.get("$ref") {
             let target = self.reference(r)?;
             return Ok(self.push(Node {
@@ -1102,6 +1125,21 @@ mod tests {
     enum Shape {
         Circle { r: f64 },
         Square { side: f64 },
+    }
+
+    #[test]
+    fn a_constraint_nothing_enforces_is_refused() {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Tagged {
+            #[schemars(extend("minProperties" = 1))]
+            labels: HashMap<String, String>,
+        }
+        let err = compiled_of::<Tagged>().unwrap_err();
+        assert!(
+            err.contains("declares `minProperties`, which hasten does not enforce"),
+            "{err}"
+        );
     }
 
     #[test]
