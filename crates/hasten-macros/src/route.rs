@@ -681,8 +681,6 @@ pub(crate) fn parse_signature(
     }
 
     let mut params: Vec<Param> = Vec::new();
-    let mut first_body: Option<(String, Span)> = None;
-    let mut form_field: Option<Span> = None;
     for (i, input) in func.sig.inputs.iter_mut().enumerate() {
         let pt = match input {
             FnArg::Receiver(r) => {
@@ -753,30 +751,15 @@ pub(crate) fn parse_signature(
                 format!("__p{i}")
             }
         };
-        let is_body = attr.source == Some("body")
-            || matches!(last.as_deref(), Some("Json" | "Form" | "Bytes" | "Request"));
-        if is_body {
-            match &first_body {
-                Some((first, _)) => errors.push(
-                    pt.span(),
-                    format!("only one parameter can read the body, and `{first}` already does"),
-                ),
-                None => first_body = Some((name.clone(), pt.span())),
-            }
-            if let Some(_f) = form_field {
-                errors.push(
-                    pt.span(),
-                    "#[form] fields and a body parameter cannot be mixed: the body is read once",
-                );
-            }
-        }
-        if attr.source == Some("form") {
-            if let Some((first, _)) = &first_body {
-                errors.push(pt.span(), format!("#[form] fields and a body parameter (`{first}`) cannot be mixed: the body is read once"));
-            }
-            form_field.get_or_insert(pt.span());
-        }
         let wire = attr.alias.clone().unwrap_or_else(|| name.clone());
+        let in_path =
+            attr.source == Some("path") || (attr.source.is_none() && names.contains(&wire));
+        if in_path && last == Some("Option".to_owned()) {
+            errors.push(
+                pt.ty.span(),
+                format!("a path parameter is always present: `{name}` cannot be an `Option`; take the value (or make it a query parameter)"),
+            );
+        }
         // A #[path] parameter missing from this template may come from a router
         // prefix: that is checked when the app is built.
         if names.contains(&wire) && attr.source.is_some_and(|s| s != "path") {
@@ -950,6 +933,77 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
         .collect()
 }
 
+/// Compile-time checks a signature's types must pass: no two parameters read the body
+/// in ways that exclude each other, and constraints sit on types that can carry them.
+/// Each is a `const` whose evaluation panics, with the message, at the parameter.
+pub(crate) fn static_checks(params: &[Param]) -> Vec<TokenStream> {
+    let uses: Vec<TokenStream> = params
+        .iter()
+        .map(|p| {
+            let ty = &p.ty;
+            match p.attr.source {
+                Some("body") => quote!(::hasten::__private::BodyUse::Whole),
+                Some("form") => quote!(::hasten::__private::BodyUse::FormPart),
+                _ if p.attr.default.is_some() => quote!(
+                    <::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::BODY
+                ),
+                _ => quote!(<#ty as ::hasten::__private::FromRequest>::BODY),
+            }
+        })
+        .collect();
+    let mut checks = Vec::new();
+    for (j, later) in params.iter().enumerate() {
+        for (i, earlier) in params.iter().enumerate().take(j) {
+            let (a, b) = (&uses[i], &uses[j]);
+            let message = format!(
+                "`{}` and `{}` both read the request body, which can be read once",
+                earlier.name, later.name
+            );
+            let span = later.ty.span();
+            checks.push(quote_spanned! {span=>
+                const _: () = if #a.conflicts(#b) { ::core::panic!(#message) };
+            });
+        }
+    }
+    for p in params {
+        let ty = &p.ty;
+        let span = ty.span();
+        let a = &p.attr;
+        let numeric: Vec<&str> = [("gt", &a.gt), ("ge", &a.ge), ("lt", &a.lt), ("le", &a.le)]
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        if !numeric.is_empty() {
+            let message = format!(
+                "`{}` applies to numbers, and `{}` is not a number",
+                numeric.join("`, `"),
+                p.name
+            );
+            checks.push(quote_spanned! {span=>
+                const _: () = if !<#ty as ::hasten::__private::ConstraintTarget>::NUMBER { ::core::panic!(#message) };
+            });
+        }
+        if a.min_length.is_some() || a.max_length.is_some() {
+            let message = format!(
+                "`min_length`/`max_length` apply to text and lists, and `{}` is neither",
+                p.name
+            );
+            checks.push(quote_spanned! {span=>
+                const _: () = if !(<#ty as ::hasten::__private::ConstraintTarget>::TEXT
+                    || <#ty as ::hasten::__private::ConstraintTarget>::LIST) { ::core::panic!(#message) };
+            });
+        }
+        if a.pattern.is_some() {
+            let message = format!("`pattern` applies to text, and `{}` is not text", p.name);
+            checks.push(quote_spanned! {span=>
+                const _: () = if !<#ty as ::hasten::__private::ConstraintTarget>::TEXT { ::core::panic!(#message) };
+            });
+        }
+    }
+    checks
+}
+
 /// The `describe_param` calls of `params`; `specs` names the spec array.
 pub(crate) fn describe_tokens(params: &[Param], specs: &TokenStream) -> Vec<TokenStream> {
     params.iter().enumerate().map(|(i, p)| {
@@ -1062,6 +1116,7 @@ fn generate(
 
     let count = params.len();
     let specs = spec_tokens(params, names);
+    let checks = static_checks(params);
     let describes = describe_tokens(params, &quote!(__PARAMS));
     let vars: Vec<_> = (0..count).map(|i| format_ident!("__a{}", i)).collect();
     let extracts = extract_tokens(
@@ -1165,6 +1220,7 @@ fn generate(
 
             #[doc(hidden)]
             pub fn __operation() -> ::hasten::__private::Operation {
+                #(#checks)*
                 static __META: ::hasten::__private::OperationMeta = ::hasten::__private::OperationMeta {
                     methods: &[#(#methods),*],
                     path: #template,
@@ -1244,15 +1300,16 @@ mod tests {
     }
 
     #[test]
-    fn two_bodies_are_refused() {
+    fn two_bodies_are_refused_by_a_check_on_their_types() {
         let out = expand(
             Some("POST"),
             quote!("/x"),
             quote! { async fn f(a: Json<A>, b: Bytes) {} },
         )
         .to_string();
+        assert!(out.contains("FromRequest > :: BODY"), "{out}");
         assert!(
-            out.contains("only one parameter can read the body"),
+            out.contains("`a` and `b` both read the request body, which can be read once"),
             "{out}"
         );
     }

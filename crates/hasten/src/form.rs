@@ -118,6 +118,8 @@ impl<T> FromRequest for Form<T>
 where
     T: DeserializeOwned + JsonSchema + Send + 'static,
 {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::FormModel;
+
     async fn from_request(
         ctx: &mut RequestCtx,
         _spec: &'static ParamSpec,

@@ -149,6 +149,8 @@ impl<T> FromRequest for Json<T>
 where
     T: DeserializeOwned + JsonSchema + Send + 'static,
 {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::Whole;
+
     async fn from_request(
         ctx: &mut RequestCtx,
         _spec: &'static ParamSpec,
@@ -166,6 +168,8 @@ impl<T> FromRequest for Option<Json<T>>
 where
     T: DeserializeOwned + JsonSchema + Send + 'static,
 {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::Whole;
+
     async fn from_request(
         ctx: &mut RequestCtx,
         _spec: &'static ParamSpec,

@@ -38,7 +38,7 @@ pub use depends::{
 };
 pub use error::HttpError;
 pub use extract::{
-    BodyError, Checkable, Constraints, Errors, Extracted, FromRequest, Number, ParamSpec,
+    BodyError, BodyUse, Checkable, Constraints, Errors, Extracted, FromRequest, Number, ParamSpec,
     ParamValue, Request, RequestCtx, Source, State,
 };
 pub use form::Form;
@@ -84,8 +84,8 @@ pub mod __private {
     pub use crate::depends::{run_attached_dependencies, Dependency};
     pub use crate::extract::{enum_error, enum_schema, or_default};
     pub use crate::extract::{
-        Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue, ParseError,
-        RequestCtx, Source,
+        BodyUse, Checkable, ConstraintTarget, Constraints, Errors, FromRequest, Number, ParamSpec,
+        ParamValue, ParseError, RequestCtx, Source,
     };
     pub use crate::openapi::{Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback};
     pub use crate::operation::{describe_param, BoxFuture, Operation, OperationDoc, OperationMeta};

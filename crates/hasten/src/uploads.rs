@@ -591,6 +591,8 @@ fn describe_file(spec: &'static ParamSpec, doc: &mut OperationDoc, required: boo
 }
 
 impl FromRequest for UploadFile {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::FormPart;
+
     async fn from_request(
         ctx: &mut RequestCtx,
         spec: &'static ParamSpec,
@@ -610,6 +612,8 @@ impl FromRequest for UploadFile {
 }
 
 impl FromRequest for Option<UploadFile> {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::FormPart;
+
     async fn from_request(
         ctx: &mut RequestCtx,
         spec: &'static ParamSpec,
@@ -625,6 +629,8 @@ impl FromRequest for Option<UploadFile> {
 }
 
 impl FromRequest for Vec<UploadFile> {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::FormPart;
+
     async fn from_request(
         ctx: &mut RequestCtx,
         spec: &'static ParamSpec,

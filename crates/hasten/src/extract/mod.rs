@@ -25,7 +25,7 @@ pub(crate) use body::read_body;
 pub use body::BodyError;
 pub(crate) use param::cookie;
 #[doc(hidden)]
-pub use param::{enum_error, enum_schema, or_default};
+pub use param::{enum_error, enum_schema, or_default, ConstraintTarget};
 pub use param::{Checkable, Number, ParamValue, ParseError};
 pub use request::{Request, State};
 
@@ -410,6 +410,36 @@ impl Drop for RequestCtx {
     }
 }
 
+/// How a parameter uses the request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUse {
+    /// Not at all.
+    None,
+    /// The whole body, read once: `Json`, `Bytes`, `Request`, a `#[body]` scalar.
+    Whole,
+    /// A form model (`Form<T>`): the whole form, urlencoded or multipart.
+    FormModel,
+    /// One part of a form (`#[form]` fields, `UploadFile`): shares the parsed form with
+    /// other parts.
+    FormPart,
+}
+
+impl BodyUse {
+    /// Whether two parameters using the body this way cannot both have it.
+    pub const fn conflicts(self, other: BodyUse) -> bool {
+        match (self, other) {
+            (BodyUse::None, _) | (_, BodyUse::None) => false,
+            (BodyUse::Whole, _) | (_, BodyUse::Whole) => true,
+            (BodyUse::FormModel, BodyUse::FormModel) => true,
+            // A form model reads urlencoded bodies itself; fields would find it gone.
+            (BodyUse::FormModel, BodyUse::FormPart) | (BodyUse::FormPart, BodyUse::FormModel) => {
+                true
+            }
+            (BodyUse::FormPart, BodyUse::FormPart) => false,
+        }
+    }
+}
+
 /// The result of one extractor: `None` means it pushed at least one error (or a
 /// rejection) into the [`Errors`] collector.
 pub type Extracted<T> = Option<T>;
@@ -484,6 +514,11 @@ impl Errors {
             `Option`/`Vec` of those, `Json<T>`, `Form<T>`, `Bytes`, `Request`, `HeaderMap` or `State<T>`"
 )]
 pub trait FromRequest: Sized + Send + 'static {
+    /// Whether, and how, the parameter reads the request body. The route macro checks
+    /// at compile time that no two parameters of one operation read it in ways that
+    /// exclude each other (the body can be read once).
+    const BODY: BodyUse = BodyUse::None;
+
     /// Extract the parameter described by `spec` from the request.
     fn from_request(
         ctx: &mut RequestCtx,

@@ -76,6 +76,60 @@ impl ParseError {
     }
 }
 
+/// What constraints a parameter's type can carry: numbers the range ones, text the
+/// length and pattern ones, lists the length ones. The route macro checks it at
+/// compile time, so a constraint nothing could enforce never compiles.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot carry `gt`/`ge`/`lt`/`le`/`min_length`/`max_length`/`pattern` constraints",
+    label = "a constrained parameter of this type"
+)]
+pub trait ConstraintTarget {
+    /// Takes `gt ge lt le`.
+    const NUMBER: bool;
+    /// Takes `min_length max_length pattern`.
+    const TEXT: bool;
+    /// Takes `min_length max_length` (counted in items).
+    const LIST: bool = false;
+}
+
+macro_rules! numeric_target {
+    ($($t:ty),*) => {$(
+        impl ConstraintTarget for $t {
+            const NUMBER: bool = true;
+            const TEXT: bool = false;
+        }
+    )*};
+}
+
+numeric_target!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
+
+impl ConstraintTarget for String {
+    const NUMBER: bool = false;
+    const TEXT: bool = true;
+}
+
+impl ConstraintTarget for char {
+    const NUMBER: bool = false;
+    const TEXT: bool = true;
+}
+
+impl ConstraintTarget for bool {
+    const NUMBER: bool = false;
+    const TEXT: bool = false;
+}
+
+impl<T: ConstraintTarget> ConstraintTarget for Option<T> {
+    const NUMBER: bool = T::NUMBER;
+    const TEXT: bool = T::TEXT;
+    const LIST: bool = T::LIST;
+}
+
+impl<T: ConstraintTarget> ConstraintTarget for Vec<T> {
+    const NUMBER: bool = T::NUMBER;
+    const TEXT: bool = T::TEXT;
+    const LIST: bool = true;
+}
+
 /// A scalar that can be parsed from one string: the element type of path, query,
 /// header, cookie and form parameters.
 ///

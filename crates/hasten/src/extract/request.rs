@@ -16,6 +16,8 @@ use crate::HttpError;
 pub type Request = http::Request<RequestBody>;
 
 impl FromRequest for Request {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::Whole;
+
     async fn from_request(
         ctx: &mut RequestCtx,
         _spec: &'static ParamSpec,
@@ -58,6 +60,8 @@ impl FromRequest for Uri {
 
 /// The raw body, read within the app's body limit.
 impl FromRequest for Bytes {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::Whole;
+
     async fn from_request(
         ctx: &mut RequestCtx,
         _spec: &'static ParamSpec,
