@@ -134,6 +134,71 @@ async fn add_contact(contact: Json<Contact>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "ok": true }))
 }
 
+/// How to sort.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderBy {
+    /// By creation.
+    CreatedAt,
+    /// By last update.
+    UpdatedAt,
+}
+
+/// Query parameters as one model, as FastAPI's `Annotated[Filter, Query()]`; unknown
+/// parameters are refused.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    /// What to look for, at least 2 characters.
+    #[schemars(length(min = 2))]
+    q: String,
+    /// 1 to 100, 100 by default.
+    #[serde(default = "hundred")]
+    #[schemars(range(min = 1, max = 100))]
+    limit: i64,
+    /// 0 or more.
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    offset: i64,
+    /// The sort order.
+    #[serde(default = "created_at")]
+    order_by: OrderBy,
+    /// Tags, repeated: `?tags=a&tags=b`.
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+fn hundred() -> i64 {
+    100
+}
+
+fn created_at() -> OrderBy {
+    OrderBy::CreatedAt
+}
+
+/// Items, filtered by a parameter model.
+#[get("/filtered/")]
+async fn filtered(filter: hasten::Query<Filter>) -> Json<Filter> {
+    Json(filter.0)
+}
+
+/// Headers as one model.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub struct Client {
+    /// The `x-token` header.
+    x_token: String,
+    /// The `x-request-count` header.
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    x_request_count: Option<i64>,
+}
+
+/// The client, from a header model.
+#[get("/client/")]
+async fn client(headers: hasten::Header<Client>) -> Json<Client> {
+    Json(headers.0)
+}
+
 /// Prices by integer code: keys are read as integers, as pydantic reads them.
 #[post("/prices/")]
 async fn prices(
@@ -148,6 +213,8 @@ fn app() -> App {
         .version("1.0.0")
         .route(create_item)
         .route(add_contact)
+        .route(filtered)
+        .route(client)
         .route(prices)
         .route(sign_up)
         .route(search)
@@ -348,6 +415,54 @@ mod tests {
                 {"type": "ip_any_address", "loc": ["body", "client"],
                  "msg": "value is not a valid IPv4 or IPv6 address", "input": "x"}
             ]})
+        );
+    }
+
+    #[tokio::test]
+    async fn parameter_models_validate_every_field_and_forbid_extras() {
+        let c = TestClient::new(app());
+        let resp = c.get("/filtered/?q=ab&limit=5&tags=a&tags=b").send().await;
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"q": "ab", "limit": 5, "offset": 0, "order_by": "created_at", "tags": ["a", "b"]})
+        );
+        let resp = c
+            .get("/filtered/?limit=0&offset=-1&order_by=x&tool=p")
+            .send()
+            .await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"detail": [
+                {"type": "missing", "loc": ["query", "q"], "msg": "Field required",
+                 "input": {"limit": "0", "offset": "-1", "order_by": "x", "tool": "p"}},
+                {"type": "greater_than_equal", "loc": ["query", "limit"],
+                 "msg": "Input should be greater than or equal to 1", "input": "0", "ctx": {"ge": 1}},
+                {"type": "greater_than_equal", "loc": ["query", "offset"],
+                 "msg": "Input should be greater than or equal to 0", "input": "-1", "ctx": {"ge": 0}},
+                {"type": "enum", "loc": ["query", "order_by"],
+                 "msg": "Input should be 'created_at' or 'updated_at'", "input": "x",
+                 "ctx": {"expected": "'created_at' or 'updated_at'"}},
+                {"type": "extra_forbidden", "loc": ["query", "tool"],
+                 "msg": "Extra inputs are not permitted", "input": "p"}
+            ]})
+        );
+        let resp = c.get("/client/").header("x-token", "t").send().await;
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"x_token": "t", "x_request_count": null})
+        );
+        let resp = c
+            .get("/client/")
+            .header("x-request-count", "-2")
+            .send()
+            .await;
+        let detail = resp.json::<Value>()["detail"].clone();
+        assert_eq!(detail[0]["loc"], json!(["header", "x-token"]));
+        assert_eq!(
+            detail[1],
+            json!({"type": "greater_than_equal", "loc": ["header", "x-request-count"],
+                   "msg": "Input should be greater than or equal to 0", "input": "-2", "ctx": {"ge": 0}})
         );
     }
 

@@ -4,9 +4,10 @@ FastAPI way. `live_validation.py` replays the same requests against both.
 Run it with `uvicorn validation_app:app`.
 """
 
+from enum import Enum
 from typing import Annotated, Optional
 
-from fastapi import FastAPI, Form, Query
+from fastapi import FastAPI, Form, Header, Query
 from ipaddress import IPv4Address
 
 from pydantic import AnyUrl, BaseModel, EmailStr, Field, IPvAnyAddress
@@ -60,6 +61,35 @@ class Contact(BaseModel):
 @app.post("/contacts/")
 async def add_contact(contact: Contact):
     return {"ok": True}
+
+
+class OrderBy(str, Enum):
+    created_at = "created_at"
+    updated_at = "updated_at"
+
+
+class Filter(BaseModel):
+    model_config = {"extra": "forbid"}
+    q: str = Field(min_length=2)
+    limit: int = Field(100, ge=1, le=100)
+    offset: int = Field(0, ge=0)
+    order_by: OrderBy = OrderBy.created_at
+    tags: list[str] = []
+
+
+@app.get("/filtered/")
+async def filtered(f: Annotated[Filter, Query()]) -> Filter:
+    return f
+
+
+class Client(BaseModel):
+    x_token: str
+    x_request_count: Optional[int] = Field(None, ge=0)
+
+
+@app.get("/client/")
+async def client(h: Annotated[Client, Header()]) -> Client:
+    return h
 
 
 @app.post("/prices/")

@@ -38,8 +38,8 @@ pub use depends::{
 };
 pub use error::HttpError;
 pub use extract::{
-    BodyError, BodyUse, Checkable, Constraints, Errors, Extracted, FromRequest, Number, ParamSpec,
-    ParamValue, Request, RequestCtx, Source, State,
+    BodyError, BodyUse, Checkable, Constraints, Cookie, Errors, Extracted, FromRequest, Header,
+    Number, ParamSpec, ParamValue, Query, Request, RequestCtx, Source, State,
 };
 pub use form::Form;
 pub use json::Json;

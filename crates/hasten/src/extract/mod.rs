@@ -10,6 +10,7 @@
 //! ([`FromRequest::describe`]), so the documentation cannot drift from the extraction.
 
 pub(crate) mod body;
+mod model;
 mod param;
 mod request;
 
@@ -23,8 +24,9 @@ use http::HeaderMap;
 
 pub(crate) use body::read_body;
 pub use body::BodyError;
-pub(crate) use param::cookie;
 #[doc(hidden)]
+pub use model::{Cookie, Header, Query};
+pub(crate) use param::cookie;
 pub use param::{enum_error, enum_schema, or_default, ConstraintTarget};
 pub use param::{Checkable, Number, ParamValue, ParseError};
 pub use request::{Request, State};

@@ -29,8 +29,11 @@ pub(crate) enum Mode {
     /// A parsed JSON body.
     Json,
     /// An urlencoded or multipart form: every value is a string, repeated keys are
-    /// arrays.
+    /// arrays, an empty field is absent.
     Form,
+    /// Query, header or cookie parameters gathered into a model: strings, repeated
+    /// keys are arrays, an empty value is a value.
+    Params,
 }
 
 /// JSON Schema keywords that constrain a value and that neither this validator nor
@@ -402,6 +405,29 @@ impl Compiler<'_> {
         let is_null = |b: &Value| b.get("type").and_then(Value::as_str) == Some("null");
         let nullable = branches.iter().any(is_null);
         let real: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
+        // A unit enum whose variants carry docs is written as `oneOf` of constants: it
+        // is still one enum to pydantic, with one `enum` error.
+        let constants: Option<Vec<Value>> = real
+            .iter()
+            .map(|b| {
+                let o = b.as_object()?;
+                let only_docs = o
+                    .keys()
+                    .all(|k| matches!(k.as_str(), "const" | "type" | "description" | "title"));
+                only_docs.then(|| o.get("const").cloned()).flatten()
+            })
+            .collect();
+        if let Some(values) = constants.filter(|v| v.len() > 1) {
+            let id = self.push(Node {
+                all_of: Vec::new(),
+                kind: Kind::Enum(values),
+            });
+            return Ok(Kind::Union(Union {
+                nullable,
+                branches: vec![("enum".to_owned(), id)],
+                tag: None,
+            }));
+        }
         // `Option<T>`: one branch besides null is not a choice the fast path must see.
         let choice = real.len() > 1;
         if choice {
@@ -817,7 +843,7 @@ impl Validator<'_> {
         depth: usize,
     ) -> Value {
         let value = match value {
-            Value::String(_) if self.mode == Mode::Form => Value::Array(vec![value]),
+            Value::String(_) if self.mode != Mode::Json => Value::Array(vec![value]),
             v => v,
         };
         let Value::Array(list) = value else {

@@ -210,6 +210,16 @@ impl RequestValidationError {
         self.overflow.is_some()
     }
 
+    /// Rewrite the name after the source (`["header", "x_token"]` → `x-token`) of the
+    /// errors from index `from` on.
+    pub(crate) fn rename_locs(&mut self, from: usize, rename: impl Fn(&str) -> String) {
+        for e in self.errors.iter_mut().skip(from) {
+            if let Some(LocItem::Key(k)) = e.loc.get_mut(1) {
+                *k = Cow::Owned(rename(k));
+            }
+        }
+    }
+
     /// How many more errors are kept before the list is truncated.
     pub(crate) fn room(&self) -> usize {
         self.limit.saturating_sub(self.errors.len())
