@@ -207,11 +207,43 @@ async fn prices(
     body
 }
 
+/// A user, beside an item in one body.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub struct User {
+    /// Their login.
+    username: String,
+    /// Their name, if given.
+    #[serde(default)]
+    full_name: Option<String>,
+}
+
+/// Several body parameters: the body is one object with each under its name,
+/// `{"item": {...}, "user": {...}, "importance": 5}`, each validated by its own rules.
+#[put("/items/{item_id}")]
+async fn update_item(
+    item_id: i64,
+    item: Json<Item>,
+    user: Json<User>,
+    #[body(gt = 0)] importance: i64,
+) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "item_id": item_id, "item": item.0, "user": user.0, "importance": importance,
+    }))
+}
+
+/// One body parameter, embedded: `{"item": {...}}`.
+#[post("/embedded/")]
+async fn embedded(#[body(embed)] item: Json<Item>) -> Json<Item> {
+    item
+}
+
 fn app() -> App {
     App::new()
         .title("Validation")
         .version("1.0.0")
         .route(create_item)
+        .route(update_item)
+        .route(embedded)
         .route(add_contact)
         .route(filtered)
         .route(client)
@@ -493,5 +525,112 @@ mod tests {
                  "msg": "Input should be greater than or equal to 18", "input": "17", "ctx": {"ge": 18}}
             ]})
         );
+    }
+
+    #[tokio::test]
+    async fn several_body_parameters_share_one_object() {
+        let c = TestClient::new(app());
+        let body = json!({"item": valid(), "user": {"username": "dave"}, "importance": "3"});
+        let resp = c.put("/items/5").json(&body).send().await;
+        assert_eq!(resp.status(), 200, "{}", resp.text());
+        let out = resp.json::<Value>();
+        assert_eq!(out["importance"], 3);
+        assert_eq!(out["user"], json!({"username": "dave", "full_name": null}));
+        assert_eq!(out["item"]["pack"], 5);
+
+        // Each parameter is checked by its own rules, every error at once, each at
+        // its name; the scalar's input is the JSON value sent.
+        let body = json!({"item": dict_with(valid(), "stock", json!(101)),
+                          "user": {"full_name": 3}, "importance": 0});
+        let resp = c.put("/items/5").json(&body).send().await;
+        assert_eq!(resp.status(), 422);
+        let locs: Vec<Value> = resp.json::<Value>()["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| json!([e["loc"], e["type"], e["input"]]))
+            .collect();
+        assert_eq!(
+            locs,
+            [
+                json!([["body", "item", "stock"], "less_than_equal", 101]),
+                json!([["body", "user", "username"], "missing", {"full_name": 3}]),
+                json!([["body", "user", "full_name"], "string_type", 3]),
+                json!([["body", "importance"], "greater_than", 0]),
+            ]
+        );
+    }
+
+    /// An absent body, an empty object, a list or a body that is not JSON: one
+    /// `missing` per body parameter, as FastAPI reports them.
+    #[tokio::test]
+    async fn each_body_parameter_is_missing_on_its_own() {
+        let c = TestClient::new(app());
+        let missing = json!({"detail": [
+            {"type": "missing", "loc": ["body", "item"], "msg": "Field required", "input": null},
+            {"type": "missing", "loc": ["body", "user"], "msg": "Field required", "input": null},
+            {"type": "missing", "loc": ["body", "importance"], "msg": "Field required", "input": null},
+        ]});
+        for (body, content_type) in [
+            ("", "application/json"),
+            ("{}", "application/json"),
+            ("[]", "application/json"),
+            ("{}", "text/plain"),
+        ] {
+            let resp = c
+                .put("/items/5")
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await;
+            assert_eq!(resp.status(), 422, "{body:?} as {content_type}");
+            assert_eq!(resp.json::<Value>(), missing, "{body:?} as {content_type}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_embedded_body_parameter_is_read_under_its_name() {
+        let c = TestClient::new(app());
+        let resp = c
+            .post("/embedded/")
+            .json(&json!({"item": valid()}))
+            .send()
+            .await;
+        assert_eq!(resp.status(), 200, "{}", resp.text());
+        assert_eq!(resp.json::<Value>()["title"], "Hammer");
+        // The bare model is not what the operation reads.
+        let resp = c.post("/embedded/").json(&valid()).send().await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<Value>()["detail"][0]["loc"],
+            json!(["body", "item"])
+        );
+    }
+
+    #[tokio::test]
+    async fn the_document_shows_one_body_object() {
+        let c = TestClient::new(app());
+        let doc = c.get("/openapi.json").send().await.json::<Value>();
+        let op = &doc["paths"]["/items/{item_id}"]["put"];
+        assert_eq!(
+            op["requestBody"],
+            json!({"content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Body_update_item_items__item_id__put"}}},
+                "required": true})
+        );
+        let body = &doc["components"]["schemas"]["Body_update_item_items__item_id__put"];
+        assert_eq!(body["required"], json!(["item", "user", "importance"]));
+        assert_eq!(
+            body["properties"]["item"],
+            json!({"$ref": "#/components/schemas/Item"})
+        );
+        assert_eq!(body["properties"]["importance"]["exclusiveMinimum"], 0);
+        let embedded = &doc["components"]["schemas"]["Body_embedded_embedded__post"];
+        assert_eq!(embedded["required"], json!(["item"]));
+    }
+
+    fn dict_with(mut v: Value, key: &str, value: Value) -> Value {
+        v[key] = value;
+        v
     }
 }

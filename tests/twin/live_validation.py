@@ -25,6 +25,14 @@ def form(**fields):
             urllib.parse.urlencode(fields).encode())
 
 
+def put(path, body, content_type="application/json"):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return ("PUT", path, {"content-type": content_type}, raw)
+
+
+USER = {"username": "dave"}
+
+
 def get(path):
     return ("GET", path, {}, None)
 
@@ -104,6 +112,43 @@ CASES = [
     ("query: limit lax", get("/search/?q=abc&limit=1_0")),
     ("query: min_price 0", get("/search/?q=abc&min_price=0")),
     ("query: everything wrong", get("/search/?q=a&limit=99&min_price=-1")),
+    ("several bodies: valid", put("/items/5", {"item": VALID, "user": USER, "importance": 3})),
+    ("several bodies: lax importance", put("/items/5", {"item": VALID, "user": USER,
+                                                        "importance": "3"})),
+    ("several bodies: importance 0", put("/items/5", {"item": VALID, "user": USER,
+                                                      "importance": 0})),
+    ("several bodies: importance text", put("/items/5", {"item": VALID, "user": USER,
+                                                         "importance": "high"})),
+    ("several bodies: importance 3.0", put("/items/5", {"item": VALID, "user": USER,
+                                                        "importance": 3.0})),
+    ("several bodies: importance 3.5", put("/items/5", {"item": VALID, "user": USER,
+                                                        "importance": 3.5})),
+    ("several bodies: importance true", put("/items/5", {"item": VALID, "user": USER,
+                                                         "importance": True})),
+    ("several bodies: importance null", put("/items/5", {"item": VALID, "user": USER,
+                                                         "importance": None})),
+    ("several bodies: importance a list", put("/items/5", {"item": VALID, "user": USER,
+                                                           "importance": [1]})),
+    ("several bodies: nested errors in each", put("/items/5", {
+        "item": dict(VALID, stock=101), "user": {"full_name": 3}, "importance": 1})),
+    ("several bodies: user missing", put("/items/5", {"item": VALID, "importance": 1})),
+    ("several bodies: empty object", put("/items/5", {})),
+    ("several bodies: empty body", put("/items/5", b"")),
+    ("several bodies: a list", put("/items/5", [1, 2])),
+    ("several bodies: not JSON", put("/items/5", b"{nope")),
+    ("several bodies: text/plain", put("/items/5", b"{}", "text/plain")),
+    ("several bodies: bad path too", put("/items/x", {"item": VALID, "user": USER,
+                                                      "importance": -1})),
+    ("several bodies: extra keys ignored", put("/items/5", {
+        "item": VALID, "user": USER, "importance": 2, "other": True})),
+    ("embedded: valid", ("POST", "/embedded/", {"content-type": "application/json"},
+                         json.dumps({"item": VALID}).encode())),
+    ("embedded: not embedded", ("POST", "/embedded/", {"content-type": "application/json"},
+                                json.dumps(VALID).encode())),
+    ("embedded: no content type", ("POST", "/embedded/", {},
+                                   json.dumps({"item": VALID}).encode())),
+    ("embedded: invalid", ("POST", "/embedded/", {"content-type": "application/json"},
+                           json.dumps({"item": dict(VALID, price=0)}).encode())),
 ]
 
 

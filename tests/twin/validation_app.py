@@ -7,7 +7,7 @@ Run it with `uvicorn validation_app:app`.
 from enum import Enum
 from typing import Annotated, Optional
 
-from fastapi import FastAPI, Form, Header, Query
+from fastapi import Body, FastAPI, Form, Header, Query
 from ipaddress import IPv4Address
 
 from pydantic import AnyUrl, BaseModel, EmailStr, Field, IPvAnyAddress
@@ -38,6 +38,22 @@ class Item(BaseModel):
 
 @app.post("/items/", status_code=201)
 async def create_item(item: Item) -> Item:
+    return item
+
+
+class User(BaseModel):
+    username: str
+    full_name: Optional[str] = None
+
+
+@app.put("/items/{item_id}")
+async def update_item(item_id: int, item: Item, user: User,
+                      importance: Annotated[int, Body(gt=0)]):
+    return {"item_id": item_id, "item": item, "user": user, "importance": importance}
+
+
+@app.post("/embedded/")
+async def embedded(item: Annotated[Item, Body(embed=True)]) -> Item:
     return item
 
 

@@ -8,7 +8,8 @@ use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type};
 
 use crate::errors::Errors;
 use crate::route::{
-    as_call, describe_tokens, doc_text, extract_tokens, parse_signature, spec_tokens,
+    as_call, body_uses_const, describe_tokens, doc_text, extract_tokens, parse_signature,
+    spec_tokens,
 };
 
 /// `Result<T, E>` → `Some((T, E))`, by the last path segment's name.
@@ -133,6 +134,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
     let count = params.len();
     let specs = spec_tokens(&params, &[]);
+    let body_uses = body_uses_const(&params);
     let specs_expr = quote!(#ident::__params());
     let describes = describe_tokens(&params, &specs_expr);
     let vars: Vec<_> = (0..count).map(|i| format_ident!("__a{}", i)).collect();
@@ -182,6 +184,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
             #[doc(hidden)]
             pub fn __params() -> &'static [::hasten::__private::ParamSpec] {
+                #body_uses
                 static __PARAMS: [::hasten::__private::ParamSpec; #count] = [#(#specs),*];
                 &__PARAMS
             }

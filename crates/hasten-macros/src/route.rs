@@ -16,7 +16,7 @@ const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", 
 const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, responses (and methods for #[route])";
 const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
 const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
-                          deprecated, title, description, example, convert_underscores";
+                          deprecated, title, description, example, convert_underscores, embed";
 const PASSTHROUGH: [&str; 6] = ["cfg", "allow", "warn", "deny", "expect", "doc"];
 
 /// The route attribute: a path and `key = value` options.
@@ -347,6 +347,8 @@ struct ParamAttr {
     convert_underscores: Option<bool>,
     /// `#[security(scopes = [...])]` on a `Depends` parameter.
     scopes: Vec<String>,
+    /// `#[body(embed)]`: the body is an object with this parameter under its name.
+    embed: bool,
 }
 
 fn number(expr: &Expr, key: &str, errors: &mut Errors) -> Option<TokenStream> {
@@ -442,6 +444,14 @@ fn parse_param_attr(
             out.deprecated = true;
             return Ok(());
         }
+        if key == "embed" && (meta.input.is_empty() || meta.input.peek(Token![,])) {
+            if kind == "body" {
+                out.embed = true;
+            } else {
+                errors.push(meta.path.span(), "`embed` only applies to #[body]");
+            }
+            return Ok(());
+        }
         let value: Expr = match meta.value() {
             Ok(v) => v.parse()?,
             Err(_) => {
@@ -452,16 +462,7 @@ fn parse_param_attr(
                 return Ok(());
             }
         };
-        let constraint_ok = kind != "body";
         match key.as_str() {
-            "gt" | "ge" | "lt" | "le" | "min_length" | "max_length" | "pattern"
-                if !constraint_ok =>
-            {
-                errors.push(
-                    meta.path.span(),
-                    format!("`{key}` does not apply to #[body]; constrain the body's type instead"),
-                );
-            }
             "gt" => out.gt = number(&value, "gt", errors),
             "ge" => out.ge = number(&value, "ge", errors),
             "lt" => out.lt = number(&value, "lt", errors),
@@ -845,11 +846,53 @@ pub(crate) fn doc_text(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-/// The `ParamSpec` initialisers of `params`.
-pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream> {
+/// `const __BODY_USES`: how each of `params` uses the request body. Specs and checks
+/// read it by index, so a type that is not a parameter is reported once.
+pub(crate) fn body_uses_const(params: &[Param]) -> TokenStream {
+    let count = params.len();
+    let uses = body_uses(params);
+    quote! {
+        const __BODY_USES: [::hasten::__private::BodyUse; #count] = [#(#uses),*];
+    }
+}
+
+/// The element `i` of `__BODY_USES`.
+fn body_use(i: usize) -> TokenStream {
+    quote!(__BODY_USES[#i])
+}
+
+/// How each of `params` uses the request body: a `BodyUse` constant expression.
+fn body_uses(params: &[Param]) -> Vec<TokenStream> {
     params
         .iter()
         .map(|p| {
+            let ty = &p.ty;
+            let ty = if p.attr.default.is_some() {
+                quote!(::hasten::__private::Option<#ty>)
+            } else {
+                quote!(#ty)
+            };
+            let own = quote!(<#ty as ::hasten::__private::FromRequest>::BODY);
+            match p.attr.source {
+                // A `#[body]` scalar is a JSON value of the body.
+                Some("body") => quote!(#own.body_param()),
+                Some("form") => quote!(::hasten::__private::BodyUse::FormPart),
+                _ => own,
+            }
+        })
+        .collect()
+}
+
+/// The `ParamSpec` initialisers of `params`.
+pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream> {
+    let uses: Vec<TokenStream> = (0..params.len()).map(body_use).collect();
+    // Several JSON body parameters share one object, each under its name (FastAPI's
+    // embedding); so does one marked `#[body(embed)]`.
+    let json_count = quote!((0usize #(+ #uses.is_json() as usize)*));
+    params
+        .iter()
+        .zip(&uses)
+        .map(|(p, body_use)| {
             let a = &p.attr;
             let name = &p.name;
             let source = match a.source {
@@ -905,6 +948,7 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
             let description = opt_str(&a.description);
             let example = opt_str(&a.example);
             let scopes = &a.scopes;
+            let embed = a.embed;
             let default_json = opt_str(&a.default.as_ref().and_then(|d| {
                 let mut ignored = Errors::default();
                 example_json(d, &mut ignored)
@@ -926,6 +970,7 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
                     example: #example,
                     scopes: &[#(#scopes),*],
                     default_json: #default_json,
+                    embed: #body_use.is_json() && (#embed || #json_count > 1),
                     ..::hasten::__private::ParamSpec::new(#name)
                 }
             }
@@ -937,20 +982,7 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
 /// in ways that exclude each other, and constraints sit on types that can carry them.
 /// Each is a `const` whose evaluation panics, with the message, at the parameter.
 pub(crate) fn static_checks(params: &[Param]) -> Vec<TokenStream> {
-    let uses: Vec<TokenStream> = params
-        .iter()
-        .map(|p| {
-            let ty = &p.ty;
-            match p.attr.source {
-                Some("body") => quote!(::hasten::__private::BodyUse::Whole),
-                Some("form") => quote!(::hasten::__private::BodyUse::FormPart),
-                _ if p.attr.default.is_some() => quote!(
-                    <::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::BODY
-                ),
-                _ => quote!(<#ty as ::hasten::__private::FromRequest>::BODY),
-            }
-        })
-        .collect();
+    let uses: Vec<TokenStream> = (0..params.len()).map(body_use).collect();
     let mut checks = Vec::new();
     for (j, later) in params.iter().enumerate() {
         for (i, earlier) in params.iter().enumerate().take(j) {
@@ -1004,14 +1036,14 @@ pub(crate) fn static_checks(params: &[Param]) -> Vec<TokenStream> {
     checks
 }
 
-/// The `describe_param` calls of `params`; `specs` names the spec array.
+/// The `FromRequest::describe` calls of `params`; `specs` names the spec array.
 pub(crate) fn describe_tokens(params: &[Param], specs: &TokenStream) -> Vec<TokenStream> {
     params.iter().enumerate().map(|(i, p)| {
         let ty = &p.ty;
         if p.attr.default.is_some() {
-            quote!(::hasten::__private::describe_param::<::hasten::__private::Option<#ty>>(&#specs[#i], __doc);)
+            quote!(<::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::describe(&#specs[#i], __doc);)
         } else {
-            quote!(::hasten::__private::describe_param::<#ty>(&#specs[#i], __doc);)
+            quote!(<#ty as ::hasten::__private::FromRequest>::describe(&#specs[#i], __doc);)
         }
     }).collect()
 }
@@ -1117,6 +1149,7 @@ fn generate(
     let count = params.len();
     let specs = spec_tokens(params, names);
     let checks = static_checks(params);
+    let body_uses = body_uses_const(params);
     let describes = describe_tokens(params, &quote!(__PARAMS));
     let vars: Vec<_> = (0..count).map(|i| format_ident!("__a{}", i)).collect();
     let extracts = extract_tokens(
@@ -1220,6 +1253,7 @@ fn generate(
 
             #[doc(hidden)]
             pub fn __operation() -> ::hasten::__private::Operation {
+                #body_uses
                 #(#checks)*
                 static __META: ::hasten::__private::OperationMeta = ::hasten::__private::OperationMeta {
                     methods: &[#(#methods),*],

@@ -560,8 +560,9 @@ impl App {
                     ));
                 }
             }
-            if let Some(body) = &op.doc.body {
-                if let Err(e) = (body.check)() {
+            let checks = op.doc.body.iter().map(|b| b.check);
+            for check in checks.chain(op.doc.embedded.iter().map(|e| e.check)) {
+                if let Err(e) = check() {
                     problems.push(format!("`{}`: the request body {e}", op.meta.fn_name));
                 }
             }
@@ -932,6 +933,7 @@ impl AppInner {
                     meta,
                     scopes: Vec::new(),
                     uploads: None,
+                    embedded: None,
                 });
                 return Dispatch::Handler(HandlerCall {
                     future: (route.op.handler)(ctx),

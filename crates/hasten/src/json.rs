@@ -136,6 +136,31 @@ where
     body::validate_body::<T>(value, Mode::Json, &body_loc(), errors).map(Some)
 }
 
+/// An embedded JSON body parameter: its field of the shared object. `Ok(None)`: absent
+/// (a `missing` error was pushed when `required`).
+async fn embedded_json<T>(
+    ctx: &mut RequestCtx,
+    spec: &'static ParamSpec,
+    errors: &mut Errors,
+    required: bool,
+) -> Option<Option<T>>
+where
+    T: DeserializeOwned + JsonSchema + 'static,
+{
+    let name = spec.wire_name(crate::extract::Source::Body);
+    let loc = vec![LocItem::Key("body".into()), LocItem::Key(name.clone())];
+    match ctx.embedded_field(&name, errors).await {
+        Err(()) => None,
+        Ok(None) if required => {
+            errors.push(ValidationError::missing().at(loc));
+            None
+        }
+        Ok(None) => Some(None),
+        Ok(Some(serde_json::Value::Null)) if !required => Some(None),
+        Ok(Some(value)) => body::validate_body::<T>(value, Mode::Json, &loc, errors).map(Some),
+    }
+}
+
 fn describe_json<T: JsonSchema + 'static>(doc: &mut OperationDoc, required: bool) {
     doc.body = Some(BodyDoc {
         content_types: vec![APPLICATION_JSON],
@@ -149,17 +174,32 @@ impl<T> FromRequest for Json<T>
 where
     T: DeserializeOwned + JsonSchema + Send + 'static,
 {
-    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::Whole;
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::Json;
 
     async fn from_request(
         ctx: &mut RequestCtx,
-        _spec: &'static ParamSpec,
+        spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
+        if spec.embed {
+            return embedded_json::<T>(ctx, spec, errors, true)
+                .await
+                .flatten()
+                .map(Json);
+        }
         json_body::<T>(ctx, errors, true).await.flatten().map(Json)
     }
 
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        if spec.embed {
+            doc.embedded.push(crate::operation::EmbeddedDoc {
+                name: spec.wire_name(crate::extract::Source::Body),
+                required: true,
+                schema: crate::openapi::SchemaDoc::of::<T>(),
+                check: body::check_schema::<T>,
+            });
+            return;
+        }
         describe_json::<T>(doc, true);
     }
 }
@@ -168,19 +208,33 @@ impl<T> FromRequest for Option<Json<T>>
 where
     T: DeserializeOwned + JsonSchema + Send + 'static,
 {
-    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::Whole;
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::Json;
 
     async fn from_request(
         ctx: &mut RequestCtx,
-        _spec: &'static ParamSpec,
+        spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
+        if spec.embed {
+            return embedded_json::<T>(ctx, spec, errors, false)
+                .await
+                .map(|o| o.map(Json));
+        }
         json_body::<T>(ctx, errors, false)
             .await
             .map(|o| o.map(Json))
     }
 
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        if spec.embed {
+            doc.embedded.push(crate::operation::EmbeddedDoc {
+                name: spec.wire_name(crate::extract::Source::Body),
+                required: false,
+                schema: crate::openapi::SchemaDoc::of::<T>(),
+                check: body::check_schema::<T>,
+            });
+            return;
+        }
         describe_json::<T>(doc, false);
     }
 }

@@ -88,7 +88,7 @@ pub mod __private {
         ParamValue, ParseError, RequestCtx, Source,
     };
     pub use crate::openapi::{Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback};
-    pub use crate::operation::{describe_param, BoxFuture, Operation, OperationDoc, OperationMeta};
+    pub use crate::operation::{BoxFuture, Operation, OperationDoc, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
     pub use crate::ws::serve_websocket;
     pub use serde_json::Value;

@@ -525,6 +525,7 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
     let mut gen = generator();
     let mut paths: Map<String, Value> = Map::new();
     let mut uses_validation_error = false;
+    let mut embedded_bodies: Vec<(String, Value)> = Vec::new();
     let mut schemes: BTreeMap<String, Value> = BTreeMap::new();
 
     for op in operations {
@@ -623,6 +624,52 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                 o.insert("requestBody".into(), Value::Object(rb));
                 form_body = true;
             }
+            // Several body parameters (or one embedded): one JSON object, documented as
+            // FastAPI documents it, a `Body_<operationId>` component.
+            let embedded_params: Vec<&ParamDoc> = doc
+                .params
+                .iter()
+                .filter(|p| p.source == Source::Body && p.spec.embed)
+                .collect();
+            if !doc.embedded.is_empty() || !embedded_params.is_empty() {
+                let mut properties = Map::new();
+                let mut required = Vec::new();
+                for e in &doc.embedded {
+                    let mut schema = e.schema.render(&mut gen);
+                    if schema.get("$ref").is_none() {
+                        if let Value::Object(m) = &mut schema {
+                            m.entry("title")
+                                .or_insert_with(|| json!(title_case(&e.name)));
+                        }
+                    }
+                    properties.insert(e.name.to_string(), schema);
+                    if e.required {
+                        required.push(e.name.to_string());
+                    }
+                }
+                for p in &embedded_params {
+                    properties.insert(p.name.to_string(), param_schema(p));
+                    if p.required {
+                        required.push(p.name.to_string());
+                    }
+                }
+                let name = format!("Body_{}", meta.operation_id(method));
+                let mut schema =
+                    json!({ "properties": properties, "type": "object", "title": name });
+                if !required.is_empty() {
+                    schema["required"] = json!(required);
+                }
+                embedded_bodies.push((name.clone(), schema));
+                let mut rb = Map::new();
+                rb.insert(
+                    "content".into(),
+                    json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } }),
+                );
+                if !required.is_empty() {
+                    rb.insert("required".into(), json!(true));
+                }
+                o.insert("requestBody".into(), Value::Object(rb));
+            }
             if let Some(body) = &doc.body {
                 let schema = body.schema.render(&mut gen);
                 let mut content = Map::new();
@@ -668,7 +715,8 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                     )),
                 );
             }
-            if (doc.body.is_some() || form_body) && !responses.contains_key("400") {
+            let json_object = !doc.embedded.is_empty() || !embedded_params.is_empty();
+            if (doc.body.is_some() || form_body || json_object) && !responses.contains_key("400") {
                 // A body that is not text in the declared encoding never reaches
                 // validation: FastAPI answers 400 without documenting it; hasten does.
                 responses.insert(
@@ -731,6 +779,7 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
     }
 
     let mut schemas: BTreeMap<String, Value> = gen.take_definitions(true).into_iter().collect();
+    schemas.extend(embedded_bodies);
     // Named schemas carry their name as title, as pydantic's do.
     for (name, schema) in schemas.iter_mut() {
         if let Value::Object(m) = schema {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::extract::{FromRequest, ParamSpec, RequestCtx, Source};
+use crate::extract::{ParamSpec, RequestCtx, Source};
 use crate::openapi::{ResponseDoc, SchemaDoc};
 use crate::response::Response;
 use crate::security::SecurityRequirement;
@@ -131,6 +131,19 @@ pub struct BodyDoc {
     pub check: fn() -> Result<(), String>,
 }
 
+/// One body parameter embedded in the body's JSON object.
+#[derive(Debug, Clone)]
+pub struct EmbeddedDoc {
+    /// Its field name in the object.
+    pub name: Cow<'static, str>,
+    /// Whether the field must be given.
+    pub required: bool,
+    /// Its schema.
+    pub schema: SchemaDoc,
+    /// Checked when the app is built, as [`BodyDoc::check`].
+    pub check: fn() -> Result<(), String>,
+}
+
 /// A documented response besides the success one (a 404 with its model, say).
 #[derive(Debug, Clone)]
 pub struct ExtraResponse {
@@ -151,6 +164,8 @@ pub struct OperationDoc {
     pub params: Vec<ParamDoc>,
     /// The request body, if any.
     pub body: Option<BodyDoc>,
+    /// Body parameters embedded in one JSON object (documented as `Body_<operationId>`).
+    pub embedded: Vec<EmbeddedDoc>,
     /// App state types the operation needs (checked when the app is built).
     pub required_state: Vec<(std::any::TypeId, &'static str)>,
     /// The dependencies it uses, directly or through other dependencies.
@@ -167,7 +182,7 @@ pub struct OperationDoc {
 impl OperationDoc {
     /// Whether the operation takes any input (then FastAPI documents a 422).
     pub fn takes_input(&self) -> bool {
-        !self.params.is_empty() || self.body.is_some()
+        !self.params.is_empty() || self.body.is_some() || !self.embedded.is_empty()
     }
 
     /// Add a security requirement: scopes join those of an earlier requirement of the
@@ -395,12 +410,6 @@ impl<F: FnOnce() -> Operation> Endpoint for F {
     fn operation(self) -> Operation {
         self()
     }
-}
-
-/// Describe one parameter type; used by generated code.
-#[doc(hidden)]
-pub fn describe_param<T: FromRequest>(spec: &'static ParamSpec, doc: &mut OperationDoc) {
-    T::describe(spec, doc);
 }
 
 #[cfg(test)]

@@ -127,6 +127,9 @@ pub struct ParamSpec {
     pub scopes: &'static [&'static str],
     /// The default value as JSON text, when it is a literal (for the documentation).
     pub default_json: Option<&'static str>,
+    /// A body parameter that is one field of an embedding JSON object (several body
+    /// parameters, or `#[body(embed)]`).
+    pub embed: bool,
 }
 
 impl ParamSpec {
@@ -146,6 +149,7 @@ impl ParamSpec {
             example: None,
             scopes: &[],
             default_json: None,
+            embed: false,
         }
     }
 
@@ -236,6 +240,9 @@ pub struct RequestCtx {
     pub(crate) scopes: Vec<&'static str>,
     /// Files of a multipart body not yet taken by a parameter.
     pub(crate) uploads: Option<crate::uploads::Parsed>,
+    /// The JSON object shared by embedded body parameters, read once: `Some(None)` when
+    /// the body could not be read as one (its error is already reported).
+    pub(crate) embedded: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl RequestCtx {
@@ -303,6 +310,59 @@ impl RequestCtx {
         match self.body.take() {
             Some(body) => read_body(body, &self.parts.headers, self.app.body_limit).await,
             None => Ok(Bytes::new()),
+        }
+    }
+
+    /// The value of embedded body parameter `name`: the JSON body is read (once) as an
+    /// object, and each embedded parameter takes its field. An absent or empty body,
+    /// or one that is not an object, has no fields: each parameter is then missing, as
+    /// in FastAPI. `Err(())`: the body could not be read, and that was reported.
+    pub(crate) async fn embedded_field(
+        &mut self,
+        name: &str,
+        errors: &mut Errors,
+    ) -> Result<Option<serde_json::Value>, ()> {
+        if self.embedded.is_none() {
+            let object = self.read_embedded(errors).await;
+            self.embedded = Some(object);
+        }
+        match self.embedded.as_mut() {
+            Some(Some(map)) => Ok(map.remove(name)),
+            _ => Err(()),
+        }
+    }
+
+    async fn read_embedded(
+        &mut self,
+        errors: &mut Errors,
+    ) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let json = crate::json::is_json(self.headers());
+        let bytes = match self.read_body().await {
+            Ok(b) => b,
+            Err(e) => {
+                errors.reject(e.into_http_error());
+                return None;
+            }
+        };
+        // A body that is not JSON has no fields: each parameter is then missing, as
+        // FastAPI reports it.
+        if bytes.is_empty() || !json {
+            return Some(serde_json::Map::new());
+        }
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(map)) => Some(map),
+            Ok(_) => Some(serde_json::Map::new()),
+            Err(e) => {
+                if std::str::from_utf8(&bytes).is_err() {
+                    errors.reject(crate::HttpError::new(
+                        http::StatusCode::BAD_REQUEST,
+                        "There was an error parsing the body",
+                    ));
+                } else {
+                    errors.push(crate::validation::json_invalid::json_invalid(&bytes, &e));
+                }
+                None
+            }
         }
     }
 
@@ -417,8 +477,12 @@ impl Drop for RequestCtx {
 pub enum BodyUse {
     /// Not at all.
     None,
-    /// The whole body, read once: `Json`, `Bytes`, `Request`, a `#[body]` scalar.
+    /// The whole body, read once: `Bytes`, `Request`.
     Whole,
+    /// A JSON value: `Json<T>`, a `#[body]` scalar. Several of them (or one marked
+    /// `#[body(embed)]`) share one JSON object, each under its own name, as FastAPI
+    /// embeds several body parameters.
+    Json,
     /// A form model (`Form<T>`): the whole form, urlencoded or multipart.
     FormModel,
     /// One part of a form (`#[form]` fields, `UploadFile`): shares the parsed form with
@@ -427,10 +491,25 @@ pub enum BodyUse {
 }
 
 impl BodyUse {
+    /// Whether this is a JSON value (embeddable beside others).
+    pub const fn is_json(self) -> bool {
+        matches!(self, BodyUse::Json)
+    }
+
+    /// The use of a `#[body]` parameter of a type that uses the body this way: a
+    /// scalar (which reads no body by itself) becomes a JSON value.
+    pub const fn body_param(self) -> BodyUse {
+        match self {
+            BodyUse::None => BodyUse::Json,
+            other => other,
+        }
+    }
+
     /// Whether two parameters using the body this way cannot both have it.
     pub const fn conflicts(self, other: BodyUse) -> bool {
         match (self, other) {
             (BodyUse::None, _) | (_, BodyUse::None) => false,
+            (BodyUse::Json, BodyUse::Json) => false,
             (BodyUse::Whole, _) | (_, BodyUse::Whole) => true,
             (BodyUse::FormModel, BodyUse::FormModel) => true,
             // A form model reads urlencoded bodies itself; fields would find it gone.
@@ -438,6 +517,8 @@ impl BodyUse {
                 true
             }
             (BodyUse::FormPart, BodyUse::FormPart) => false,
+            // JSON beside a form: one body cannot be both.
+            (BodyUse::Json, _) | (_, BodyUse::Json) => true,
         }
     }
 }

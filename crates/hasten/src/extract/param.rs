@@ -469,7 +469,11 @@ pub(crate) fn cookies(headers: &http::HeaderMap) -> impl Iterator<Item = (&str, 
 
 fn loc_for(spec: &ParamSpec, source: Source) -> Vec<LocItem> {
     if source == Source::Body {
-        return vec![LocItem::Key("body".into())];
+        let mut loc = vec![LocItem::Key("body".into())];
+        if spec.embed {
+            loc.push(LocItem::Key(spec.wire_name(source).into_owned().into()));
+        }
+        return loc;
     }
     param_loc(spec, source)
 }
@@ -505,6 +509,131 @@ fn describe_scalar<T: ParamValue>(
     });
 }
 
+/// A JSON value of an embedded body parameter as the text [`ParamValue::parse`] reads,
+/// after the type checks pydantic makes on a field of the decoded object (its lax
+/// Python mode, as FastAPI validates each embedded parameter): a string where text is
+/// wanted; a number, numeric text or a bool where a number is; an integral number for
+/// an integer.
+fn embedded_text<T: ParamValue>(value: &Value) -> Result<String, ParseError> {
+    let schema = T::schema();
+    let kind = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("string");
+    let enumerated = schema.get("enum").is_some();
+    let input = || value.clone();
+    match (kind, value) {
+        (_, Value::String(s)) => Ok(s.clone()),
+        ("integer", Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Ok(i.to_string()),
+            (_, Some(u), _) => Ok(u.to_string()),
+            (_, _, Some(f)) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e38 => {
+                Ok(format!("{}", f as i128))
+            }
+            _ => Err(messages::int_from_float(input()).into()),
+        },
+        ("integer" | "number", Value::Bool(b)) => Ok(u8::from(*b).to_string()),
+        ("integer", _) => Err(messages::int_type(input()).into()),
+        ("number", Value::Number(n)) => Ok(n.to_string()),
+        ("number", _) => Err(messages::float_type(input()).into()),
+        ("boolean", Value::Bool(b)) => Ok(b.to_string()),
+        ("boolean", Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        ("boolean", _) => Err(messages::bool_type(input()).into()),
+        (_, Value::Number(_) | Value::Bool(_)) if enumerated => Ok(value.to_string()),
+        _ => Err(messages::string_type(input()).into()),
+    }
+}
+
+/// Parse and check an embedded body parameter's JSON value; errors show that value.
+fn parse_embedded<T: ParamValue>(
+    value: &Value,
+    spec: &ParamSpec,
+    loc: Vec<LocItem>,
+    errors: &mut Errors,
+) -> Option<T> {
+    let parsed = embedded_text::<T>(value)
+        .and_then(|raw| T::parse(&raw).and_then(|v| check_constraints(&v, spec, &raw).map(|()| v)));
+    match parsed {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let mut e = e.into_inner();
+            e.input = value.clone();
+            errors.push(e.at(loc));
+            None
+        }
+    }
+}
+
+/// An embedded body parameter (one field of the body's JSON object): `Some(None)` when
+/// absent (or null, if `nullable`), `None` after an error was reported. A null that is
+/// not allowed is a type error, as pydantic reports it.
+async fn embedded_scalar<T: ParamValue>(
+    ctx: &mut RequestCtx,
+    spec: &ParamSpec,
+    errors: &mut Errors,
+    nullable: bool,
+) -> Option<Option<T>> {
+    let name = spec.wire_name(Source::Body);
+    match Box::pin(ctx.embedded_field(&name, errors)).await {
+        Err(()) => None,
+        Ok(None) => Some(None),
+        Ok(Some(Value::Null)) if nullable => Some(None),
+        Ok(Some(value)) => {
+            parse_embedded(&value, spec, loc_for(spec, Source::Body), errors).map(Some)
+        }
+    }
+}
+
+/// An embedded list body parameter: each item checked, then the list's length.
+async fn embedded_list<T: ParamValue>(
+    ctx: &mut RequestCtx,
+    spec: &ParamSpec,
+    errors: &mut Errors,
+    nullable: bool,
+) -> Option<Option<Vec<T>>> {
+    let name = spec.wire_name(Source::Body);
+    let loc = loc_for(spec, Source::Body);
+    let items = match Box::pin(ctx.embedded_field(&name, errors)).await {
+        Err(()) => return None,
+        Ok(None) => return Some(None),
+        Ok(Some(Value::Null)) if nullable => return Some(None),
+        Ok(Some(Value::Array(items))) => items,
+        Ok(Some(other)) => {
+            errors.push(messages::list_type(other).at(loc));
+            return None;
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let mut at = loc.clone();
+        at.push(LocItem::Index(i));
+        if let Some(v) = parse_embedded::<T>(item, &ConstraintFree::SPEC, at, errors) {
+            out.push(v);
+        }
+    }
+    if out.len() != items.len() {
+        return None;
+    }
+    let c = &spec.constraints;
+    let n = out.len() as u64;
+    if let Some(min) = c.min_length.filter(|m| n < *m) {
+        errors.push(messages::too_short(Value::Array(items), min, n).at(loc));
+        return None;
+    }
+    if let Some(max) = c.max_length.filter(|m| n > *m) {
+        errors.push(messages::too_long(Value::Array(items), max, n).at(loc));
+        return None;
+    }
+    Some(Some(out))
+}
+
+/// A spec with no constraints, for the items of a list (constraints apply to the list).
+struct ConstraintFree;
+
+impl ConstraintFree {
+    const SPEC: ParamSpec = ParamSpec::new("item");
+}
+
 #[diagnostic::do_not_recommend]
 impl<T: ParamValue> FromRequest for T {
     async fn from_request(
@@ -512,6 +641,13 @@ impl<T: ParamValue> FromRequest for T {
         spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
+        if spec.embed {
+            let value = embedded_scalar::<T>(ctx, spec, errors, false).await?;
+            if value.is_none() {
+                errors.push(ValidationError::missing().at(loc_for(spec, Source::Body)));
+            }
+            return value;
+        }
         let source = ctx.scalar_source(spec);
         if let Some(value) = head_value(ctx, spec, source) {
             return match value {
@@ -544,6 +680,9 @@ impl<T: ParamValue> FromRequest for Option<T> {
         spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
+        if spec.embed {
+            return embedded_scalar::<T>(ctx, spec, errors, true).await;
+        }
         let source = ctx.scalar_source(spec);
         if let Some(value) = head_value(ctx, spec, source) {
             return match value {
@@ -607,6 +746,13 @@ impl<T: ParamValue> FromRequest for Vec<T> {
         spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
+        if spec.embed {
+            let value = embedded_list::<T>(ctx, spec, errors, false).await?;
+            if value.is_none() {
+                errors.push(ValidationError::missing().at(loc_for(spec, Source::Body)));
+            }
+            return value;
+        }
         let source = ctx.scalar_source(spec);
         let values = raw_values(ctx, spec, source, errors).await?;
         if values.is_empty() {
@@ -628,6 +774,9 @@ impl<T: ParamValue> FromRequest for Option<Vec<T>> {
         spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
+        if spec.embed {
+            return embedded_list::<T>(ctx, spec, errors, true).await;
+        }
         let source = ctx.scalar_source(spec);
         let values = raw_values(ctx, spec, source, errors).await?;
         if values.is_empty() {

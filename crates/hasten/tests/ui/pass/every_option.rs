@@ -61,6 +61,22 @@ async fn j(Json(v): Json<serde_json::Value>) -> Json<serde_json::Value> {
     Json(v)
 }
 
+// Several JSON body parameters share one object; `embed` nests a single one.
+#[put("/several")]
+async fn several(
+    a: Json<serde_json::Value>,
+    b: Option<Json<Vec<i32>>>,
+    #[body(ge = 1, le = 5)] rank: u8,
+    #[body(min_length = 1)] tags: Vec<String>,
+) -> String {
+    format!("{:?} {:?} {rank} {tags:?}", a.0, b.map(|b| b.0))
+}
+
+#[post("/embedded")]
+async fn embedded(#[body(embed, alias = "value")] v: Json<i64>) -> String {
+    v.0.to_string()
+}
+
 #[delete("/d")]
 async fn d() -> StatusCode {
     StatusCode::NO_CONTENT
@@ -80,6 +96,8 @@ fn main() {
         .route(multi)
         .route(raw)
         .route(j)
+        .route(several)
+        .route(embedded)
         .route(d)
         .route(o)
         .route(h)

@@ -1,0 +1,8 @@
+use hasten::prelude::*;
+
+#[get("/items")]
+async fn list(#[query(embed)] q: String) -> String {
+    q
+}
+
+fn main() {}
