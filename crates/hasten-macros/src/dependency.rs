@@ -200,7 +200,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 __errors: &mut ::hasten::__private::Errors,
             ) -> impl ::core::future::Future<Output = ::hasten::__private::Option<Self::Output>> + ::core::marker::Send {
                 async move {
+                    let __outer = __errors.open_dependant();
                     #(#extracts)*
+                    __errors.close_dependant(__outer);
                     #unpack
                     #call
                     #convert

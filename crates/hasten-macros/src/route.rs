@@ -16,7 +16,7 @@ const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", 
 const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, responses (and methods for #[route])";
 const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
 const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
-                          deprecated, title, description, example, convert_underscores, embed";
+                          deprecated, title, description, example, convert_underscores, embed, validate";
 const PASSTHROUGH: [&str; 6] = ["cfg", "allow", "warn", "deny", "expect", "doc"];
 
 /// The route attribute: a path and `key = value` options.
@@ -349,6 +349,8 @@ struct ParamAttr {
     scopes: Vec<String>,
     /// `#[body(embed)]`: the body is an object with this parameter under its name.
     embed: bool,
+    /// `validate = f`: a function the extracted value passes through.
+    validate: Option<Expr>,
 }
 
 fn number(expr: &Expr, key: &str, errors: &mut Errors) -> Option<TokenStream> {
@@ -488,6 +490,13 @@ fn parse_param_attr(
             "title" => out.title = lit_str(&value, "title", errors),
             "description" => out.description = lit_str(&value, "description", errors),
             "default" => out.default = Some(value),
+            "validate" => match &value {
+                Expr::Path(_) | Expr::Closure(_) => out.validate = Some(value),
+                other => errors.push(
+                    other.span(),
+                    "`validate` takes a function: validate = my_check, where `fn my_check(v: T) -> Result<T, hasten::Invalid>`",
+                ),
+            },
             "deprecated" => {
                 out.deprecated = lit_bool(&value, "deprecated", errors).unwrap_or(false)
             }
@@ -1060,7 +1069,7 @@ pub(crate) fn extract_tokens(
         let ty = &p.ty;
         let var = &vars[i];
         let span = ty.span();
-        match &p.attr.default {
+        let extract = match &p.attr.default {
             Some(default) => quote_spanned! {span=>
                 let #var = ::hasten::__private::or_default(
                     <::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::from_request(#ctx, &#specs[#i], #errors).await,
@@ -1070,7 +1079,34 @@ pub(crate) fn extract_tokens(
             None => quote_spanned! {span=>
                 let #var = <#ty as ::hasten::__private::FromRequest>::from_request(#ctx, &#specs[#i], #errors).await;
             },
-        }
+        };
+        // The model's `Validate` rule, when it has one, then the parameter's own
+        // validator function.
+        let rule = quote_spanned! {span=>
+            let #var = {
+                #[allow(unused_imports)]
+                use ::hasten::__private::{ViaNoRule as _, ViaValidate as _};
+                if (&&::hasten::__private::ValidateProbe::<#ty>::new()).run_rule(&#var, #ctx, &#specs[#i], #errors) {
+                    #var
+                } else {
+                    ::hasten::__private::None
+                }
+            };
+        };
+        let validator = p.attr.validate.as_ref().map(|f| {
+            let fspan = f.span();
+            // On an `Option` parameter the function sees the value when there is one.
+            if p.attr.default.is_none() && last_segment(ty).as_deref() == Some("Option") {
+                quote_spanned! {fspan=>
+                    let #var = ::hasten::__private::run_optional_validator(#var, #f, #ctx, &#specs[#i], #errors);
+                }
+            } else {
+                quote_spanned! {fspan=>
+                    let #var = ::hasten::__private::run_param_validator::<#ty, _>(#var, #f, #ctx, &#specs[#i], #errors);
+                }
+            }
+        });
+        quote! { #extract #rule #validator }
     }).collect()
 }
 

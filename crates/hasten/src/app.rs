@@ -934,6 +934,7 @@ impl AppInner {
                     scopes: Vec::new(),
                     uploads: None,
                     embedded: None,
+                    raw_body: None,
                 });
                 return Dispatch::Handler(HandlerCall {
                     future: (route.op.handler)(ctx),
@@ -1095,9 +1096,10 @@ pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
     if let Some(rejection) = errors.rejection {
         return *rejection;
     }
+    let validation = errors.into_ordered();
     match &ctx.app.handlers.validation {
         Some(h) => h(
-            &errors.validation,
+            &validation,
             &ErrorContext {
                 method: ctx.parts.method.clone(),
                 uri: ctx.parts.uri.clone(),
@@ -1106,7 +1108,7 @@ pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
             },
         ),
         None => {
-            let mut resp = Response::new(Body::full(errors.validation.to_json_bytes()));
+            let mut resp = Response::new(Body::full(validation.to_json_bytes()));
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             resp.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

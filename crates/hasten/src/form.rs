@@ -164,6 +164,25 @@ where
     }
 }
 
+impl<T> crate::validate::ModelParam for Form<T> {
+    type Model = T;
+
+    fn model(&self) -> Option<&T> {
+        Some(&self.0)
+    }
+
+    /// The form's fields as sent: those of a multipart body, or the urlencoded body
+    /// parsed again.
+    fn located_input(ctx: &mut RequestCtx, _spec: &ParamSpec) -> (Vec<LocItem>, Value) {
+        let pairs = match (&ctx.form, &ctx.raw_body) {
+            (Some(pairs), _) => pairs.clone(),
+            (None, Some(raw)) => parse_urlencoded(raw).unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        (vec![LocItem::Key("body".into())], pairs_to_object(&pairs))
+    }
+}
+
 /// Validate form pairs as a `T`, every error at `["body", field]`.
 fn from_pairs<T: DeserializeOwned + JsonSchema + 'static>(
     pairs: &[(String, String)],

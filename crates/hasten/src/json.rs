@@ -261,3 +261,41 @@ mod tests {
         assert!(!is_json(&HeaderMap::new()));
     }
 }
+
+impl<T> crate::validate::ModelParam for Json<T> {
+    type Model = T;
+
+    fn model(&self) -> Option<&T> {
+        Some(&self.0)
+    }
+
+    fn located_input(ctx: &mut RequestCtx, spec: &ParamSpec) -> (Vec<LocItem>, Value) {
+        json_input(ctx, spec)
+    }
+}
+
+impl<T> crate::validate::ModelParam for Option<Json<T>> {
+    type Model = T;
+
+    fn model(&self) -> Option<&T> {
+        self.as_ref().map(|j| &j.0)
+    }
+
+    fn located_input(ctx: &mut RequestCtx, spec: &ParamSpec) -> (Vec<LocItem>, Value) {
+        json_input(ctx, spec)
+    }
+}
+
+/// A JSON body parameter's location and input: the body, or its field when embedded.
+fn json_input(ctx: &mut RequestCtx, spec: &ParamSpec) -> (Vec<LocItem>, Value) {
+    let body = ctx.raw_json();
+    if !spec.embed {
+        return (body_loc(), body);
+    }
+    let name = spec.wire_name(crate::extract::Source::Body);
+    let input = match body {
+        Value::Object(mut m) => m.remove(name.as_ref()).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    (vec![LocItem::Key("body".into()), LocItem::Key(name)], input)
+}

@@ -26,6 +26,7 @@ mod server;
 pub mod streaming;
 pub mod testing;
 pub mod uploads;
+mod validate;
 pub mod validation;
 pub mod ws;
 
@@ -52,6 +53,7 @@ pub use operation::{
 pub use response::{Html, IntoResponse, Redirect, Response};
 pub use router::Router;
 pub use server::{serve, Server};
+pub use validate::{Invalid, Validate, Validation};
 pub use validation::{RequestValidationError, ValidationError};
 
 /// Path-operation macros and the parameter-enum derive.
@@ -90,6 +92,10 @@ pub mod __private {
     pub use crate::openapi::{Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback};
     pub use crate::operation::{BoxFuture, Operation, OperationDoc, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
+    pub use crate::validate::{
+        run_optional_validator, run_param_validator, ModelParam, ValidateProbe, ViaNoRule,
+        ViaValidate,
+    };
     pub use crate::ws::serve_websocket;
     pub use serde_json::Value;
     pub use std::boxed::Box;

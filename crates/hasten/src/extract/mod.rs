@@ -211,6 +211,15 @@ pub(crate) fn param_loc(spec: &ParamSpec, source: Source) -> Vec<LocItem> {
     ]
 }
 
+/// The values of `name` among `pairs`.
+fn pairs_named(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 /// The request as seen by extractors: head, body (until taken), matched path
 /// parameters, and the app.
 pub struct RequestCtx {
@@ -243,6 +252,9 @@ pub struct RequestCtx {
     /// The JSON object shared by embedded body parameters, read once: `Some(None)` when
     /// the body could not be read as one (its error is already reported).
     pub(crate) embedded: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+    /// The body as read, kept (a reference count) so that a validator's error can show
+    /// the input it was given.
+    pub(crate) raw_body: Option<Bytes>,
 }
 
 impl RequestCtx {
@@ -308,9 +320,68 @@ impl RequestCtx {
     /// Read the whole body within the app's body limit.
     pub async fn read_body(&mut self) -> Result<Bytes, BodyError> {
         match self.body.take() {
-            Some(body) => read_body(body, &self.parts.headers, self.app.body_limit).await,
+            Some(body) => {
+                let bytes = read_body(body, &self.parts.headers, self.app.body_limit).await?;
+                self.raw_body = Some(bytes.clone());
+                Ok(bytes)
+            }
             None => Ok(Bytes::new()),
         }
+    }
+
+    /// The body read so far, parsed as JSON (`null` if it was not read or is not JSON).
+    pub(crate) fn raw_json(&self) -> serde_json::Value {
+        self.raw_body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Where a parameter is located in a 422, and its input as sent: the raw text (a
+    /// list when given several times), or its JSON value when it is an embedded body
+    /// parameter. Read again from the request, for a validator's error.
+    pub(crate) fn param_input(&mut self, spec: &ParamSpec) -> (Vec<LocItem>, serde_json::Value) {
+        use serde_json::Value;
+        let source = self.scalar_source(spec);
+        let name = spec.wire_name(source);
+        if source == Source::Body {
+            let mut loc = vec![LocItem::Key("body".into())];
+            let body = self.raw_body.clone().unwrap_or_default();
+            if spec.embed {
+                let input = match self.raw_json() {
+                    Value::Object(mut m) => m.remove(name.as_ref()).unwrap_or(Value::Null),
+                    _ => Value::Null,
+                };
+                loc.push(LocItem::Key(name));
+                return (loc, input);
+            }
+            return (
+                loc,
+                Value::String(String::from_utf8_lossy(&body).into_owned()),
+            );
+        }
+        let values: Vec<String> = match source {
+            Source::Path => self.path_param(&name).into_iter().collect(),
+            Source::Query => pairs_named(self.query_pairs(), &name),
+            Source::Form => pairs_named(self.form.as_deref().unwrap_or(&[]), &name),
+            Source::Header => self
+                .headers()
+                .get_all(name.as_ref())
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect(),
+            _ => param::cookies(self.headers())
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_owned())
+                .collect(),
+        };
+        let input = match (source, values.len()) {
+            (_, 0) => Value::Null,
+            (Source::Header, _) => Value::String(values[0].clone()),
+            (_, 1) => Value::String(values[0].clone()),
+            _ => Value::Array(values.into_iter().map(Value::String).collect()),
+        };
+        (param_loc(spec, source), input)
     }
 
     /// The value of embedded body parameter `name`: the JSON body is read (once) as an
@@ -533,6 +604,15 @@ pub struct Errors {
     pub(crate) validation: RequestValidationError,
     /// Boxed: rare, and the collector lives in every handler's future.
     pub(crate) rejection: Option<Box<crate::Response>>,
+    /// Which dependant (the operation, or a dependency) each error came from, in
+    /// order; see [`Errors::open_dependant`].
+    origins: Vec<u32>,
+    /// The dependant being extracted, and the next number to give one.
+    current: u32,
+    next: u32,
+    /// Dependants in the order they finished (post-order: a dependency before the one
+    /// that uses it).
+    finished: Vec<u32>,
 }
 
 impl Errors {
@@ -548,8 +628,64 @@ impl Errors {
     pub fn for_request(ctx: &RequestCtx) -> Self {
         Errors {
             validation: RequestValidationError::with_limit(ctx.app.max_errors),
-            rejection: None,
+            ..Errors::default()
         }
+    }
+
+    /// Start extracting a dependency's parameters; pass the result to
+    /// [`close_dependant`](Self::close_dependant) when done. Used by generated code.
+    pub fn open_dependant(&mut self) -> u32 {
+        let outer = self.current;
+        self.next += 1;
+        self.current = self.next;
+        outer
+    }
+
+    /// Done extracting the dependency opened by [`open_dependant`](Self::open_dependant).
+    pub fn close_dependant(&mut self, outer: u32) {
+        self.finished.push(self.current);
+        self.current = outer;
+    }
+
+    /// The errors in the order FastAPI lists them: each dependency's before those of
+    /// the one that uses it (the operation's last); within one, path, query, header,
+    /// then cookie parameters; every body error at the end, as FastAPI validates the
+    /// body last.
+    pub(crate) fn into_ordered(mut self) -> RequestValidationError {
+        if self.next == 0 && self.validation.errors().len() < 2 {
+            return self.validation;
+        }
+        let finished = &self.finished;
+        let origins = &self.origins;
+        let rank = |e: &ValidationError| match e.loc.first() {
+            Some(LocItem::Key(k)) => match k.as_ref() {
+                "path" => 0,
+                "query" => 1,
+                "header" => 2,
+                "cookie" => 3,
+                _ => 4,
+            },
+            _ => 4,
+        };
+        let errors = std::mem::take(self.validation.errors_mut());
+        let mut keyed: Vec<((bool, usize, u8), ValidationError)> = errors
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let origin = origins.get(i).copied().unwrap_or(0);
+                // The operation itself (0) finishes last.
+                let when = finished
+                    .iter()
+                    .position(|d| *d == origin)
+                    .unwrap_or(usize::MAX);
+                let r = rank(&e);
+                ((r == 4, if r == 4 { 0 } else { when }, r), e)
+            })
+            .collect();
+        // Stable: the order of extraction within each key.
+        keyed.sort_by_key(|(k, _)| *k);
+        *self.validation.errors_mut() = keyed.into_iter().map(|(_, e)| e).collect();
+        self.validation
     }
 
     /// How many more validation errors are kept before the list is cut.
@@ -559,7 +695,11 @@ impl Errors {
 
     /// Record a validation error.
     pub fn push(&mut self, err: ValidationError) {
+        let kept = self.validation.errors().len();
         self.validation.push(err);
+        if self.validation.errors().len() > kept {
+            self.origins.push(self.current);
+        }
     }
 
     /// Record an outright rejection (not a 422). The first one is kept.

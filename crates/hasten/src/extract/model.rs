@@ -241,6 +241,23 @@ macro_rules! model_param {
                 describe::<T>(spec, doc, $source);
             }
         }
+
+        impl<T> crate::validate::ModelParam for $name<T>
+        where
+            T: JsonSchema + 'static,
+        {
+            type Model = T;
+
+            fn model(&self) -> Option<&T> {
+                Some(&self.0)
+            }
+
+            fn located_input(ctx: &mut RequestCtx, _spec: &ParamSpec) -> (Vec<LocItem>, Value) {
+                let fields = fields::<T>().unwrap_or_default();
+                let input = collect(ctx, $source, &fields);
+                (vec![LocItem::Key($source.loc_name().into())], input)
+            }
+        }
     };
 }
 

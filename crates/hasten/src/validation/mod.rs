@@ -210,6 +210,11 @@ impl RequestValidationError {
         self.overflow.is_some()
     }
 
+    /// The errors kept, to put them in the order FastAPI lists them.
+    pub(crate) fn errors_mut(&mut self) -> &mut Vec<ValidationError> {
+        &mut self.errors
+    }
+
     /// Rewrite the name after the source (`["header", "x_token"]` → `x-token`) of the
     /// errors from index `from` on.
     pub(crate) fn rename_locs(&mut self, from: usize, rename: impl Fn(&str) -> String) {
