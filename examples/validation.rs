@@ -237,6 +237,86 @@ async fn embedded(#[body(embed)] item: Json<Item>) -> Json<Item> {
     item
 }
 
+/// An event: the types FastAPI users reach for (`UUID`, `datetime`, `date`, `time`,
+/// `timedelta`), each read as pydantic reads it and refused with its errors.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Event {
+    /// Its id: hyphenated, simple (32 hex digits), braced or `urn:uuid:`.
+    id: uuid::Uuid,
+    /// When it starts: RFC 3339 or ISO 8601 (`Z`, an offset, or none for UTC), a date
+    /// alone (midnight), or a unix timestamp in seconds or milliseconds.
+    starts_at: jiff::Timestamp,
+    /// The day it is listed under: `YYYY-MM-DD`, or a datetime at midnight.
+    day: jiff::civil::Date,
+    /// When the doors open, wall-clock time: `HH:MM[:SS[.ffffff]]`.
+    doors: jiff::civil::Time,
+    /// How long it lasts: ISO 8601 (`PT1H30M`), `[D day[s], ]HH:MM[:SS]`, or seconds.
+    duration: jiff::SignedDuration,
+    /// When it ends, if known.
+    #[serde(default)]
+    ends_at: Option<jiff::Timestamp>,
+}
+
+/// What was read, in numbers both twins print alike: microseconds since the epoch and
+/// since midnight, and the duration in seconds and microseconds.
+fn event_summary(e: &Event) -> serde_json::Value {
+    serde_json::json!({
+        "id": e.id.to_string(),
+        "starts_at_us": e.starts_at.as_microsecond(),
+        "day": e.day.to_string(),
+        "doors_us": since_midnight(e.doors),
+        "duration": seconds_and_micros(e.duration),
+        "ends_at_us": e.ends_at.map(|t| t.as_microsecond()),
+    })
+}
+
+/// Microseconds since midnight.
+fn since_midnight(t: jiff::civil::Time) -> i64 {
+    (i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second())) * 1_000_000
+        + i64::from(t.subsec_nanosecond()) / 1000
+}
+
+/// A duration as whole seconds (rounded down) and the microseconds after them, as
+/// Python's `divmod(td, timedelta(seconds=1))` gives them: exact however long it is.
+fn seconds_and_micros(d: jiff::SignedDuration) -> [i64; 2] {
+    let (mut secs, mut micros) = (d.as_secs(), i64::from(d.subsec_micros()));
+    if micros < 0 {
+        secs -= 1;
+        micros += 1_000_000;
+    }
+    [secs, micros]
+}
+
+/// Create an event from JSON.
+#[post("/events/")]
+async fn create_event(event: Json<Event>) -> Json<serde_json::Value> {
+    Json(event_summary(&event))
+}
+
+/// Create an event from a form: every field is text, read the same way.
+#[post("/events/form/")]
+async fn create_event_from_form(event: Form<Event>) -> Json<serde_json::Value> {
+    Json(event_summary(&event.0))
+}
+
+/// Look an event up: a UUID in the path, dates, times and durations in the query.
+#[get("/events/{event_id}")]
+async fn find_event(
+    event_id: uuid::Uuid,
+    on: jiff::civil::Date,
+    after: Option<jiff::Timestamp>,
+    doors: Option<jiff::civil::Time>,
+    within: Option<jiff::SignedDuration>,
+) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "event_id": event_id.to_string(),
+        "on": on.to_string(),
+        "after_us": after.map(|t| t.as_microsecond()),
+        "doors_us": doors.map(since_midnight),
+        "within": within.map(seconds_and_micros),
+    }))
+}
+
 fn app() -> App {
     App::new()
         .title("Validation")
@@ -244,6 +324,9 @@ fn app() -> App {
         .route(create_item)
         .route(update_item)
         .route(embedded)
+        .route(create_event)
+        .route(create_event_from_form)
+        .route(find_event)
         .route(add_contact)
         .route(filtered)
         .route(client)
@@ -627,6 +710,255 @@ mod tests {
         assert_eq!(body["properties"]["importance"]["exclusiveMinimum"], 0);
         let embedded = &doc["components"]["schemas"]["Body_embedded_embedded__post"];
         assert_eq!(embedded["required"], json!(["item"]));
+    }
+
+    fn event() -> Value {
+        json!({"id": "12345678-1234-1234-1234-1234567890ab", "starts_at": "2032-04-23T10:20:30Z",
+               "day": "2032-04-23", "doors": "09:30", "duration": "PT2H"})
+    }
+
+    /// The forms pydantic accepts for `UUID`, `datetime`, `date`, `time` and `timedelta`
+    /// are accepted, and read the same way (FastAPI's answers, from the twin).
+    #[tokio::test]
+    async fn uuids_and_datetimes_are_read_as_pydantic_reads_them() {
+        let c = TestClient::new(app());
+        let resp = c.post("/events/").json(&event()).send().await;
+        assert_eq!(resp.status(), 200, "{}", resp.text());
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"id": "12345678-1234-1234-1234-1234567890ab", "starts_at_us": 1966328430000000_i64,
+                   "day": "2032-04-23", "doors_us": 34200000000_i64, "duration": [7200, 0],
+                   "ends_at_us": null})
+        );
+        let lax = json!({"id": "urn:uuid:12345678-1234-1234-1234-1234567890AB",
+                         "starts_at": 1700000000.5, "day": "2032-04-23T00:00:00+01:00",
+                         "doors": "10:20:30.123456789-05:30", "duration": "1 day, 10:00",
+                         "ends_at": "2032-04-23 10:20"});
+        let resp = c.post("/events/").json(&lax).send().await;
+        assert_eq!(resp.status(), 200, "{}", resp.text());
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"id": "12345678-1234-1234-1234-1234567890ab", "starts_at_us": 1700000000500000_i64,
+                   "day": "2032-04-23", "doors_us": 37230123456_i64, "duration": [122400, 0],
+                   "ends_at_us": 1966328400000000_i64})
+        );
+        for (field, value, us) in [
+            ("starts_at", json!("2032-04-23"), 1966291200000000_i64),
+            ("starts_at", json!("1700000000123"), 1700000000123000),
+            (
+                "starts_at",
+                json!("2032-04-23_10:20:30-05:30"),
+                1966348230000000,
+            ),
+            ("doors", json!(3600), 3600000000),
+        ] {
+            let resp = c
+                .post("/events/")
+                .json(&dict_with(event(), field, value.clone()))
+                .send()
+                .await;
+            assert_eq!(resp.status(), 200, "{field}: {value}: {}", resp.text());
+            assert_eq!(
+                resp.json::<Value>()[format!("{field}_us")],
+                us,
+                "{field}: {value}"
+            );
+        }
+        for (value, read) in [
+            (json!("P1DT2H3M4.5S"), json!([93784, 500000])),
+            (json!(-1.5), json!([-2, 500000])),
+            (json!("999999999 days"), json!([86399999913600_i64, 0])),
+        ] {
+            let resp = c
+                .post("/events/")
+                .json(&dict_with(event(), "duration", value.clone()))
+                .send()
+                .await;
+            assert_eq!(resp.json::<Value>()["duration"], read, "{value}");
+        }
+    }
+
+    /// Each kind of error, with pydantic's type, message and `ctx.error` (speedate's and
+    /// the `uuid` crate's reasons), all at once.
+    #[tokio::test]
+    async fn bad_uuids_and_datetimes_get_pydantics_errors() {
+        let c = TestClient::new(app());
+        let bad = json!({"id": "12345678-1234-1234-1234-1234567890a", "starts_at": "2032-02-30T10:00:00",
+                         "day": "2032-04-23T10:20:30", "doors": "25:00", "duration": "3600",
+                         "ends_at": true});
+        let resp = c.post("/events/").json(&bad).send().await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"detail": [
+                {"type": "uuid_parsing", "loc": ["body", "id"],
+                 "msg": "Input should be a valid UUID, invalid group length in group 4: expected 12, found 11",
+                 "input": "12345678-1234-1234-1234-1234567890a",
+                 "ctx": {"error": "invalid group length in group 4: expected 12, found 11"}},
+                {"type": "datetime_from_date_parsing", "loc": ["body", "starts_at"],
+                 "msg": "Input should be a valid datetime or date, day value is outside expected range",
+                 "input": "2032-02-30T10:00:00", "ctx": {"error": "day value is outside expected range"}},
+                {"type": "date_from_datetime_inexact", "loc": ["body", "day"],
+                 "msg": "Datetimes provided to dates should have zero time - e.g. be exact dates",
+                 "input": "2032-04-23T10:20:30"},
+                {"type": "time_parsing", "loc": ["body", "doors"],
+                 "msg": "Input should be in a valid time format, hour value is outside expected range of 0-23",
+                 "input": "25:00", "ctx": {"error": "hour value is outside expected range of 0-23"}},
+                {"type": "time_delta_parsing", "loc": ["body", "duration"],
+                 "msg": "Input should be a valid timedelta, \"day\" identifier in duration not correctly formatted",
+                 "input": "3600", "ctx": {"error": "\"day\" identifier in duration not correctly formatted"}},
+                {"type": "datetime_type", "loc": ["body", "ends_at"],
+                 "msg": "Input should be a valid datetime", "input": true}
+            ]})
+        );
+        for (field, value, error) in [
+            (
+                "id",
+                json!(1),
+                json!({"type": "uuid_type", "loc": ["body", "id"],
+                "msg": "UUID input should be a string, bytes or UUID object", "input": 1}),
+            ),
+            (
+                "starts_at",
+                json!("0000-01-01T00:00:00"),
+                json!({"type": "datetime_parsing",
+                "loc": ["body", "starts_at"], "msg": "Input should be a valid datetime, year 0 is out of range",
+                "input": "0000-01-01T00:00:00", "ctx": {"error": "year 0 is out of range"}}),
+            ),
+            (
+                "starts_at",
+                json!(1e20),
+                json!({"type": "datetime_parsing", "loc": ["body", "starts_at"],
+                "msg": "Input should be a valid datetime, dates after 9999 are not supported as unix timestamps",
+                "input": 1e20, "ctx": {"error": "dates after 9999 are not supported as unix timestamps"}}),
+            ),
+            (
+                "day",
+                json!("0000-01-01"),
+                json!({"type": "date_parsing", "loc": ["body", "day"],
+                "msg": "Input should be a valid date in the format YYYY-MM-DD, year 0 is out of range",
+                "input": "0000-01-01", "ctx": {"error": "year 0 is out of range"}}),
+            ),
+            (
+                "day",
+                json!("2032-13-01"),
+                json!({"type": "date_from_datetime_parsing", "loc": ["body", "day"],
+                "msg": "Input should be a valid date or datetime, month value is outside expected range of 1-12",
+                "input": "2032-13-01", "ctx": {"error": "month value is outside expected range of 1-12"}}),
+            ),
+            (
+                "day",
+                json!(null),
+                json!({"type": "date_type", "loc": ["body", "day"],
+                "msg": "Input should be a valid date", "input": null}),
+            ),
+            (
+                "doors",
+                json!(86400),
+                json!({"type": "time_parsing", "loc": ["body", "doors"],
+                "msg": "Input should be in a valid time format, numeric times may not exceed 86,399 seconds",
+                "input": 86400, "ctx": {"error": "numeric times may not exceed 86,399 seconds"}}),
+            ),
+            (
+                "doors",
+                json!(true),
+                json!({"type": "time_type", "loc": ["body", "doors"],
+                "msg": "Input should be a valid time", "input": true}),
+            ),
+            (
+                "duration",
+                json!(null),
+                json!({"type": "time_delta_type", "loc": ["body", "duration"],
+                "msg": "Input should be a valid timedelta", "input": null}),
+            ),
+        ] {
+            let resp = c
+                .post("/events/")
+                .json(&dict_with(event(), field, value.clone()))
+                .send()
+                .await;
+            assert_eq!(resp.status(), 422, "{field}: {value}");
+            assert_eq!(
+                resp.json::<Value>(),
+                json!({"detail": [error]}),
+                "{field}: {value}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn forms_and_parameters_read_them_too() {
+        let c = TestClient::new(app());
+        let resp = c
+            .post("/events/form/")
+            .form(&[
+                ("id", "{12345678-1234-1234-1234-1234567890ab}"),
+                ("starts_at", "1700000000"),
+                ("day", "2032-04-23"),
+                ("doors", "10:20:30+01:00"),
+                ("duration", "-10:00"),
+            ])
+            .send()
+            .await;
+        assert_eq!(resp.status(), 200, "{}", resp.text());
+        let out = resp.json::<Value>();
+        assert_eq!(out["starts_at_us"], 1700000000000000_i64);
+        assert_eq!(out["doors_us"], 37230000000_i64);
+        assert_eq!(out["duration"], json!([-36000, 0]));
+
+        let resp = c
+            .get("/events/123456781234123412341234567890ab?on=2032-04-23T00:00:00Z&after=2032-04-23+10:20&within=P1D")
+            .send()
+            .await;
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"event_id": "12345678-1234-1234-1234-1234567890ab", "on": "2032-04-23",
+                   "after_us": 1966328400000000_i64, "doors_us": null, "within": [86400, 0]})
+        );
+        let resp = c
+            .get("/events/nope?on=2032-04-23T10:00:00&doors=25:00&within=x")
+            .send()
+            .await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<Value>(),
+            json!({"detail": [
+                {"type": "uuid_parsing", "loc": ["path", "event_id"],
+                 "msg": "Input should be a valid UUID, invalid character: found `n` at 0", "input": "nope",
+                 "ctx": {"error": "invalid character: found `n` at 0"}},
+                {"type": "date_from_datetime_inexact", "loc": ["query", "on"],
+                 "msg": "Datetimes provided to dates should have zero time - e.g. be exact dates",
+                 "input": "2032-04-23T10:00:00"},
+                {"type": "time_parsing", "loc": ["query", "doors"],
+                 "msg": "Input should be in a valid time format, hour value is outside expected range of 0-23",
+                 "input": "25:00", "ctx": {"error": "hour value is outside expected range of 0-23"}},
+                {"type": "time_delta_parsing", "loc": ["query", "within"],
+                 "msg": "Input should be a valid timedelta, invalid digit in duration", "input": "x",
+                 "ctx": {"error": "invalid digit in duration"}}
+            ]})
+        );
+    }
+
+    /// The document shows FastAPI's formats (a body field's `time` is schemars'
+    /// `partial-time`, renamed as pydantic names it).
+    #[tokio::test]
+    async fn the_document_shows_the_formats() {
+        let c = TestClient::new(app());
+        let doc = c.get("/openapi.json").send().await.json::<Value>();
+        let props = &doc["components"]["schemas"]["Event"]["properties"];
+        let formats: Vec<&Value> = ["id", "starts_at", "day", "doors", "duration"]
+            .iter()
+            .map(|f| &props[f]["format"])
+            .collect();
+        assert_eq!(
+            formats,
+            ["uuid", "date-time", "date", "time", "duration"]
+        );
+        let params = &doc["paths"]["/events/{event_id}"]["get"]["parameters"];
+        assert_eq!(params[0]["schema"]["format"], "uuid");
+        assert_eq!(params[1]["schema"]["format"], "date");
+        assert_eq!(params[3]["schema"]["anyOf"][0]["format"], "time");
+        assert_eq!(params[4]["schema"]["anyOf"][0]["format"], "duration");
     }
 
     fn dict_with(mut v: Value, key: &str, value: Value) -> Value {

@@ -1,7 +1,9 @@
 """The constraint table, live: the same requests against the FastAPI twin
 (`validation_app.py` under uvicorn) and `examples/validation.rs`, for each constraint
 in each place (body field, nested field, list item, form field, query parameter) with
-valid, boundary and invalid inputs. Status, content type and body must be the same.
+valid, boundary and invalid inputs, and for UUIDs, datetimes, dates, times and
+timedeltas every accepted form and every kind of error. Status, content type and body
+must be the same.
 
 usage: python live_validation.py FASTAPI_BASE_URL HASTEN_BASE_URL
 """
@@ -35,6 +37,72 @@ USER = {"username": "dave"}
 
 def get(path):
     return ("GET", path, {}, None)
+
+
+EVENT = {"id": "12345678-1234-1234-1234-1234567890ab", "starts_at": "2032-04-23T10:20:30Z",
+         "day": "2032-04-23", "doors": "09:30", "duration": "PT2H"}
+
+
+def event(**change):
+    body = dict(EVENT, **change)
+    return ("POST", "/events/", {"content-type": "application/json"}, json.dumps(body).encode())
+
+
+def event_form(**change):
+    import urllib.parse
+    fields = dict(EVENT, **change)
+    return ("POST", "/events/form/", {"content-type": "application/x-www-form-urlencoded"},
+            urllib.parse.urlencode(fields).encode())
+
+
+# Accepted forms of each type (the answer shows what was read), then each kind of error.
+EVENT_CASES = [
+    *[(f"uuid: {v!r}", event(id=v)) for v in [
+        "12345678-1234-1234-1234-1234567890AB", "123456781234123412341234567890ab",
+        "{12345678-1234-1234-1234-1234567890ab}", "urn:uuid:12345678-1234-1234-1234-1234567890ab",
+        "x", "", "12345678-1234-1234-1234-1234567890a", "12345678-1234-1234-12341234567890ab",
+        "12345678-1234-1234-1234-1234567890ag", " 12345678-1234-1234-1234-1234567890ab",
+        1, None, True, []]],
+    *[(f"datetime: {v!r}", event(starts_at=v)) for v in [
+        "2032-04-23T10:20:30.123456789+01:00", "2032-04-23 10:20", "2032-04-23t10:20:30z",
+        "2032-04-23_10:20:30-05:30", "2032-04-23T10:20:30+0130", "2032-04-23T10:20:30",
+        "2032-04-23T10:20:30.5Z", "2032-04-23", "1700000000", "1700000000123", 1700000000,
+        1700000000.5, 1700000000123, -1, 0,
+        "2032-04-23T10", "2032-02-30T10:00:00", "", "x", "2032-04", "0000-01-01T00:00:00",
+        "2032-04-23T10:20:30+25:00", "  2032-04-23T10:20:30", "2032-04-23T24:00:00", 1e20,
+        True, None, [], {}]],
+    *[(f"date: {v!r}", event(day=v)) for v in [
+        "2032-04-23T00:00:00Z", "2032-04-23 00:00", "1699920000", 1699920000, 1699920000.0,
+        "2032-04-23T10:20:30", 1700000000, "2032-02-30", "2032-4-23", "2032-04-23X",
+        "0000-01-01", "2032-13-01", 1e20, True, None]],
+    *[(f"time: {v!r}", event(doors=v)) for v in [
+        "10:20:30.123456789", "10:20:30Z", "10:20:30+01:00", "10:20:30-0530", 3600, 3600.5,
+        "1020", "102030", "25:00", "10:60", "10:20:60", "10:20:59.", "", -1, 86400, True, None]],
+    *[(f"timedelta: {v!r}", event(duration=v)) for v in [
+        "P1D", "P1DT2H3M4.5S", "-PT1S", "P1Y", "P1M", "P1W", "PT1.5H", "1 day, 10:00",
+        "2 days 10:00:30.5", "-10:00", "1d", "+P1D", "PT0.0000001S", 3600, 3600.5, -1.5, True,
+        "x", "", "P", "3600", "1:2:3", "P-1D", "P1000000000D", 1e20, -2**63, 2**63, None, []]],
+    ("event: ends_at given", event(ends_at="2032-04-23T12:00:00+02:00")),
+    ("event: ends_at null", event(ends_at=None)),
+    ("event: ends_at bad", event(ends_at="tomorrow")),
+    ("event: every error at once", event(id="x", starts_at="x", day="x", doors="x",
+                                         duration="x", ends_at=True)),
+    ("event: fields missing", ("POST", "/events/", {"content-type": "application/json"},
+                               json.dumps({"id": EVENT["id"]}).encode())),
+    ("event form: valid", event_form()),
+    ("event form: lax forms", event_form(id="{12345678-1234-1234-1234-1234567890ab}",
+                                         starts_at="1700000000", day="2032-04-23T00:00:00",
+                                         doors="10:20:30+01:00", duration="1 day, 10:00")),
+    ("event form: every error", event_form(id="nope", starts_at="2032-02-30", day="2032-04-23T1",
+                                           doors="25:00", duration="3600")),
+    ("event query: valid", get("/events/12345678-1234-1234-1234-1234567890ab?on=2032-04-23"
+                               "&after=1700000000&doors=10:20&within=P1D")),
+    ("event query: lax", get("/events/123456781234123412341234567890ab?on=2032-04-23T00:00:00Z"
+                             "&after=2032-04-23+10:20&doors=10:20:30.5Z&within=-10:00")),
+    ("event query: every error", get("/events/nope?on=2032-04-23T10:00:00&after=x&doors=25:00"
+                                     "&within=x")),
+    ("event query: on missing", get("/events/12345678-1234-1234-1234-1234567890ab")),
+]
 
 
 CASES = [
@@ -149,6 +217,7 @@ CASES = [
                                    json.dumps({"item": VALID}).encode())),
     ("embedded: invalid", ("POST", "/embedded/", {"content-type": "application/json"},
                            json.dumps({"item": dict(VALID, price=0)}).encode())),
+    *EVENT_CASES,
 ]
 
 

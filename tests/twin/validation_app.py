@@ -4,8 +4,10 @@ FastAPI way. `live_validation.py` replays the same requests against both.
 Run it with `uvicorn validation_app:app`.
 """
 
+from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from typing import Annotated, Optional
+from uuid import UUID
 
 from fastapi import Body, FastAPI, Form, Header, Query
 from ipaddress import IPv4Address
@@ -120,3 +122,79 @@ async def search(
     min_price: Annotated[Optional[float], Query(gt=0)] = None,
 ):
     return {"q": q, "limit": limit if limit is not None else 10, "min_price": min_price}
+
+
+class Event(BaseModel):
+    id: UUID
+    starts_at: datetime
+    day: date
+    doors: time
+    duration: timedelta
+    ends_at: Optional[datetime] = None
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MICRO = timedelta(microseconds=1)
+
+
+def instant_us(dt):
+    """Microseconds since the epoch; a naive datetime is taken as UTC, as hasten's
+    `jiff::Timestamp` takes it."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return (dt - EPOCH) // MICRO
+
+
+def since_midnight_us(t):
+    """Microseconds since midnight, the wall-clock time (an offset is dropped)."""
+    if t is None:
+        return None
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+def seconds_and_micros(td):
+    """Whole seconds (rounded down) and the microseconds after them."""
+    if td is None:
+        return None
+    seconds, rest = divmod(td, timedelta(seconds=1))
+    return [seconds, rest // MICRO]
+
+
+def event_summary(e: Event):
+    return {
+        "id": str(e.id),
+        "starts_at_us": instant_us(e.starts_at),
+        "day": e.day.isoformat(),
+        "doors_us": since_midnight_us(e.doors),
+        "duration": seconds_and_micros(e.duration),
+        "ends_at_us": instant_us(e.ends_at),
+    }
+
+
+@app.post("/events/")
+async def create_event(event: Event):
+    return event_summary(event)
+
+
+@app.post("/events/form/")
+async def create_event_from_form(event: Annotated[Event, Form()]):
+    return event_summary(event)
+
+
+@app.get("/events/{event_id}")
+async def find_event(
+    event_id: UUID,
+    on: date,
+    after: Optional[datetime] = None,
+    doors: Optional[time] = None,
+    within: Optional[timedelta] = None,
+):
+    return {
+        "event_id": str(event_id),
+        "on": on.isoformat(),
+        "after_us": instant_us(after),
+        "doors_us": since_midnight_us(doors),
+        "within": seconds_and_micros(within),
+    }

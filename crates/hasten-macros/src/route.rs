@@ -1126,10 +1126,14 @@ fn response_doc_tokens(output: &ReturnType) -> TokenStream {
             quote!(#ty)
         }
     };
-    quote! {{
+    let span = match output {
+        ReturnType::Type(_, t) => t.span(),
+        ReturnType::Default => proc_macro2::Span::call_site(),
+    };
+    quote_spanned! {span=> {
         #[allow(unused_imports)]
-        use ::hasten::__private::{ViaDescribe as _, ViaFallback as _};
-        (&&::hasten::__private::Probe::<#ty>::new()).response_doc()
+        use ::hasten::__private::{ViaDescribe as _, ViaFallback as _, ViaMissingSchema as _};
+        (&&&::hasten::__private::Probe::<#ty>::new()).response_doc()
     }}
 }
 

@@ -239,29 +239,6 @@ where
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_content_types() {
-        let mut h = HeaderMap::new();
-        for (ct, ok) in [
-            ("application/json", true),
-            ("application/json; charset=utf-8", true),
-            ("application/vnd.api+json", true),
-            ("Application/JSON", true),
-            ("text/plain", false),
-            ("application/x-www-form-urlencoded", false),
-            ("application/jsonx", false),
-        ] {
-            h.insert(CONTENT_TYPE, ct.parse().unwrap());
-            assert_eq!(is_json(&h), ok, "{ct}");
-        }
-        assert!(!is_json(&HeaderMap::new()));
-    }
-}
-
 impl<T> crate::validate::ModelParam for Json<T> {
     type Model = T;
 
@@ -298,4 +275,27 @@ fn json_input(ctx: &mut RequestCtx, spec: &ParamSpec) -> (Vec<LocItem>, Value) {
         _ => Value::Null,
     };
     (vec![LocItem::Key("body".into()), LocItem::Key(name)], input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        let mut h = HeaderMap::new();
+        for (ct, ok) in [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("application/vnd.api+json", true),
+            ("Application/JSON", true),
+            ("text/plain", false),
+            ("application/x-www-form-urlencoded", false),
+            ("application/jsonx", false),
+        ] {
+            h.insert(CONTENT_TYPE, ct.parse().unwrap());
+            assert_eq!(is_json(&h), ok, "{ct}");
+        }
+        assert!(!is_json(&HeaderMap::new()));
+    }
 }

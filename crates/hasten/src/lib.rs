@@ -89,7 +89,9 @@ pub mod __private {
         BodyUse, Checkable, ConstraintTarget, Constraints, Errors, FromRequest, Number, ParamSpec,
         ParamValue, ParseError, RequestCtx, Source,
     };
-    pub use crate::openapi::{Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback};
+    pub use crate::openapi::{
+        Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback, ViaMissingSchema,
+    };
     pub use crate::operation::{BoxFuture, Operation, OperationDoc, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
     pub use crate::validate::{

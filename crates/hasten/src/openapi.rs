@@ -226,8 +226,9 @@ impl<T: DescribeResponse, E> DescribeResponse for Result<T, E> {
     }
 }
 
-/// Picks [`DescribeResponse`] when the return type implements it and the generic
-/// fallback otherwise (the generated code calls `(&&Probe::<T>::new()).response_doc()`).
+/// Picks [`DescribeResponse`] when the return type implements it, a compile error when
+/// it is a JSON body whose type has no schema, and the generic fallback otherwise (the
+/// generated code calls `(&&&Probe::<T>::new()).response_doc()`).
 #[doc(hidden)]
 pub struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
 
@@ -251,10 +252,68 @@ pub trait ViaDescribe {
     fn response_doc(&self) -> ResponseDoc;
 }
 
-impl<T: DescribeResponse> ViaDescribe for &Probe<T> {
+impl<T: DescribeResponse> ViaDescribe for &&Probe<T> {
     fn response_doc(&self) -> ResponseDoc {
         T::describe_response()
     }
+}
+
+/// A return type that answers with a JSON body of type `Body` (`Json<T>`, or one
+/// wrapped in a `Result`, or beside a status or headers).
+#[doc(hidden)]
+pub trait JsonReturn {
+    /// The body's type.
+    type Body;
+}
+
+impl<T> JsonReturn for crate::Json<T> {
+    type Body = T;
+}
+
+impl<T: JsonReturn, E> JsonReturn for Result<T, E> {
+    type Body = T::Body;
+}
+
+impl<T: JsonReturn> JsonReturn for (http::StatusCode, T) {
+    type Body = T::Body;
+}
+
+impl<T: JsonReturn, const N: usize, K, V> JsonReturn for ([(K, V); N], T) {
+    type Body = T::Body;
+}
+
+impl<T: JsonReturn, const N: usize, K, V> JsonReturn for (http::StatusCode, [(K, V); N], T) {
+    type Body = T::Body;
+}
+
+/// A response body's type the document can describe.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is returned as JSON but has no schema: it does not implement `JsonSchema`",
+    label = "the document could not say what this returns",
+    note = "derive `JsonSchema` for it (beside `Serialize`), or return `Json<serde_json::Value>` for JSON of any shape"
+)]
+pub trait ResponseSchema {}
+
+impl<T: JsonSchema> ResponseSchema for T {}
+
+/// The path chosen for a JSON body whose type has no schema: a compile error at the
+/// return type, rather than a document that silently shows any JSON.
+#[doc(hidden)]
+pub trait ViaMissingSchema {
+    /// The body's type.
+    type Body;
+
+    /// Never compiles: `Self::Body` has no schema, or [`ViaDescribe`] would be chosen.
+    fn response_doc(&self) -> ResponseDoc
+    where
+        Self::Body: ResponseSchema,
+    {
+        ResponseDoc::any_json()
+    }
+}
+
+impl<T: JsonReturn> ViaMissingSchema for &Probe<T> {
+    type Body = T::Body;
 }
 
 /// The fallback: a JSON body of unknown shape.
@@ -367,6 +426,24 @@ impl schemars::transform::Transform for PropertyTitles {
     }
 }
 
+/// Names formats as pydantic does: a civil (naive) time or date-time is `time` or
+/// `date-time`, not RFC 3339's `partial-time` and `partial-date-time`.
+#[derive(Debug, Clone)]
+struct PydanticFormats;
+
+impl schemars::transform::Transform for PydanticFormats {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(Value::String(format)) = schema.get_mut("format") {
+            match format.as_str() {
+                "partial-time" => *format = "time".into(),
+                "partial-date-time" => *format = "date-time".into(),
+                _ => {}
+            }
+        }
+        schemars::transform::transform_subschemas(self, schema);
+    }
+}
+
 /// The generator every schema of a document is made with.
 fn generator() -> SchemaGenerator {
     schemars::generate::SchemaSettings::draft2020_12()
@@ -375,6 +452,7 @@ fn generator() -> SchemaGenerator {
             s.meta_schema = None;
         })
         .with_transform(PropertyTitles)
+        .with_transform(PydanticFormats)
         .into_generator()
 }
 

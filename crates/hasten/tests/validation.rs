@@ -13,7 +13,7 @@ struct Item {
     tax: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, ParamValue, Serialize)]
+#[derive(Debug, Clone, Copy, ParamValue, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum ModelName {
     Alexnet,

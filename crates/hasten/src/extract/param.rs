@@ -280,6 +280,73 @@ impl ParamValue for char {
     }
 }
 
+/// Read one raw value as the type a schema `format` stands for (UUIDs, datetimes …),
+/// with the checks and messages of body fields, then parse the rewritten text with the
+/// Rust type's own `FromStr`. Should that refuse what pydantic accepts (a date past the
+/// type's range), the error is a `value_error` with its reason.
+#[cfg(any(feature = "uuid", feature = "jiff"))]
+fn read_formatted<T>(raw: &str, format: &str) -> Result<T, ParseError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let input = Value::String(raw.to_owned());
+    let Some(f) = crate::validation::formats::Format::of(format) else {
+        return raw.parse().map_err(|e| value_error(&e, input));
+    };
+    let text = f.read(&input).map_err(ParseError)?;
+    let text = text.as_str().unwrap_or(raw);
+    text.parse().map_err(|e| value_error(&e, input))
+}
+
+#[cfg(any(feature = "uuid", feature = "jiff"))]
+fn value_error(e: &impl std::fmt::Display, input: Value) -> ParseError {
+    ValidationError::new("value_error", format!("Value error, {e}"), input).into()
+}
+
+/// `ParamValue` for a type whose text is read by a schema format.
+#[cfg(any(feature = "uuid", feature = "jiff"))]
+macro_rules! formatted_param {
+    ($($(#[$attr:meta])* $t:ty => $format:literal),* $(,)?) => {$(
+        $(#[$attr])*
+        impl ParamValue for $t {
+            fn parse(raw: &str) -> Result<Self, ParseError> {
+                read_formatted(raw, $format)
+            }
+            fn schema() -> Value {
+                json!({ "type": "string", "format": $format })
+            }
+        }
+    )*};
+}
+
+#[cfg(feature = "uuid")]
+formatted_param!(
+    /// A UUID in any form pydantic's `UUID` reads: hyphenated, simple, braced or
+    /// `urn:uuid:`; `uuid_parsing` with the `uuid` crate's reason otherwise.
+    uuid::Uuid => "uuid",
+);
+
+#[cfg(feature = "jiff")]
+formatted_param!(
+    /// An instant, read as pydantic reads a `datetime`: RFC 3339 or ISO 8601 text
+    /// (`T`, `t`, `_` or a space between date and time; `Z` or an offset, UTC when
+    /// none), a date alone (midnight), or a unix timestamp in seconds or milliseconds.
+    jiff::Timestamp => "date-time",
+    /// A wall-clock date and time, read as pydantic reads a `datetime`; an offset
+    /// given is dropped.
+    jiff::civil::DateTime => "partial-date-time",
+    /// A date, read as pydantic reads a `date`: `YYYY-MM-DD`, a datetime at midnight,
+    /// or a unix timestamp of a midnight.
+    jiff::civil::Date => "date",
+    /// A time of day, read as pydantic reads a `time` (`HH:MM[:SS[.ffffff]]`, an
+    /// offset given is dropped). Documented with FastAPI's `format: time`.
+    jiff::civil::Time => "time",
+    /// A duration, read as pydantic reads a `timedelta`: ISO 8601 (`P1DT2H`, `PT1.5S`),
+    /// `[-][D day[s][,]] HH:MM[:SS[.ffffff]]`, or a number of seconds.
+    jiff::SignedDuration => "duration",
+);
+
 /// Check a parsed value against the spec's constraints, in pydantic's order, with the
 /// same checks as body fields.
 fn check_constraints<T: ParamValue>(
@@ -521,6 +588,11 @@ fn embedded_text<T: ParamValue>(value: &Value) -> Result<String, ParseError> {
         .and_then(Value::as_str)
         .unwrap_or("string");
     let enumerated = schema.get("enum").is_some();
+    // Dates, times and durations also read numbers (timestamps, seconds).
+    let temporal = matches!(
+        schema.get("format").and_then(Value::as_str),
+        Some("date-time" | "date" | "time" | "duration" | "partial-time" | "partial-date-time")
+    );
     let input = || value.clone();
     match (kind, value) {
         (_, Value::String(s)) => Ok(s.clone()),
@@ -540,6 +612,7 @@ fn embedded_text<T: ParamValue>(value: &Value) -> Result<String, ParseError> {
         ("boolean", Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
         ("boolean", _) => Err(messages::bool_type(input()).into()),
         (_, Value::Number(_) | Value::Bool(_)) if enumerated => Ok(value.to_string()),
+        (_, Value::Number(n)) if temporal => Ok(n.to_string()),
         _ => Err(messages::string_type(input()).into()),
     }
 }

@@ -78,9 +78,29 @@ impl State<'_> {
             {
                 self.broken()
             }
-            // A model given a number: pydantic refuses what serde may accept.
+            // A model given a number: pydantic refuses what serde may accept. A UUID or a
+            // datetime given one: pydantic reads it (a timestamp), serde may not.
             Some(Type::Object { .. }) | Some(Type::Array { .. }) => self.broken(),
+            Some(Type::String {
+                format: Some(f), ..
+            }) if f.reads_values() => self.broken(),
             _ => {}
+        }
+    }
+
+    /// A boolean: a duration reads it as 0 or 1 second, the others refuse it; serde's
+    /// reading is not to be trusted either way.
+    fn boolean(&self, id: Option<NodeId>) {
+        if !self.compiled.reads_values {
+            return;
+        }
+        if let Some(Type::String {
+            format: Some(f), ..
+        }) = self.target(id)
+        {
+            if f.reads_values() {
+                self.broken();
+            }
         }
     }
 
@@ -91,9 +111,8 @@ impl State<'_> {
                 max,
                 pattern,
                 format,
-            }) if check_text(s, *min, *max, pattern, || serde_json::Value::Null)
-                .and_then(|()| format.map_or(Ok(()), |f| f.check(s, || serde_json::Value::Null)))
-                .is_err() =>
+            }) if check_text(s, *min, *max, pattern, || serde_json::Value::Null).is_err()
+                || format.is_some_and(|f| !f.passes(s)) =>
             {
                 self.broken()
             }
@@ -286,6 +305,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.state.boolean(self.node);
         self.visitor.visit_bool(v)
     }
 

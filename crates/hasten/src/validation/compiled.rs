@@ -149,6 +149,9 @@ pub(crate) struct Compiled {
     /// Such a constraint sits inside a union, where the fast path cannot tell which
     /// branch serde took: the type is always validated from its JSON value.
     pub(crate) checks_in_unions: bool,
+    /// Some node reads any value and rewrites it (a UUID, a datetime …): the fast path
+    /// has to look at booleans too.
+    pub(crate) reads_values: bool,
 }
 
 /// Hashes a `TypeId` by its own bits: it is already a hash.
@@ -232,6 +235,7 @@ struct Compiler<'a> {
     defs: HashMap<String, NodeId>,
     checks: bool,
     checks_in_unions: bool,
+    reads_values: bool,
     union_depth: usize,
 }
 
@@ -243,6 +247,7 @@ impl Compiled {
             defs: HashMap::new(),
             checks: false,
             checks_in_unions: false,
+            reads_values: false,
             union_depth: 0,
         };
         let root_id = c.compile(root)?;
@@ -251,6 +256,7 @@ impl Compiled {
             root: root_id,
             checks: c.checks,
             checks_in_unions: c.checks_in_unions,
+            reads_values: c.reads_values,
         })
     }
 
@@ -570,6 +576,9 @@ impl Compiler<'_> {
                 if min.is_some() || max.is_some() || pattern.is_some() || format.is_some() {
                     self.declared();
                 }
+                if format.is_some_and(|f| f.reads_values()) {
+                    self.reads_values = true;
+                }
                 Type::String {
                     min,
                     max,
@@ -882,6 +891,23 @@ impl Validator<'_> {
         value: Value,
         loc: &mut [LocItem],
     ) -> Value {
+        // UUIDs, datetimes and the like read any value (a number is a timestamp) and
+        // are rewritten in the form serde reads; their errors are their own.
+        if let Some(f) = format.filter(|f| f.reads_values()) {
+            let read = f.read(&value).and_then(|out| match &value {
+                Value::String(text) => {
+                    check_text(text, min, max, pattern, || value.clone()).map(|()| out)
+                }
+                _ => Ok(out),
+            });
+            return match read {
+                Ok(out) => out,
+                Err(e) => {
+                    self.fail(*e, loc);
+                    value
+                }
+            };
+        }
         let Value::String(text) = &value else {
             self.fail(messages::string_type(value.clone()), loc);
             return value;
@@ -1263,6 +1289,80 @@ mod tests {
         assert_eq!(got[0]["type"], "union_tag_invalid");
         let got = errors(root, json!({"r": 1}));
         assert_eq!(got[0]["type"], "union_tag_not_found");
+    }
+
+    #[cfg(all(feature = "uuid", feature = "jiff"))]
+    #[derive(Debug, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+    struct Event {
+        id: uuid::Uuid,
+        at: jiff::Timestamp,
+        local: jiff::civil::DateTime,
+        day: jiff::civil::Date,
+        doors: jiff::civil::Time,
+        lasts: jiff::SignedDuration,
+        ends: Option<jiff::Timestamp>,
+    }
+
+    /// Whatever pydantic accepts is rewritten into text the Rust types' serde reads, so
+    /// building the value after validation cannot fail; and text already in that form
+    /// takes the fast path, anything else the slow one.
+    #[cfg(all(feature = "uuid", feature = "jiff"))]
+    #[test]
+    fn uuids_and_datetimes_are_rewritten_for_serde() {
+        let root = compiled_of::<Event>().unwrap();
+        assert!(root.checks && !root.checks_in_unions && root.reads_values);
+        let canonical = json!({"id": "12345678-1234-1234-1234-1234567890ab",
+            "at": "2032-04-23T10:20:30.5+01:00", "local": "2032-04-23T10:20:30",
+            "day": "2032-04-23", "doors": "10:20:30.123456", "lasts": "-PT90.5S", "ends": null});
+        let bytes = serde_json::to_vec(&canonical).unwrap();
+        let (fast, held) = super::super::checked::from_slice::<Event>(&bytes, root).unwrap();
+        assert!(held, "canonical text takes the fast path");
+        let slow = root.validate(canonical, Mode::Json, &body(), 100).unwrap();
+        assert_eq!(serde_json::from_value::<Event>(slow).unwrap(), fast);
+
+        let lax = [
+            json!({"id": "{12345678-1234-1234-1234-1234567890AB}", "at": "2032-04-23 10:20",
+                   "local": "2032-04-23T10:20:30Z", "day": "2032-04-23T00:00:00+05:00",
+                   "doors": "10:20:30.1234567+01:00", "lasts": "P1DT2H", "ends": 1700000000}),
+            json!({"id": "urn:uuid:12345678-1234-1234-1234-1234567890ab", "at": 1700000000123_i64,
+                   "local": "2032-04-23", "day": 1699920000, "doors": 3600.5, "lasts": 3600.25,
+                   "ends": "2032-04-23"}),
+            json!({"id": "123456781234123412341234567890ab", "at": "1700000000.5",
+                   "local": -1, "day": "1699920000000", "doors": "10:20", "lasts": true,
+                   "ends": "2032-04-23T10:20:30-00:00"}),
+        ];
+        for input in lax {
+            let bytes = serde_json::to_vec(&input).unwrap();
+            if let Ok((_, held)) = super::super::checked::from_slice::<Event>(&bytes, root) {
+                assert!(!held, "{input}: lax input must be rewritten first");
+            }
+            let coerced = root
+                .validate(input.clone(), Mode::Json, &body(), 100)
+                .unwrap();
+            serde_json::from_value::<Event>(coerced.clone())
+                .unwrap_or_else(|e| panic!("{input} → {coerced}: {e}"));
+        }
+        let e = root
+            .validate(
+                json!({"id": 1, "at": "x", "local": null, "day": "2032-04-23T01:00:00",
+                             "doors": "x", "lasts": []}),
+                Mode::Form,
+                &body(),
+                100,
+            )
+            .unwrap_err();
+        let types: Vec<&str> = e.iter().map(|e| e.kind.as_ref()).collect();
+        assert_eq!(
+            types,
+            [
+                "uuid_type",
+                "datetime_from_date_parsing",
+                "datetime_type",
+                "date_from_datetime_inexact",
+                "time_parsing",
+                "time_delta_type",
+            ]
+        );
     }
 
     #[test]

@@ -1,17 +1,23 @@
 //! The string formats a field can declare (`#[schemars(email)]`, `url`, `ip`, `ipv4`,
 //! `ipv6`), checked as pydantic checks `EmailStr`, `AnyUrl`, `IPvAnyAddress`,
-//! `IPv4Address` and `IPv6Address`, with its error types and messages.
+//! `IPv4Address` and `IPv6Address`, with its error types and messages; and the formats
+//! of the types that stand for pydantic's `UUID` (feature `uuid`) and `datetime`,
+//! `date`, `time` and `timedelta` (feature `datetime`, see `temporal.rs`).
 //!
 //! URLs are parsed by the `url` crate, as pydantic-core parses them, so the reasons
-//! in `ctx.error` are the same. E-mail addresses follow the syntax rules of the
-//! `email-validator` package pydantic uses (ASCII and internationalized addresses,
-//! no quoted local parts, no deliverability lookup) and give its reasons. The value
-//! itself is kept as sent: pydantic also normalises it (lower-case domain, a `/` after
-//! a bare host), hasten does not.
+//! in `ctx.error` are the same; UUIDs by the `uuid` crate, likewise. E-mail addresses
+//! follow the syntax rules of the `email-validator` package pydantic uses (ASCII and
+//! internationalized addresses, no quoted local parts, no deliverability lookup) and
+//! give its reasons. These string values are kept as sent: pydantic also normalises
+//! them (lower-case domain, a `/` after a bare host), hasten does not. UUIDs and
+//! temporal values are *read* instead: any JSON value may be given (a number is a unix
+//! timestamp to pydantic), and what was read is written in the form serde reads.
 
 use serde_json::{json, Value};
 
 use super::constraints::Check;
+#[cfg(feature = "datetime")]
+use super::temporal::Temporal;
 use super::ValidationError;
 
 /// A string format hasten enforces.
@@ -22,11 +28,18 @@ pub(crate) enum Format {
     Ip,
     Ipv4,
     Ipv6,
+    /// `uuid`: pydantic's `UUID`.
+    #[cfg(feature = "uuid")]
+    Uuid,
+    /// `date-time`, `date`, `time`, `duration` …: pydantic's `datetime` and friends.
+    #[cfg(feature = "datetime")]
+    Temporal(Temporal),
 }
 
 impl Format {
     /// The format named in a schema; `None` for those this module does not check
-    /// (formats of types that check themselves when deserialised: `uuid`, `date-time`).
+    /// (`uuid` without the `uuid` feature, the temporal ones without `datetime`: serde
+    /// alone judges those).
     pub(crate) fn of(name: &str) -> Option<Format> {
         Some(match name {
             "email" => Format::Email,
@@ -34,13 +47,75 @@ impl Format {
             "ip" => Format::Ip,
             "ipv4" => Format::Ipv4,
             "ipv6" => Format::Ipv6,
+            #[cfg(feature = "uuid")]
+            "uuid" => Format::Uuid,
+            #[cfg(feature = "datetime")]
+            other => return Temporal::of(other).map(Format::Temporal),
+            #[cfg(not(feature = "datetime"))]
             _ => return None,
         })
+    }
+
+    /// Whether the format reads any JSON value, not only text, and rewrites what it
+    /// read ([`read`](Self::read)): the types of pydantic's that parse their input.
+    pub(crate) fn reads_values(self) -> bool {
+        #[cfg(feature = "uuid")]
+        if self == Format::Uuid {
+            return true;
+        }
+        #[cfg(feature = "datetime")]
+        if matches!(self, Format::Temporal(_)) {
+            return true;
+        }
+        false
+    }
+
+    /// Read `value` as pydantic reads the type the format stands for: the value in the
+    /// form serde reads, or pydantic's error. For a format that only checks text
+    /// ([`reads_values`](Self::reads_values) is false): the text itself, checked.
+    pub(crate) fn read(self, value: &Value) -> Result<Value, Box<ValidationError>> {
+        #[cfg(feature = "uuid")]
+        if self == Format::Uuid {
+            return uuid(value).map(|u| Value::String(u.hyphenated().to_string()));
+        }
+        #[cfg(feature = "datetime")]
+        if let Format::Temporal(t) = self {
+            return t.read(value).map(Value::String);
+        }
+        match value {
+            Value::String(text) => self.check(text, || value.clone()).map(|()| value.clone()),
+            _ => Err(Box::new(super::messages::string_type(value.clone()))),
+        }
+    }
+
+    /// Whether serde may take `text` as it is: it passes the check and, for a format
+    /// that rewrites what it reads, serde's own reading of it is the same.
+    pub(crate) fn passes(self, text: &str) -> bool {
+        // The `uuid` crate's serde reads text with the parser pydantic-core uses.
+        #[cfg(feature = "uuid")]
+        if self == Format::Uuid {
+            return ::uuid::Uuid::parse_str(text).is_ok();
+        }
+        #[cfg(feature = "datetime")]
+        if let Format::Temporal(t) = self {
+            return t.is_canonical(text);
+        }
+        self.check(text, || Value::Null).is_ok()
     }
 
     /// Check `text`; the error as pydantic words it.
     pub(crate) fn check(self, text: &str, input: impl FnOnce() -> Value) -> Check {
         let error = match self {
+            #[cfg(feature = "uuid")]
+            Format::Uuid => ::uuid::Uuid::parse_str(text)
+                .err()
+                .map(|e| uuid_parsing(&e, input())),
+            #[cfg(feature = "datetime")]
+            Format::Temporal(t) => t.read(&Value::String(text.to_owned())).err().map(|e| {
+                let mut e = *e;
+                e.input = input();
+                e
+            }),
             Format::Ipv4 => text.parse::<std::net::Ipv4Addr>().err().map(|_| {
                 ValidationError::new(
                     "ip_v4_address",
@@ -83,6 +158,34 @@ impl Format {
             Some(e) => Err(Box::new(e)),
             None => Ok(()),
         }
+    }
+}
+
+/// `uuid_parsing`: the `uuid` crate's reason, as pydantic-core reports it.
+#[cfg(feature = "uuid")]
+fn uuid_parsing(e: &::uuid::Error, input: Value) -> ValidationError {
+    let reason = e.to_string();
+    ValidationError::new(
+        "uuid_parsing",
+        format!("Input should be a valid UUID, {reason}"),
+        input,
+    )
+    .with_ctx(json!({ "error": reason }))
+}
+
+/// A UUID as pydantic reads one from JSON: text in any form the `uuid` crate parses
+/// (hyphenated, simple, braced, `urn:uuid:`); any other value is `uuid_type`.
+#[cfg(feature = "uuid")]
+fn uuid(value: &Value) -> Result<::uuid::Uuid, Box<ValidationError>> {
+    match value {
+        Value::String(text) => {
+            ::uuid::Uuid::parse_str(text).map_err(|e| Box::new(uuid_parsing(&e, value.clone())))
+        }
+        _ => Err(Box::new(ValidationError::new(
+            "uuid_type",
+            "UUID input should be a string, bytes or UUID object",
+            value.clone(),
+        ))),
     }
 }
 
@@ -284,5 +387,51 @@ mod tests {
         assert!(Format::Ipv4.check("01.2.3.4", || Value::Null).is_err());
         assert!(Format::Ipv6.check("1.2.3.4", || Value::Null).is_err());
         assert!(Format::Ip.check("::1", || Value::Null).is_ok());
+    }
+
+    /// The `uuid` crate's reasons, as pydantic 2.14's `UUID` reports them.
+    #[cfg(feature = "uuid")]
+    #[test]
+    fn uuids_read_as_pydantic_reads_them() {
+        let hyphenated = json!("12345678-1234-1234-1234-1234567890ab");
+        for text in [
+            "12345678-1234-1234-1234-1234567890ab",
+            "{12345678-1234-1234-1234-1234567890ab}",
+            "urn:uuid:12345678-1234-1234-1234-1234567890AB",
+            "123456781234123412341234567890ab",
+        ] {
+            assert_eq!(
+                Format::Uuid.read(&json!(text)).unwrap(),
+                hyphenated,
+                "{text}"
+            );
+            assert!(Format::Uuid.passes(text));
+        }
+        for (text, reason) in [
+            ("x", "invalid character: found `x` at 0"),
+            ("", "invalid length: found 0"),
+            (
+                "12345678-1234-1234-1234-1234567890a",
+                "invalid group length in group 4: expected 12, found 11",
+            ),
+            (
+                "12345678-1234-1234-12341234567890ab",
+                "invalid group count: expected 5, found 4",
+            ),
+            (
+                "12345678-1234-1234-1234-1234567890ag",
+                "invalid character: found `g` at 35",
+            ),
+        ] {
+            let e = Format::Uuid.read(&json!(text)).unwrap_err();
+            assert_eq!(e.kind, "uuid_parsing");
+            assert_eq!(e.msg, format!("Input should be a valid UUID, {reason}"));
+            assert_eq!(e.ctx, Some(json!({ "error": reason })));
+        }
+        for value in [json!(1), json!(null), json!(true), json!([])] {
+            let e = Format::Uuid.read(&value).unwrap_err();
+            assert_eq!(e.kind, "uuid_type");
+            assert_eq!(e.msg, "UUID input should be a string, bytes or UUID object");
+        }
     }
 }

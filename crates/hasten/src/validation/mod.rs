@@ -29,6 +29,8 @@ pub(crate) mod constraints;
 pub(crate) mod formats;
 pub(crate) mod json_invalid;
 pub(crate) mod lax;
+#[cfg(feature = "datetime")]
+pub(crate) mod temporal;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
