@@ -950,10 +950,7 @@ mod tests {
             .iter()
             .map(|f| &props[f]["format"])
             .collect();
-        assert_eq!(
-            formats,
-            ["uuid", "date-time", "date", "time", "duration"]
-        );
+        assert_eq!(formats, ["uuid", "date-time", "date", "time", "duration"]);
         let params = &doc["paths"]["/events/{event_id}"]["get"]["parameters"];
         assert_eq!(params[0]["schema"]["format"], "uuid");
         assert_eq!(params[1]["schema"]["format"], "date");

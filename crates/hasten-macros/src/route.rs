@@ -327,7 +327,7 @@ pub(crate) fn template_names(template: &str) -> Result<Vec<String>, String> {
 }
 
 /// One parameter attribute's settings.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct ParamAttr {
     source: Option<&'static str>,
     source_span: Option<Span>,
@@ -593,10 +593,46 @@ fn check_type(ty: &Type, errors: &mut Errors) {
     errors.push(ty.span(), problem);
 }
 
+#[derive(Clone)]
 pub(crate) struct Param {
     pub(crate) name: String,
     pub(crate) ty: Type,
     attr: ParamAttr,
+    /// A local alias of `ty`, spanned at it: generated code names the type through it
+    /// so that a type that is not a parameter is reported once, at the parameter.
+    alias: Option<proc_macro2::Ident>,
+}
+
+impl Param {
+    /// The parameter's type as generated code names it.
+    fn ty_tokens(&self) -> TokenStream {
+        match &self.alias {
+            Some(alias) => quote!(#alias),
+            None => {
+                let ty = &self.ty;
+                quote!(#ty)
+            }
+        }
+    }
+}
+
+/// Give each parameter a local type alias (`type __P0 = …;`, spanned at the type), and
+/// return the aliases' definitions.
+fn alias_types(params: &mut [Param]) -> Vec<TokenStream> {
+    params
+        .iter_mut()
+        .enumerate()
+        .map(|(i, p)| {
+            let ty = &p.ty;
+            let alias = format_ident!("__P{}", i, span = ty.span());
+            let def = quote_spanned! {ty.span()=>
+                #[allow(non_camel_case_types)]
+                type #alias = #ty;
+            };
+            p.alias = Some(alias);
+            def
+        })
+        .collect()
 }
 
 /// Expand one path operation.
@@ -782,6 +818,7 @@ pub(crate) fn parse_signature(
             name,
             ty: (*pt.ty).clone(),
             attr,
+            alias: None,
         });
     }
     params
@@ -875,13 +912,16 @@ fn body_uses(params: &[Param]) -> Vec<TokenStream> {
     params
         .iter()
         .map(|p| {
-            let ty = &p.ty;
+            let ty = p.ty_tokens();
             let ty = if p.attr.default.is_some() {
                 quote!(::hasten::__private::Option<#ty>)
             } else {
                 quote!(#ty)
             };
-            let own = quote!(<#ty as ::hasten::__private::FromRequest>::BODY);
+            // Spanned as the extraction is, so that a type that is not a parameter is
+            // reported once.
+            let span = p.ty.span();
+            let own = quote_spanned!(span=> <#ty as ::hasten::__private::FromRequest>::BODY);
             match p.attr.source {
                 // A `#[body]` scalar is a JSON value of the body.
                 Some("body") => quote!(#own.body_param()),
@@ -1007,8 +1047,8 @@ pub(crate) fn static_checks(params: &[Param]) -> Vec<TokenStream> {
         }
     }
     for p in params {
-        let ty = &p.ty;
-        let span = ty.span();
+        let span = p.ty.span();
+        let ty = p.ty_tokens();
         let a = &p.attr;
         let numeric: Vec<&str> = [("gt", &a.gt), ("ge", &a.ge), ("lt", &a.lt), ("le", &a.le)]
             .iter()
@@ -1048,11 +1088,12 @@ pub(crate) fn static_checks(params: &[Param]) -> Vec<TokenStream> {
 /// The `FromRequest::describe` calls of `params`; `specs` names the spec array.
 pub(crate) fn describe_tokens(params: &[Param], specs: &TokenStream) -> Vec<TokenStream> {
     params.iter().enumerate().map(|(i, p)| {
-        let ty = &p.ty;
+        let span = p.ty.span();
+        let ty = p.ty_tokens();
         if p.attr.default.is_some() {
-            quote!(<::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::describe(&#specs[#i], __doc);)
+            quote_spanned!(span=> <::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::describe(&#specs[#i], __doc);)
         } else {
-            quote!(<#ty as ::hasten::__private::FromRequest>::describe(&#specs[#i], __doc);)
+            quote_spanned!(span=> <#ty as ::hasten::__private::FromRequest>::describe(&#specs[#i], __doc);)
         }
     }).collect()
 }
@@ -1066,9 +1107,9 @@ pub(crate) fn extract_tokens(
     specs: &TokenStream,
 ) -> Vec<TokenStream> {
     params.iter().enumerate().map(|(i, p)| {
-        let ty = &p.ty;
+        let span = p.ty.span();
+        let ty = p.ty_tokens();
         let var = &vars[i];
-        let span = ty.span();
         let extract = match &p.attr.default {
             Some(default) => quote_spanned! {span=>
                 let #var = ::hasten::__private::or_default(
@@ -1096,7 +1137,7 @@ pub(crate) fn extract_tokens(
         let validator = p.attr.validate.as_ref().map(|f| {
             let fspan = f.span();
             // On an `Option` parameter the function sees the value when there is one.
-            if p.attr.default.is_none() && last_segment(ty).as_deref() == Some("Option") {
+            if p.attr.default.is_none() && last_segment(&p.ty).as_deref() == Some("Option") {
                 quote_spanned! {fspan=>
                     let #var = ::hasten::__private::run_optional_validator(#var, #f, #ctx, &#specs[#i], #errors);
                 }
@@ -1186,6 +1227,9 @@ fn generate(
     let blocking = !is_async;
     let op_deps = &o.dependencies;
 
+    let mut params = params.to_vec();
+    let aliases = alias_types(&mut params);
+    let params = &params[..];
     let count = params.len();
     let specs = spec_tokens(params, names);
     let checks = static_checks(params);
@@ -1293,6 +1337,7 @@ fn generate(
 
             #[doc(hidden)]
             pub fn __operation() -> ::hasten::__private::Operation {
+                #(#aliases)*
                 #body_uses
                 #(#checks)*
                 static __META: ::hasten::__private::OperationMeta = ::hasten::__private::OperationMeta {

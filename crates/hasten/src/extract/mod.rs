@@ -734,7 +734,9 @@ impl Errors {
     message = "`{Self}` cannot be a parameter of a path operation",
     label = "not a parameter type",
     note = "parameters are scalars (String, integers, floats, bool, enums deriving `ParamValue`), \
-            `Option`/`Vec` of those, `Json<T>`, `Form<T>`, `Bytes`, `Request`, `HeaderMap` or `State<T>`"
+            `Option`/`Vec` of those, `Json<T>`, `Form<T>`, `Bytes`, `Request`, `HeaderMap` or `State<T>`",
+    note = "in `Json<T>`, `Form<T>` and `Query<T>`, `T` derives both `Deserialize` (to read it) and \
+            `JsonSchema` (to validate and document it)"
 )]
 pub trait FromRequest: Sized + Send + 'static {
     /// Whether, and how, the parameter reads the request body. The route macro checks
