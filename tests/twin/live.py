@@ -48,6 +48,27 @@ def call(base, method, path, headers=None, body=None):
     return status, {h: hdrs.get(h) for h in HEADERS if hdrs.get(h) is not None}, parsed
 
 
+def replay(cases, fastapi, hasten, what):
+    """Send each `(label, (method, path, headers, body))` of `cases` to both servers and
+    exit 1, listing the differences, unless status, content type and body are equal."""
+    problems = []
+    for label, (method, path, headers, body) in cases:
+        a = call(fastapi, method, path, headers, body)
+        b = call(hasten, method, path, headers, body)
+        for part, x, y in [("status", a[0], b[0]),
+                           ("content-type", a[1].get("content-type"), b[1].get("content-type")),
+                           ("body", a[2], b[2])]:
+            if x != y:
+                problems.append(f"{label}: {part}: FastAPI {json.dumps(x)} != hasten {json.dumps(y)}")
+    print(f"{len(cases)} {what} replayed against both")
+    if problems:
+        print(f"\n{len(problems)} difference(s):")
+        for p in problems:
+            print("  " + p)
+        sys.exit(1)
+    print("ok   the same status, content type and body for every case")
+
+
 def form(fields):
     return ({"content-type": "application/x-www-form-urlencoded"},
             urllib.parse.urlencode(fields).encode())

@@ -11,7 +11,7 @@ usage: python live_validation.py FASTAPI_BASE_URL HASTEN_BASE_URL
 import json
 import sys
 
-from live import call
+from live import replay
 
 VALID = {"title": "Hammer", "price": 9.5, "stock": 7, "currency": "EUR"}
 
@@ -222,22 +222,7 @@ CASES = [
 
 
 def main():
-    fastapi, hasten = sys.argv[1], sys.argv[2]
-    problems = []
-    for label, (method, path, headers, body) in CASES:
-        a = call(fastapi, method, path, headers, body)
-        b = call(hasten, method, path, headers, body)
-        for what, x, y in [("status", a[0], b[0]), ("content-type", a[1].get("content-type"),
-                                                     b[1].get("content-type")), ("body", a[2], b[2])]:
-            if x != y:
-                problems.append(f"{label}: {what}: FastAPI {json.dumps(x)} != hasten {json.dumps(y)}")
-    print(f"{len(CASES)} constraint cases replayed against both")
-    if problems:
-        print(f"\n{len(problems)} difference(s):")
-        for p in problems:
-            print("  " + p)
-        sys.exit(1)
-    print("ok   the same status, content type and body for every case")
+    replay(CASES, sys.argv[1], sys.argv[2], "constraint cases")
 
 
 if __name__ == "__main__":

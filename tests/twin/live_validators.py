@@ -9,7 +9,7 @@ import json
 import sys
 import urllib.parse
 
-from live import call
+from live import replay
 
 ACCOUNT = {"username": "ada", "password": "x", "repeat": "x"}
 MISMATCH = {"username": "ada", "password": "x", "repeat": "y"}
@@ -66,22 +66,7 @@ CASES = [
 
 
 def main():
-    fastapi, hasten = sys.argv[1], sys.argv[2]
-    problems = []
-    for label, (method, path, headers, body) in CASES:
-        a = call(fastapi, method, path, headers, body)
-        b = call(hasten, method, path, headers, body)
-        for what, x, y in [("status", a[0], b[0]), ("content-type", a[1].get("content-type"),
-                                                     b[1].get("content-type")), ("body", a[2], b[2])]:
-            if x != y:
-                problems.append(f"{label}: {what}: FastAPI {json.dumps(x)} != hasten {json.dumps(y)}")
-    print(f"{len(CASES)} validator cases replayed against both")
-    if problems:
-        print(f"\n{len(problems)} difference(s):")
-        for p in problems:
-            print("  " + p)
-        sys.exit(1)
-    print("ok   the same status, content type and body for every case")
+    replay(CASES, sys.argv[1], sys.argv[2], "validator cases")
 
 
 if __name__ == "__main__":
