@@ -6,19 +6,19 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Path, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 app = FastAPI()
 HELLO = "Hello, World!"
 
 
 class Order(BaseModel):
-    item: str
-    quantity: int
-    price: float
-    email: str
-    tags: list[str]
-    note: str | None = None
+    item: str = Field(min_length=1, max_length=20)
+    quantity: int = Field(ge=1, le=1000)
+    price: float = Field(gt=0)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    tags: list[str] = Field(max_length=5)
+    note: str | None = Field(default=None, max_length=200)
 
 
 async def client(x_client: Annotated[str, Header()]) -> str:

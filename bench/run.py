@@ -2,12 +2,16 @@
 server pinned to core 0 and load generator to core 1.
 
 usage: bench/run [--quick] [--only SCENARIO,...] [--frameworks NAME,...] [--no-sweeps]
+                 [--rounds N] [--seconds S] [--out OUT]
 
 Writes bench/results/latest.json (one record per scenario x framework, medians over
 rounds) and bench/results/latest.md (the table with ratios to raw hyper and to each
-peer), then the sweeps (throughput and p99 against concurrency for the I/O-bound and the
-blocking endpoint, and plaintext latency while the blocking pool is saturated) and the
-charts drawn from them (bench/charts.py). Server CPU time per request comes from
+peer) — or OUT.json and OUT.md with --out OUT, for a partial run that should not
+replace the full one — then the sweeps (throughput and p99 against concurrency for the
+I/O-bound and the blocking endpoint, and plaintext latency while the blocking pool is
+saturated) and the charts drawn from them (bench/charts.py; only for latest).
+The typed scenarios' warm-up checks every answer's status (200, or 422 for
+typed-invalid) and stops the run if one differs. Server CPU time per request comes from
 /proc/PID/stat (utime + stime, all processes of the server) over the measured run; peak
 RSS is the sum of VmHWM; threads are counted at the end of the run.
 """
@@ -42,8 +46,8 @@ PY_PACKAGES = {"fastapi": "fastapi==0.165.0", "uvicorn": "uvicorn==0.54.0", "uvl
 SCENARIOS = {
     "plaintext": ("/plaintext", 64, "GET returning 13 bytes of text"),
     "json": ("/json", 64, "GET returning a small JSON object"),
-    "typed": ("typed.lua", 64, "POST: int path param, 2 constrained query params, 6-field JSON body, header dependency, JSON answer"),
-    "typed-invalid": ("typed.lua:invalid", 64, "the same endpoint with invalid input (422)"),
+    "typed": ("typed.lua", 64, "POST: int path param, 2 constrained query params, 6-field JSON body with field constraints, header dependency, JSON answer"),
+    "typed-invalid": ("typed.lua:invalid", 64, "the same endpoint with invalid input (422), alternating type errors and broken body constraints"),
     "io-1000": ("/io", 1000, "await 50 ms of simulated I/O, 1,000 connections"),
     "io-10000": ("/io", 10000, "await 50 ms of simulated I/O, 10,000 connections"),
     "sync": ("/sync", 200, "block 50 ms (blocking pool / threadpool), 200 connections"),
@@ -92,7 +96,17 @@ def port_open(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def free_port(port):
+    """The next port from `port` on that nothing listens on: a server someone else left
+    there must not be measured in place of ours."""
+    while port_open(port):
+        port += 1
+    return port
+
+
 def start(framework, port):
+    if port_open(port):
+        raise RuntimeError(f"port {port} is taken")
     env = dict(os.environ, BENCH_ADDR=f"127.0.0.1:{port}", RUST_LOG="error")
     if framework in FASTAPI:
         cmd = [str(VENV / "bin" / "uvicorn"), "fastapi_app:app", "--host", "127.0.0.1",
@@ -178,8 +192,10 @@ def ws_load(port, conns, seconds):
             "p99_ms": out["p99_ms"], "errors": out["errors"]}
 
 
-def wrk(scenario, port, seconds, conns=None, target=None):
-    """One load run. `conns` and `target` override the scenario's (the sweeps use them)."""
+def wrk(scenario, port, seconds, conns=None, target=None, check=False):
+    """One load run. `conns` and `target` override the scenario's (the sweeps use them).
+    `check`: the typed scenarios tally every answer's status (slower: for the warm-up)
+    and fail unless all are 200 (typed) or 422 (typed-invalid)."""
     s_target, s_conns, _ = SCENARIOS.get(scenario, (None, None, None))
     target, conns = target or s_target, conns or s_conns
     if target == "ws":
@@ -191,10 +207,18 @@ def wrk(scenario, port, seconds, conns=None, target=None):
         args += ["-s", str(BENCH / "typed.lua")]
         if target.endswith(":invalid"):
             env["BENCH_INVALID"] = "1"
+        if check:
+            env["BENCH_CHECK"] = "1"
         url = f"http://127.0.0.1:{port}"
     else:
         url = f"http://127.0.0.1:{port}{target}"
     out = subprocess.run(args + [url], capture_output=True, text=True, env=env).stdout
+    if check and target.startswith("typed.lua"):
+        statuses = re.search(r"^statuses (.*)$", out, re.M)
+        seen = dict(kv.split(":") for kv in statuses.group(1).split()) if statuses else {}
+        want = "422" if target.endswith(":invalid") else "200"
+        if set(seen) != {want}:
+            raise RuntimeError(f"{scenario}: every answer should be {want}, got {seen or out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
@@ -215,7 +239,7 @@ def wrk(scenario, port, seconds, conns=None, target=None):
 def measure(framework, scenario, seconds, port, conns=None, target=None):
     proc = start(framework, port)
     try:
-        wrk(scenario, port, 1, conns, target)  # warm up
+        wrk(scenario, port, 1, conns, target, check=True)  # warm up, checking the answers
         before = cpu_ticks(proc.pid)
         result = wrk(scenario, port, seconds, conns, target)
         after = cpu_ticks(proc.pid)
@@ -281,7 +305,7 @@ def sweeps(seconds, port, quick):
             for fw in fws:
                 if quick and fw in FASTAPI and conns >= 10000:
                     continue  # needs more than a quick run's seconds to connect 10,000 clients
-                port += 1
+                port = free_port(port + 1)
                 r = measure(fw, name, seconds, port, conns, target)
                 r.update(framework=fw, connections=conns)
                 print(f"sweep {name:5} {conns:>6} conns {fw:11} {r['rps']:>10,.0f} req/s  "
@@ -290,7 +314,7 @@ def sweeps(seconds, port, quick):
         out[name] = rows
     out["responsive"] = {}
     for fw in RESPONSIVE:
-        port += 1
+        port = free_port(port + 1)
         r = out["responsive"][fw] = responsive(fw, port, seconds)
         print(f"responsive {fw:11} plaintext p99 alone {fmt(r['alone']['p99_ms'], '.2f')} ms, while /sync is "
               f"saturated {fmt(r['while_sync_saturated']['p99_ms'], '.2f')} ms", flush=True)
@@ -362,8 +386,12 @@ def main():
     ap.add_argument("--only", default=",".join(list(SCENARIOS) + ["idle-10000"]))
     ap.add_argument("--frameworks", default=",".join(RUST + list(FASTAPI)))
     ap.add_argument("--no-sweeps", action="store_true", help="skip the sweeps and charts")
+    ap.add_argument("--rounds", type=int, help="rounds per cell (default 3, 1 with --quick)")
+    ap.add_argument("--seconds", type=int, help="seconds per cell (default 10, 3 with --quick)")
+    ap.add_argument("--out", default="latest", help="results/OUT.json and results/OUT.md (default latest)")
     args = ap.parse_args()
     rounds, seconds = (1, 3) if args.quick else (3, 10)
+    rounds, seconds = args.rounds or rounds, args.seconds or seconds
     frameworks = args.frameworks.split(",")
     scenarios = [s for s in args.only.split(",") if s in SCENARIOS]
     ensure_tools()
@@ -377,7 +405,7 @@ def main():
                     continue
                 if fw.startswith("fastapi") and scenario == "io-10000" and args.quick:
                     continue
-                port += 1
+                port = free_port(port + 1)
                 r = measure(fw, scenario, seconds, port)
                 r.update(scenario=scenario, framework=fw, round=rnd)
                 print(f"round {rnd} {scenario:14} {fw:11} {r['rps']:>10,.0f} req/s  "
@@ -398,7 +426,7 @@ def main():
     idle = {}
     if "idle-10000" in args.only.split(","):
         for fw in frameworks:
-            port += 1
+            port = free_port(port + 1)
             idle[fw] = idle_memory(fw, port, 10000)
             print(f"idle {fw:11} {idle[fw]['kb_per_connection']:.1f} KiB per idle connection", flush=True)
     sweep = {}
@@ -413,7 +441,7 @@ def main():
     out = {"machine": machine, "quick": args.quick, "rounds": rounds, "seconds": seconds,
            "scenarios": {k: v[2] for k, v in SCENARIOS.items() if k in scenarios},
            "records": records, "idle_10000": idle, "sweeps": sweep, "raw": raw}
-    (RESULTS / "latest.json").write_text(json.dumps(out, indent=2))
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(out, indent=2))
     md = table(records, frameworks)
     if idle:
         md += "\n\nIdle keep-alive connections (10,000, one request each):\n\n| framework | RSS MiB | KiB per connection | threads |\n|---|---|---|---|\n"
@@ -421,9 +449,9 @@ def main():
                         for fw, v in idle.items())
     if sweep:
         md += "\n" + sweep_table(sweep)
-    (RESULTS / "latest.md").write_text(md + "\n")
+    (RESULTS / f"{args.out}.md").write_text(md + "\n")
     print(md)
-    if sweep:
+    if sweep and args.out == "latest":
         sh([str(VENV / "bin" / "python"), str(BENCH / "charts.py")])
 
 

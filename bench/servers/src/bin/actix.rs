@@ -33,15 +33,11 @@ async fn typed(
         return HttpResponse::UnprocessableEntity().body("invalid input");
     };
     let query = query.into_inner();
-    if let Err(fields) = bench_servers::check(id, &query) {
+    let order = order.into_inner();
+    if let Err(fields) = bench_servers::check(id, &query, &order) {
         return HttpResponse::UnprocessableEntity().json(serde_json::json!({ "detail": fields }));
     }
-    HttpResponse::Ok().json(bench_servers::receipt(
-        id,
-        client,
-        query,
-        order.into_inner(),
-    ))
+    HttpResponse::Ok().json(bench_servers::receipt(id, client, query, order))
 }
 
 #[get("/io")]
