@@ -50,7 +50,9 @@ def call(base, method, path, headers=None, body=None):
 
 def replay(cases, fastapi, hasten, what):
     """Send each `(label, (method, path, headers, body))` of `cases` to both servers and
-    exit 1, listing the differences, unless status, content type and body are equal."""
+    exit 1, listing the differences, unless status, content type and body are equal.
+    JSON bodies are compared as written: `0` and `0.0` differ (json.dumps keeps the
+    distinction that `==` loses)."""
     problems = []
     for label, (method, path, headers, body) in cases:
         a = call(fastapi, method, path, headers, body)
@@ -58,7 +60,7 @@ def replay(cases, fastapi, hasten, what):
         for part, x, y in [("status", a[0], b[0]),
                            ("content-type", a[1].get("content-type"), b[1].get("content-type")),
                            ("body", a[2], b[2])]:
-            if x != y:
+            if json.dumps(x, sort_keys=True) != json.dumps(y, sort_keys=True):
                 problems.append(f"{label}: {part}: FastAPI {json.dumps(x)} != hasten {json.dumps(y)}")
     print(f"{len(cases)} {what} replayed against both")
     if problems:

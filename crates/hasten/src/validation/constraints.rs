@@ -1,5 +1,5 @@
 //! The constraint checks, one implementation for parameters and body fields alike:
-//! the range ladder (pydantic's order: `le`, `lt`, `ge`, `gt`, then `multiple_of`)
+//! the range ladder (pydantic's order: `multiple_of`, then `le`, `lt`, `ge`, `gt`)
 //! with exact comparison between integers, string and list lengths, and patterns with
 //! one cache and one failure rule (an invalid pattern is refused when the app is
 //! built, wherever it is declared).
@@ -103,10 +103,40 @@ impl Bounds {
         *self == Bounds::default()
     }
 
-    /// The first error, in pydantic's order.
+    /// The first error, in pydantic's order: `multiple_of`, then `le`, `lt`, `ge`, `gt`.
+    /// On a float (`n` not an exact integer) the bound in `ctx` is a float, as pydantic
+    /// gives it (`{"gt": 0.0}`); the message shows it as declared.
     pub(crate) fn check(&self, n: Num, input: impl FnOnce() -> Value) -> Check {
+        let float = n.exact.is_none();
+        let ctx_bound = |b: Bound| {
+            if float {
+                Value::from(b.as_f64())
+            } else {
+                b.to_json()
+            }
+        };
+        if let Some(m) = self.multiple_of {
+            let ok = match (n.exact, m) {
+                (Some(i), Bound::Int(d)) if d != 0 => i % d == 0,
+                _ => {
+                    let q = n.value / m.as_f64();
+                    (q - q.round()).abs() < 1e-9
+                }
+            };
+            if !ok {
+                let mut e = messages::multiple_of(input(), m.to_json());
+                e.ctx = Some(serde_json::json!({ "multiple_of": ctx_bound(m) }));
+                return Err(Box::new(e));
+            }
+        }
         let fail = |kind: &str, b: Bound, input: Value| -> Check {
-            Err(Box::new(messages::range(kind, input, b.to_json())))
+            let mut e = messages::range(kind, input, b.to_json());
+            if float {
+                let mut ctx = serde_json::Map::new();
+                ctx.insert(kind.to_owned(), ctx_bound(b));
+                e.ctx = Some(Value::Object(ctx));
+            }
+            Err(Box::new(e))
         };
         if let Some(b) = self.le {
             if n.cmp(b) == Ordering::Greater {
@@ -126,18 +156,6 @@ impl Bounds {
         if let Some(b) = self.gt {
             if n.cmp(b) != Ordering::Greater {
                 return fail("gt", b, input());
-            }
-        }
-        if let Some(m) = self.multiple_of {
-            let ok = match (n.exact, m) {
-                (Some(i), Bound::Int(d)) if d != 0 => i % d == 0,
-                _ => {
-                    let q = n.value / m.as_f64();
-                    (q - q.round()).abs() < 1e-9
-                }
-            };
-            if !ok {
-                return Err(Box::new(messages::multiple_of(input(), m.to_json())));
             }
         }
         Ok(())
@@ -240,5 +258,19 @@ mod tests {
         assert!(m.check(Num::float(1.5), || Value::Null).is_ok());
         let e = m.check(Num::float(0.3), || Value::from(0.3)).unwrap_err();
         assert_eq!(e.msg, "Input should be a multiple of 0.5");
+        // A step is checked before the range, and a float's bounds are floats in `ctx`.
+        let both = Bounds {
+            le: Some(Bound::Int(5)),
+            multiple_of: Some(Bound::Int(2)),
+            ..Bounds::default()
+        };
+        let e = both.check(Num::int(7), || Value::from(7)).unwrap_err();
+        assert_eq!(e.kind, "multiple_of");
+        assert_eq!(e.ctx, Some(serde_json::json!({"multiple_of": 2})));
+        let e = both.check(Num::float(7.0), || Value::from(7)).unwrap_err();
+        assert_eq!(e.ctx.unwrap().to_string(), r#"{"multiple_of":2.0}"#);
+        let e = both.check(Num::float(6.0), || Value::from(6)).unwrap_err();
+        assert_eq!(e.msg, "Input should be less than or equal to 5");
+        assert_eq!(e.ctx.unwrap().to_string(), r#"{"le":5.0}"#);
     }
 }
