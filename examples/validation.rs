@@ -383,12 +383,12 @@ mod tests {
             (
                 json!({"price": -3.0}),
                 json!({"type": "greater_than", "loc": ["body", "price"],
-                       "msg": "Input should be greater than 0", "input": -3.0, "ctx": {"gt": 0}}),
+                       "msg": "Input should be greater than 0", "input": -3.0, "ctx": {"gt": 0.0}}),
             ),
             (
                 json!({"price": 0}),
                 json!({"type": "greater_than", "loc": ["body", "price"],
-                       "msg": "Input should be greater than 0", "input": 0, "ctx": {"gt": 0}}),
+                       "msg": "Input should be greater than 0", "input": 0, "ctx": {"gt": 0.0}}),
             ),
             (
                 json!({"stock": 101}),
@@ -422,7 +422,7 @@ mod tests {
             (
                 json!({"dimensions": {"width": 0, "height": 10}}),
                 json!({"type": "greater_than", "loc": ["body", "dimensions", "width"],
-                       "msg": "Input should be greater than 0", "input": 0, "ctx": {"gt": 0}}),
+                       "msg": "Input should be greater than 0", "input": 0, "ctx": {"gt": 0.0}}),
             ),
             (
                 json!({"parts": [{"code": "AB1", "count": 1}, {"code": "ab", "count": 11}]}),
@@ -460,7 +460,7 @@ mod tests {
                 {"type": "string_too_short", "loc": ["body", "title"],
                  "msg": "String should have at least 1 character", "input": "", "ctx": {"min_length": 1}},
                 {"type": "greater_than", "loc": ["body", "price"],
-                 "msg": "Input should be greater than 0", "input": -3, "ctx": {"gt": 0}},
+                 "msg": "Input should be greater than 0", "input": -3, "ctx": {"gt": 0.0}},
                 {"type": "string_pattern_mismatch", "loc": ["body", "parts", 0, "code"],
                  "msg": "String should match pattern '^[A-Z]{2}\\d+$'", "input": "ab",
                  "ctx": {"pattern": "^[A-Z]{2}\\d+$"}},
