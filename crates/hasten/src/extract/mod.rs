@@ -667,21 +667,24 @@ impl Errors {
             },
             _ => 4,
         };
-        let errors = std::mem::take(self.validation.errors_mut());
-        let mut keyed: Vec<((bool, usize, u8), ValidationError)> = errors
-            .into_iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let origin = origins.get(i).copied().unwrap_or(0);
-                // The operation itself (0) finishes last.
-                let when = finished
-                    .iter()
-                    .position(|d| *d == origin)
-                    .unwrap_or(usize::MAX);
-                let r = rank(&e);
-                ((r == 4, if r == 4 { 0 } else { when }, r), e)
-            })
+        // The operation itself (0) finishes last.
+        let key = |i: usize, e: &ValidationError| {
+            let r = rank(e);
+            let origin = origins.get(i).copied().unwrap_or(0);
+            let when = finished
+                .iter()
+                .position(|d| *d == origin)
+                .unwrap_or(usize::MAX);
+            (r == 4, if r == 4 { 0 } else { when }, r)
+        };
+        let keys: Vec<_> = (self.validation.errors().iter().enumerate())
+            .map(|(i, e)| key(i, e))
             .collect();
+        if keys.is_sorted() {
+            return self.validation;
+        }
+        let errors = std::mem::take(self.validation.errors_mut());
+        let mut keyed: Vec<_> = keys.into_iter().zip(errors).collect();
         // Stable: the order of extraction within each key.
         keyed.sort_by_key(|(k, _)| *k);
         *self.validation.errors_mut() = keyed.into_iter().map(|(_, e)| e).collect();
@@ -700,6 +703,13 @@ impl Errors {
         if self.validation.errors().len() > kept {
             self.origins.push(self.current);
         }
+    }
+
+    /// Make room for `n` more errors at once.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let n = n.min(self.room() + 1);
+        self.validation.errors_mut().reserve(n);
+        self.origins.reserve(n);
     }
 
     /// Record an outright rejection (not a 422). The first one is kept.

@@ -38,7 +38,7 @@ pub(crate) fn validate_body<T: DeserializeOwned + JsonSchema + 'static>(
 ) -> Option<T> {
     let compiled = schema::<T>(errors)?;
     match compiled.validate(value, mode, loc, errors.room()) {
-        Ok(coerced) => match serde_json::from_value::<T>(coerced.clone()) {
+        Ok(coerced) => match T::deserialize(&coerced) {
             Ok(v) => Some(v),
             Err(e) => {
                 errors.push(
@@ -49,6 +49,7 @@ pub(crate) fn validate_body<T: DeserializeOwned + JsonSchema + 'static>(
             }
         },
         Err(errs) => {
+            errors.reserve(errs.len());
             for e in errs {
                 errors.push(e);
             }

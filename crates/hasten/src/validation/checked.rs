@@ -3,8 +3,9 @@
 //! constraint (ranges, lengths, patterns) on the values as they go by. One pass, no
 //! intermediate JSON value, no allocation of its own.
 //!
-//! It only answers "did anything break a constraint?". When something did, the body
-//! is validated again from its JSON value by [`Compiled::validate`], which reports
+//! It only answers "did anything break a constraint?". When something did, the parse
+//! stops there (the rest of the body would be read for nothing), and the body is
+//! validated again from its JSON value by [`Compiled::validate`], which reports
 //! every error at once in pydantic's words — one source for the errors, whichever path
 //! found them.
 
@@ -13,12 +14,13 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::compiled::{check_text, Additional, Compiled, Kind, NodeId, Type};
-use super::constraints::{check_length, Measured, Num};
+use super::compiled::{text_admits, Additional, Compiled, Kind, NodeId, Type};
+use super::constraints::{length_admits, Num};
 
 /// Parse `bytes` as a `T`, checking the constraints of `compiled` on the way.
 /// `Ok((value, true))`: parsed and every constraint held; `Ok((_, false))`: parsed, but
-/// a constraint failed; `Err`: serde could not parse it at all.
+/// a constraint failed where the parse could not stop; `Err`: serde could not parse it,
+/// or a constraint failed and the parse stopped there.
 pub(crate) fn from_slice<T: de::DeserializeOwned>(
     bytes: &[u8],
     compiled: &Compiled,
@@ -47,6 +49,12 @@ impl State<'_> {
         self.held.set(false);
     }
 
+    /// Stop the parse: a constraint broke, the slow path takes over.
+    fn stop<E: de::Error>(&self) -> E {
+        self.broken();
+        E::custom("a declared constraint does not hold")
+    }
+
     /// The node that checks a value at `id`: `$ref`s followed, and an `Option`'s
     /// single branch taken. `None`: nothing this pass can check there.
     fn target(&self, id: Option<NodeId>) -> Option<&Type> {
@@ -71,53 +79,40 @@ impl State<'_> {
         id
     }
 
-    fn number(&self, id: Option<NodeId>, n: Num) {
+    /// Whether the number `n` at `id` holds (`false`: the slow path must judge it).
+    fn number(&self, id: Option<NodeId>, n: Num) -> bool {
         match self.target(id) {
-            Some(Type::Integer { bounds }) | Some(Type::Number { bounds })
-                if bounds.check(n, || serde_json::Value::Null).is_err() =>
-            {
-                self.broken()
-            }
+            Some(Type::Integer { bounds }) | Some(Type::Number { bounds }) => bounds.admits(n),
             // A model given a number: pydantic refuses what serde may accept. A UUID or a
             // datetime given one: pydantic reads it (a timestamp), serde may not.
-            Some(Type::Object { .. }) | Some(Type::Array { .. }) => self.broken(),
+            Some(Type::Object { .. }) | Some(Type::Array { .. }) => false,
             Some(Type::String {
                 format: Some(f), ..
-            }) if f.reads_values() => self.broken(),
-            _ => {}
+            }) => !f.reads_values(),
+            _ => true,
         }
     }
 
     /// A boolean: a duration reads it as 0 or 1 second, the others refuse it; serde's
     /// reading is not to be trusted either way.
-    fn boolean(&self, id: Option<NodeId>) {
+    fn boolean(&self, id: Option<NodeId>) -> bool {
         if !self.compiled.reads_values {
-            return;
+            return true;
         }
-        if let Some(Type::String {
-            format: Some(f), ..
-        }) = self.target(id)
-        {
-            if f.reads_values() {
-                self.broken();
-            }
-        }
+        !matches!(self.target(id), Some(Type::String { format: Some(f), .. }) if f.reads_values())
     }
 
-    fn text(&self, id: Option<NodeId>, s: &str) {
+    /// Whether the string `s` at `id` holds.
+    fn text(&self, id: Option<NodeId>, s: &str) -> bool {
         match self.target(id) {
             Some(Type::String {
                 min,
                 max,
                 pattern,
                 format,
-            }) if check_text(s, *min, *max, pattern, || serde_json::Value::Null).is_err()
-                || format.is_some_and(|f| !f.passes(s)) =>
-            {
-                self.broken()
-            }
-            Some(Type::Object { .. }) | Some(Type::Array { .. }) => self.broken(),
-            _ => {}
+            }) => text_admits(s, *min, *max, pattern) && format.is_none_or(|f| f.passes(s)),
+            Some(Type::Object { .. }) | Some(Type::Array { .. }) => false,
+            _ => true,
         }
     }
 }
@@ -265,7 +260,9 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Checked<'_, '_, D> {
 macro_rules! visit_int {
     ($($method:ident: $t:ty),*) => {$(
         fn $method<E: de::Error>(self, v: $t) -> Result<Self::Value, E> {
-            self.state.number(self.node, Num::int(v as i128));
+            if !self.state.number(self.node, Num::int(v as i128)) {
+                return Err(self.state.stop());
+            }
             self.visitor.$method(v)
         }
     )*};
@@ -282,51 +279,67 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
                visit_u8: u8, visit_u16: u16, visit_u32: u32, visit_u64: u64);
 
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
-        self.state.number(self.node, Num::int(v));
+        if !self.state.number(self.node, Num::int(v)) {
+            return Err(self.state.stop());
+        }
         self.visitor.visit_i128(v)
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
-        match i128::try_from(v) {
-            Ok(i) => self.state.number(self.node, Num::int(i)),
-            Err(_) => self.state.number(self.node, Num::float(v as f64)),
+        let n = i128::try_from(v).map_or(Num::float(v as f64), Num::int);
+        if !self.state.number(self.node, n) {
+            return Err(self.state.stop());
         }
         self.visitor.visit_u128(v)
     }
 
     fn visit_f32<E: de::Error>(self, v: f32) -> Result<Self::Value, E> {
-        self.state.number(self.node, Num::float(v.into()));
+        if !self.state.number(self.node, Num::float(v.into())) {
+            return Err(self.state.stop());
+        }
         self.visitor.visit_f32(v)
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        self.state.number(self.node, Num::float(v));
+        if !self.state.number(self.node, Num::float(v)) {
+            return Err(self.state.stop());
+        }
         self.visitor.visit_f64(v)
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        self.state.boolean(self.node);
+        if !self.state.boolean(self.node) {
+            return Err(self.state.stop());
+        }
         self.visitor.visit_bool(v)
     }
 
     fn visit_char<E: de::Error>(self, v: char) -> Result<Self::Value, E> {
         let mut buf = [0u8; 4];
-        self.state.text(self.node, v.encode_utf8(&mut buf));
+        if !self.state.text(self.node, v.encode_utf8(&mut buf)) {
+            return Err(self.state.stop());
+        }
         self.visitor.visit_char(v)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        self.state.text(self.node, v);
+        if !self.state.text(self.node, v) {
+            return Err(self.state.stop());
+        }
         self.visitor.visit_str(v)
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        self.state.text(self.node, v);
+        if !self.state.text(self.node, v) {
+            return Err(self.state.stop());
+        }
         self.visitor.visit_borrowed_str(v)
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        self.state.text(self.node, &v);
+        if !self.state.text(self.node, &v) {
+            return Err(self.state.stop());
+        }
         self.visitor.visit_string(v)
     }
 
@@ -377,10 +390,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
                 max,
             }) => (prefix.as_slice(), *items, *min, *max),
             // A model given a list: serde reads structs from arrays, pydantic does not.
-            Some(Type::Object { .. }) => {
-                self.state.broken();
-                (&[][..], None, None, None)
-            }
+            Some(Type::Object { .. }) => return Err(self.state.stop()),
             _ => (&[][..], None, None, None),
         };
         let counted = Cell::new(0u64);
@@ -392,13 +402,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
             state: self.state,
         };
         let out = self.visitor.visit_seq(wrapped)?;
-        if (min.is_some() || max.is_some())
-            && check_length(Measured::List, counted.get(), min, max, || {
-                serde_json::Value::Null
-            })
-            .is_err()
-        {
-            self.state.broken();
+        if !length_admits(counted.get(), min, max) {
+            return Err(self.state.stop());
         }
         Ok(out)
     }
@@ -420,10 +425,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
                 (properties.as_slice(), fallback)
             }
             // Keys matched by patterns: the slow path sorts them out.
-            Some(Type::Object { .. }) => {
-                self.state.broken();
-                (&[][..], None)
-            }
+            Some(Type::Object { .. }) => return Err(self.state.stop()),
             _ => (&[][..], None),
         };
         // Which required properties were seen: serde fills a missing `Option` with
@@ -440,7 +442,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
         };
         let out = self.visitor.visit_map(wrapped)?;
         if seen.get() < required {
-            self.state.broken();
+            return Err(self.state.stop());
         }
         Ok(out)
     }

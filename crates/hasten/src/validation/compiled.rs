@@ -12,6 +12,7 @@
 //! `docs/decisions/0002-body-validation.md` and `0011-one-validation-core.md`.
 
 use std::any::TypeId;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -279,7 +280,7 @@ impl Compiled {
     /// errors, each `loc` starting with `loc_prefix` — every one up to `room`, then
     /// one more (so the caller knows the list was cut) and the walk stops.
     pub(crate) fn validate(
-        &self,
+        &'static self,
         value: Value,
         mode: Mode,
         loc_prefix: &[LocItem],
@@ -665,15 +666,17 @@ struct Shape<'a> {
 }
 
 /// Walks a value against the nodes.
-struct Validator<'a> {
-    compiled: &'a Compiled,
+struct Validator {
+    /// Compiled schemas live as long as the process, so a location can borrow a
+    /// property's name instead of copying it.
+    compiled: &'static Compiled,
     mode: Mode,
     /// How many errors are wanted; one more is kept to show there were more.
     room: usize,
     errors: Vec<ValidationError>,
 }
 
-impl Validator<'_> {
+impl Validator {
     fn full(&self) -> bool {
         self.errors.len() > self.room
     }
@@ -708,7 +711,13 @@ impl Validator<'_> {
         }
     }
 
-    fn typed(&mut self, ty: &Type, value: Value, loc: &mut Vec<LocItem>, depth: usize) -> Value {
+    fn typed(
+        &mut self,
+        ty: &'static Type,
+        value: Value,
+        loc: &mut Vec<LocItem>,
+        depth: usize,
+    ) -> Value {
         match ty {
             Type::Object {
                 properties,
@@ -757,9 +766,11 @@ impl Validator<'_> {
         }
     }
 
+    /// An object, checked in place: each property's value is replaced by its checked
+    /// form, so the body is not copied into a new map.
     fn object(
         &mut self,
-        shape: &Shape<'_>,
+        shape: &Shape<'static>,
         value: Value,
         loc: &mut Vec<LocItem>,
         depth: usize,
@@ -782,13 +793,14 @@ impl Validator<'_> {
             .iter()
             .any(|(name, _, required)| *required && !map.contains_key(name))
             .then(|| Value::Object(map.clone()));
-        let mut out = Map::with_capacity(map.len());
+        let mut found = 0;
         for (name, sub, required) in shape.properties {
-            loc.push(LocItem::Key(name.clone().into()));
-            match map.remove(name) {
-                Some(v) => {
-                    let v = self.check(*sub, v, loc, depth + 1);
-                    out.insert(name.clone(), v);
+            loc.push(LocItem::Key(Cow::Borrowed(name.as_str())));
+            match map.get_mut(name.as_str()) {
+                Some(slot) => {
+                    found += 1;
+                    let v = std::mem::take(slot);
+                    *slot = self.check(*sub, v, loc, depth + 1);
                 }
                 None if *required => {
                     let mut e = ValidationError::missing();
@@ -799,9 +811,20 @@ impl Validator<'_> {
             }
             loc.pop();
         }
-        for (k, v) in map {
-            loc.push(LocItem::Key(k.clone().into()));
-            if let Some(values) = shape.int_keys {
+        if found == map.len() {
+            return Value::Object(map);
+        }
+        // The keys no property names, in the order they came.
+        let is_property = |k: &str| shape.properties.iter().any(|(name, _, _)| name == k);
+        if let Some(values) = shape.int_keys {
+            // Integer keys are rewritten in their canonical form: the map is rebuilt.
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                if is_property(&k) {
+                    out.insert(k, v);
+                    continue;
+                }
+                loc.push(LocItem::Key(Cow::Owned(k.clone())));
                 // Pydantic checks the key, then the value, and reports both.
                 let key = match lax::int(&k) {
                     Some(i) => i.to_string(),
@@ -815,29 +838,33 @@ impl Validator<'_> {
                 let v = self.check(values, v, loc, depth + 1);
                 loc.pop();
                 out.insert(key, v);
+            }
+            return Value::Object(out);
+        }
+        for (k, slot) in map.iter_mut() {
+            if is_property(k) {
                 continue;
             }
-            if let Some((_, id)) = shape.patterns.iter().find(|(re, _)| re.is_match(&k)) {
-                let v = self.check(*id, v, loc, depth + 1);
-                loc.pop();
-                out.insert(k, v);
-                continue;
-            }
-            match shape.additional {
-                Additional::Forbidden => {
-                    self.fail(messages::extra_forbidden(v), loc);
-                }
-                Additional::Schema(extra) => {
-                    let v = self.check(*extra, v, loc, depth + 1);
-                    out.insert(k, v);
-                }
-                Additional::Allowed => {
-                    out.insert(k, v);
-                }
+            loc.push(LocItem::Key(Cow::Owned(k.clone())));
+            let id = match shape.patterns.iter().find(|(re, _)| re.is_match(k)) {
+                Some((_, id)) => Some(*id),
+                None => match shape.additional {
+                    Additional::Forbidden => {
+                        // The body is refused: what stays in the map does not matter.
+                        self.fail(messages::extra_forbidden(slot.clone()), loc);
+                        None
+                    }
+                    Additional::Schema(extra) => Some(*extra),
+                    Additional::Allowed => None,
+                },
+            };
+            if let Some(id) = id {
+                let v = std::mem::take(slot);
+                *slot = self.check(id, v, loc, depth + 1);
             }
             loc.pop();
         }
-        Value::Object(out)
+        Value::Object(map)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -855,31 +882,30 @@ impl Validator<'_> {
             Value::String(_) if self.mode != Mode::Json => Value::Array(vec![value]),
             v => v,
         };
-        let Value::Array(list) = value else {
+        let Value::Array(mut list) = value else {
             self.fail(messages::list_type(value.clone()), loc);
             return value;
         };
+        // The length is judged on the list as given, and reported after its items.
         let n = list.len() as u64;
-        let input = (min.is_some() || max.is_some()).then(|| Value::Array(list.clone()));
-        let mut out = Vec::with_capacity(list.len());
-        for (i, item) in list.into_iter().enumerate() {
-            let item = match prefix.get(i).copied().or(items) {
-                Some(sub) => {
-                    loc.push(LocItem::Index(i));
-                    let v = self.check(sub, item, loc, depth + 1);
-                    loc.pop();
-                    v
-                }
-                None => item,
-            };
-            out.push(item);
-        }
-        if let Some(input) = input {
-            if let Err(e) = constraints::check_length(Measured::List, n, min, max, || input) {
-                self.fail(*e, loc);
+        let length = if constraints::length_admits(n, min, max) {
+            None
+        } else {
+            constraints::check_length(Measured::List, n, min, max, || Value::Array(list.clone()))
+                .err()
+        };
+        for (i, slot) in list.iter_mut().enumerate() {
+            if let Some(sub) = prefix.get(i).copied().or(items) {
+                loc.push(LocItem::Index(i));
+                let v = std::mem::take(slot);
+                *slot = self.check(sub, v, loc, depth + 1);
+                loc.pop();
             }
         }
-        Value::Array(out)
+        if let Some(e) = length {
+            self.fail(*e, loc);
+        }
+        Value::Array(list)
     }
 
     fn string(
@@ -1043,7 +1069,13 @@ impl Validator<'_> {
     /// pydantic's `Optional`. A serde-tagged enum picks its branch by the tag. Other
     /// unions take the first branch that passes; when none does, every branch's errors
     /// are reported with the branch's name in `loc`, as pydantic does.
-    fn union(&mut self, u: &Union, value: Value, loc: &mut Vec<LocItem>, depth: usize) -> Value {
+    fn union(
+        &mut self,
+        u: &'static Union,
+        value: Value,
+        loc: &mut Vec<LocItem>,
+        depth: usize,
+    ) -> Value {
         if value.is_null() && u.nullable {
             return Value::Null;
         }
@@ -1095,7 +1127,7 @@ impl Validator<'_> {
                 room: self.room,
                 errors: Vec::new(),
             };
-            loc.push(LocItem::Key(name.clone().into()));
+            loc.push(LocItem::Key(Cow::Borrowed(name.as_str())));
             let out = sub.check(*branch, value.clone(), loc, depth + 1);
             loc.pop();
             if sub.errors.is_empty() {
@@ -1107,6 +1139,18 @@ impl Validator<'_> {
         self.errors.extend(all.into_iter().take(keep));
         value
     }
+}
+
+/// Whether a string keeps its length and pattern: [`check_text`] without the error.
+pub(crate) fn text_admits(
+    text: &str,
+    min: Option<u64>,
+    max: Option<u64>,
+    pattern: &Option<(Pattern, String)>,
+) -> bool {
+    ((min.is_none() && max.is_none())
+        || constraints::length_admits(text.chars().count() as u64, min, max))
+        && pattern.as_ref().is_none_or(|(re, _)| re.is_match(text))
 }
 
 /// The length and pattern checks of a string, in pydantic's order.
@@ -1136,7 +1180,7 @@ mod tests {
         vec![LocItem::Key("body".into())]
     }
 
-    fn errors(root: &Compiled, value: Value) -> Value {
+    fn errors(root: &'static Compiled, value: Value) -> Value {
         let errs = root.validate(value, Mode::Json, &body(), 100).unwrap_err();
         serde_json::to_value(errs).unwrap()
     }

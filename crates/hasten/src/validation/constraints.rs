@@ -103,18 +103,9 @@ impl Bounds {
         *self == Bounds::default()
     }
 
-    /// The first error, in pydantic's order: `multiple_of`, then `le`, `lt`, `ge`, `gt`.
-    /// On a float (`n` not an exact integer) the bound in `ctx` is a float, as pydantic
-    /// gives it (`{"gt": 0.0}`); the message shows it as declared.
-    pub(crate) fn check(&self, n: Num, input: impl FnOnce() -> Value) -> Check {
-        let float = n.exact.is_none();
-        let ctx_bound = |b: Bound| {
-            if float {
-                Value::from(b.as_f64())
-            } else {
-                b.to_json()
-            }
-        };
+    /// The first rule `n` breaks, in pydantic's order: `multiple_of`, then `le`, `lt`,
+    /// `ge`, `gt`.
+    fn broken(&self, n: Num) -> Option<(&'static str, Bound)> {
         if let Some(m) = self.multiple_of {
             let ok = match (n.exact, m) {
                 (Some(i), Bound::Int(d)) if d != 0 => i % d == 0,
@@ -124,41 +115,46 @@ impl Bounds {
                 }
             };
             if !ok {
-                let mut e = messages::multiple_of(input(), m.to_json());
-                e.ctx = Some(serde_json::json!({ "multiple_of": ctx_bound(m) }));
-                return Err(Box::new(e));
+                return Some(("multiple_of", m));
             }
         }
-        let fail = |kind: &str, b: Bound, input: Value| -> Check {
-            let mut e = messages::range(kind, input, b.to_json());
-            if float {
-                let mut ctx = serde_json::Map::new();
-                ctx.insert(kind.to_owned(), ctx_bound(b));
-                e.ctx = Some(Value::Object(ctx));
-            }
-            Err(Box::new(e))
+        if let Some(b) = self.le.filter(|b| n.cmp(*b) == Ordering::Greater) {
+            return Some(("le", b));
+        }
+        if let Some(b) = self.lt.filter(|b| n.cmp(*b) != Ordering::Less) {
+            return Some(("lt", b));
+        }
+        if let Some(b) = self.ge.filter(|b| n.cmp(*b) == Ordering::Less) {
+            return Some(("ge", b));
+        }
+        self.gt
+            .filter(|b| n.cmp(*b) != Ordering::Greater)
+            .map(|b| ("gt", b))
+    }
+
+    /// Whether `n` keeps every rule: the check without building an error.
+    pub(crate) fn admits(&self, n: Num) -> bool {
+        self.broken(n).is_none()
+    }
+
+    /// The first error, in pydantic's order: `multiple_of`, then `le`, `lt`, `ge`, `gt`.
+    /// On a float (`n` not an exact integer) the bound in `ctx` is a float, as pydantic
+    /// gives it (`{"gt": 0.0}`); the message shows it as declared.
+    pub(crate) fn check(&self, n: Num, input: impl FnOnce() -> Value) -> Check {
+        let Some((kind, bound)) = self.broken(n) else {
+            return Ok(());
         };
-        if let Some(b) = self.le {
-            if n.cmp(b) == Ordering::Greater {
-                return fail("le", b, input());
+        let mut e = if kind == "multiple_of" {
+            messages::multiple_of(input(), bound.to_json())
+        } else {
+            messages::range(kind, input(), bound.to_json())
+        };
+        if n.exact.is_none() {
+            if let Some(v) = e.ctx.as_mut().and_then(|c| c.get_mut(kind)) {
+                *v = Value::from(bound.as_f64());
             }
         }
-        if let Some(b) = self.lt {
-            if n.cmp(b) != Ordering::Less {
-                return fail("lt", b, input());
-            }
-        }
-        if let Some(b) = self.ge {
-            if n.cmp(b) == Ordering::Less {
-                return fail("ge", b, input());
-            }
-        }
-        if let Some(b) = self.gt {
-            if n.cmp(b) != Ordering::Greater {
-                return fail("gt", b, input());
-            }
-        }
-        Ok(())
+        Err(Box::new(e))
     }
 }
 
@@ -167,6 +163,11 @@ impl Bounds {
 pub(crate) enum Measured {
     Text,
     List,
+}
+
+/// Whether a length `n` is within `min` and `max`.
+pub(crate) fn length_admits(n: u64, min: Option<u64>, max: Option<u64>) -> bool {
+    min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m)
 }
 
 /// The first length error: too short, then too long.
