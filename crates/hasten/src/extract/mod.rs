@@ -677,14 +677,14 @@ impl Errors {
                 .unwrap_or(usize::MAX);
             (r == 4, if r == 4 { 0 } else { when }, r)
         };
-        let keys: Vec<_> = (self.validation.errors().iter().enumerate())
-            .map(|(i, e)| key(i, e))
-            .collect();
+        let keys = (self.validation.errors().iter().enumerate()).map(|(i, e)| key(i, e));
         if keys.is_sorted() {
             return self.validation;
         }
         let errors = std::mem::take(self.validation.errors_mut());
-        let mut keyed: Vec<_> = keys.into_iter().zip(errors).collect();
+        let mut keyed: Vec<_> = (errors.into_iter().enumerate())
+            .map(|(i, e)| (key(i, &e), e))
+            .collect();
         // Stable: the order of extraction within each key.
         keyed.sort_by_key(|(k, _)| *k);
         *self.validation.errors_mut() = keyed.into_iter().map(|(_, e)| e).collect();

@@ -888,12 +888,31 @@ impl Validator {
         };
         // The length is judged on the list as given, and reported after its items.
         let n = list.len() as u64;
-        let length = if constraints::length_admits(n, min, max) {
-            None
-        } else {
-            constraints::check_length(Measured::List, n, min, max, || Value::Array(list.clone()))
-                .err()
-        };
+        if constraints::length_admits(n, min, max) {
+            self.items(prefix, items, &mut list, loc, depth);
+            return Value::Array(list);
+        }
+        // The error shows the list as given: copied first, unless checking its items
+        // cannot rewrite them (the body is refused either way).
+        let kept = (!prefix.is_empty() || items.is_some_and(|id| self.may_rewrite(id)))
+            .then(|| list.clone());
+        self.items(prefix, items, &mut list, loc, depth);
+        let input = Value::Array(kept.unwrap_or(list));
+        if let Err(e) = constraints::check_length(Measured::List, n, min, max, || input) {
+            self.fail(*e, loc);
+        }
+        Value::Null
+    }
+
+    /// Check a list's items in place.
+    fn items(
+        &mut self,
+        prefix: &[NodeId],
+        items: Option<NodeId>,
+        list: &mut [Value],
+        loc: &mut Vec<LocItem>,
+        depth: usize,
+    ) {
         for (i, slot) in list.iter_mut().enumerate() {
             if let Some(sub) = prefix.get(i).copied().or(items) {
                 loc.push(LocItem::Index(i));
@@ -902,10 +921,21 @@ impl Validator {
                 loc.pop();
             }
         }
-        if let Some(e) = length {
-            self.fail(*e, loc);
-        }
-        Value::Array(list)
+    }
+
+    /// Whether checking a value against `id` may hand back something other than the
+    /// value (a lax coercion, a parsed format); `false` only where it surely cannot.
+    fn may_rewrite(&self, id: NodeId) -> bool {
+        let node = self.compiled.resolve(id);
+        !node.all_of.is_empty()
+            || match &node.kind {
+                Kind::Any => false,
+                Kind::Typed {
+                    ty: Type::String { format, .. },
+                    ..
+                } => format.is_some_and(|f| f.reads_values()),
+                _ => true,
+            }
     }
 
     fn string(

@@ -258,9 +258,10 @@ impl RequestValidationError {
     /// straight into one buffer.
     pub fn to_json_bytes(&self) -> Vec<u8> {
         let end = self.truncation();
-        let mut out = Vec::with_capacity(16 + 256 * (self.errors.len() + 1));
+        let all = || self.errors.iter().chain(end.as_ref());
+        let mut out = Vec::with_capacity(16 + all().map(write::size_hint).sum::<usize>());
         out.extend_from_slice(b"{\"detail\":[");
-        for (i, e) in self.errors.iter().chain(end.as_ref()).enumerate() {
+        for (i, e) in all().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -302,6 +303,22 @@ mod write {
 
     use super::{LocItem, ValidationError};
 
+    /// About how many bytes [`error`] writes: enough, mostly, that the buffer is
+    /// allocated once.
+    pub(super) fn size_hint(e: &ValidationError) -> usize {
+        let value = |v: &Value| match v {
+            Value::String(s) => s.len() + 2,
+            Value::Array(items) => 2 + 16 * items.len(),
+            Value::Object(map) => 2 + 32 * map.len(),
+            _ => 24,
+        };
+        48 + e.kind.len()
+            + e.msg.len()
+            + 12 * e.loc.len()
+            + value(&e.input)
+            + e.ctx.as_ref().map_or(0, |c| 8 + value(c))
+    }
+
     /// One error, its members in pydantic's order.
     pub(super) fn error(out: &mut Vec<u8>, e: &ValidationError) {
         out.extend_from_slice(b"{\"type\":");
@@ -331,11 +348,7 @@ mod write {
 
     /// A JSON string.
     pub(super) fn text(out: &mut Vec<u8>, s: &str) {
-        // No short cut in the scan, so that it runs over whole words at a time.
-        let plain = !s.bytes().fold(false, |esc, b| {
-            esc | (b < 0x20) | (b == b'"') | (b == b'\\')
-        });
-        if plain {
+        if !needs_escape(s.as_bytes()) {
             out.reserve(s.len() + 2);
             out.push(b'"');
             out.extend_from_slice(s.as_bytes());
@@ -344,6 +357,29 @@ mod write {
             // Writing into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *out, s);
         }
+    }
+
+    /// Whether JSON must escape a byte of `bytes` (a control character, `"` or `\\`),
+    /// eight bytes at a time.
+    pub(super) fn needs_escape(bytes: &[u8]) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        // The high bit of each byte of `x` below `n` (n ≤ 128); a match borrows, so
+        // bytes above it may be set too, but only when there is a match.
+        let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+        let quote = ONES * u64::from(b'"');
+        let backslash = ONES * u64::from(b'\\');
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            if below(x, 0x20) | below(x ^ quote, 1) | below(x ^ backslash, 1) != 0 {
+                return true;
+            }
+        }
+        chunks
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
     }
 
     /// A JSON value.
@@ -459,14 +495,75 @@ pub mod messages {
         }
     }
 
+    /// The pieces, joined: a message built without the formatting machinery, which
+    /// costs more than the rest of an error on the 422 path.
+    fn concat(parts: &[&str]) -> String {
+        let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            out.push_str(p);
+        }
+        out
+    }
+
+    /// A bound as a message shows it: its JSON text (`1`, `2.5`).
+    enum Shown {
+        Digits(Digits),
+        Text(String),
+    }
+
+    impl Shown {
+        fn as_str(&self) -> &str {
+            match self {
+                Shown::Digits(d) => d.as_str(),
+                Shown::Text(t) => t,
+            }
+        }
+    }
+
+    fn shown(bound: &Value) -> Shown {
+        match bound.as_u64() {
+            Some(n) => Shown::Digits(Digits::of(n)),
+            None => Shown::Text(bound.to_string()),
+        }
+    }
+
+    /// The decimal digits of a `u64`, on the stack.
+    struct Digits {
+        buf: [u8; 20],
+        start: usize,
+    }
+
+    impl Digits {
+        fn of(mut n: u64) -> Self {
+            let mut buf = [0u8; 20];
+            let mut start = buf.len();
+            loop {
+                start -= 1;
+                buf[start] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            Digits { buf, start }
+        }
+
+        fn as_str(&self) -> &str {
+            // Only ASCII digits were written.
+            std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
+        }
+    }
+
     /// `string_too_short`.
     pub fn string_too_short(input: Value, min_length: u64) -> ValidationError {
         ValidationError::new(
             "string_too_short",
-            format!(
-                "String should have at least {min_length} character{}",
-                plural(min_length)
-            ),
+            concat(&[
+                "String should have at least ",
+                Digits::of(min_length).as_str(),
+                " character",
+                plural(min_length),
+            ]),
             input,
         )
         .with_ctx(json!({ "min_length": min_length }))
@@ -476,10 +573,12 @@ pub mod messages {
     pub fn string_too_long(input: Value, max_length: u64) -> ValidationError {
         ValidationError::new(
             "string_too_long",
-            format!(
-                "String should have at most {max_length} character{}",
-                plural(max_length)
-            ),
+            concat(&[
+                "String should have at most ",
+                Digits::of(max_length).as_str(),
+                " character",
+                plural(max_length),
+            ]),
             input,
         )
         .with_ctx(json!({ "max_length": max_length }))
@@ -489,10 +588,14 @@ pub mod messages {
     pub fn too_short(input: Value, min_length: u64, actual: u64) -> ValidationError {
         ValidationError::new(
             "too_short",
-            format!(
-                "List should have at least {min_length} item{} after validation, not {actual}",
-                plural(min_length)
-            ),
+            concat(&[
+                "List should have at least ",
+                Digits::of(min_length).as_str(),
+                " item",
+                plural(min_length),
+                " after validation, not ",
+                Digits::of(actual).as_str(),
+            ]),
             input,
         )
         .with_ctx(
@@ -504,10 +607,14 @@ pub mod messages {
     pub fn too_long(input: Value, max_length: u64, actual: u64) -> ValidationError {
         ValidationError::new(
             "too_long",
-            format!(
-                "List should have at most {max_length} item{} after validation, not {actual}",
-                plural(max_length)
-            ),
+            concat(&[
+                "List should have at most ",
+                Digits::of(max_length).as_str(),
+                " item",
+                plural(max_length),
+                " after validation, not ",
+                Digits::of(actual).as_str(),
+            ]),
             input,
         )
         .with_ctx(
@@ -519,7 +626,7 @@ pub mod messages {
     pub fn string_pattern_mismatch(input: Value, pattern: &str) -> ValidationError {
         ValidationError::new(
             "string_pattern_mismatch",
-            format!("String should match pattern '{pattern}'"),
+            concat(&["String should match pattern '", pattern, "'"]),
             input,
         )
         .with_ctx(json!({ "pattern": pattern }))
@@ -534,8 +641,7 @@ pub mod messages {
             "lt" => ("less_than", "less than"),
             _ => ("less_than_equal", "less than or equal to"),
         };
-        // A number shows as its JSON text: `1`, `2.5`.
-        let msg = format!("Input should be {words} {bound}");
+        let msg = concat(&["Input should be ", words, " ", shown(&bound).as_str()]);
         let mut ctx = serde_json::Map::new();
         ctx.insert(kind.to_owned(), bound);
         ValidationError::new(ty, msg, input).with_ctx(Value::Object(ctx))
@@ -545,7 +651,7 @@ pub mod messages {
     pub fn multiple_of(input: Value, step: Value) -> ValidationError {
         ValidationError::new(
             "multiple_of",
-            format!("Input should be a multiple of {step}"),
+            concat(&["Input should be a multiple of ", shown(&step).as_str()]),
             input,
         )
         .with_ctx(json!({ "multiple_of": step }))
@@ -654,6 +760,31 @@ mod tests {
             String::from_utf8(bytes).unwrap(),
             serde_json::to_string(&all.to_json()).unwrap()
         );
+    }
+
+    #[test]
+    fn every_byte_that_json_escapes_is_found_at_every_position() {
+        for b in 0..=255u8 {
+            let escapes = b < 0x20 || b == b'"' || b == b'\\';
+            for len in [1, 7, 8, 9, 17] {
+                for at in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    // Neighbours that sit just above and below the bounds.
+                    if at > 0 {
+                        bytes[at - 1] = 0xff;
+                    }
+                    bytes[at] = b;
+                    assert_eq!(
+                        super::write::needs_escape(&bytes),
+                        escapes,
+                        "byte {b:#04x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        assert!(!super::write::needs_escape(
+            "plain é ✓ text, long enough".as_bytes()
+        ));
     }
 
     #[test]
