@@ -96,7 +96,7 @@ fn same(a: &str, b: &str) -> bool {
 /// Trade a user name and password for a bearer token with the requested scopes.
 #[post("/token")]
 async fn login(
-    form: Form<OAuth2PasswordRequestForm>,
+    form: OAuth2PasswordRequestForm,
     tokens: State<Tokens>,
 ) -> Result<Json<Token>, HttpError> {
     let (name, _, password) = USER;
@@ -367,6 +367,31 @@ mod tests {
         assert_eq!(
             resp.json::<serde_json::Value>(),
             json!({"detail": "Could not validate credentials"})
+        );
+    }
+
+    /// The form's fields are read one by one, as FastAPI reads `OAuth2PasswordRequestForm`:
+    /// a missing one has input null, a bad `grant_type` its pattern error.
+    #[tokio::test]
+    async fn token_form_errors_are_fastapis() {
+        let c = TestClient::new(app());
+        let resp = c.post("/token").form(&[("password", "x")]).send().await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            resp.json::<serde_json::Value>(),
+            json!({"detail": [{"type": "missing", "loc": ["body", "username"],
+                               "msg": "Field required", "input": null}]})
+        );
+        let resp = c
+            .post("/token")
+            .form(&[("grant_type", "code"), ("username", "u"), ("password", "p")])
+            .send()
+            .await;
+        assert_eq!(
+            resp.json::<serde_json::Value>(),
+            json!({"detail": [{"type": "string_pattern_mismatch", "loc": ["body", "grant_type"],
+                               "msg": "String should match pattern '^password$'", "input": "code",
+                               "ctx": {"pattern": "^password$"}}]})
         );
     }
 

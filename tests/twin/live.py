@@ -24,14 +24,6 @@ HEADERS = ("content-type", "www-authenticate", "allow", "location")
 KNOWN = [
     ("POST /old/", "allow", "GET", "GET, HEAD",
      "hasten answers HEAD wherever GET is (RFC 9110), so its 405 lists HEAD (README)"),
-    ("POST /token (nothing)", "body",
-     {"detail": [{"type": "missing", "loc": ["body", "username"], "msg": "Field required", "input": None},
-                 {"type": "missing", "loc": ["body", "password"], "msg": "Field required", "input": None}]},
-     {"detail": [{"type": "missing", "loc": ["body", "username"], "msg": "Field required", "input": {}},
-                 {"type": "missing", "loc": ["body", "password"], "msg": "Field required", "input": {}}]},
-     "a defect: FastAPI reads OAuth2PasswordRequestForm as separate form parameters (a "
-     "missing one has input null), hasten as a form model (input: the fields sent); "
-     "left to the issue on one validation core and parameter models"),
 ]
 
 

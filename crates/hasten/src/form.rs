@@ -125,43 +125,58 @@ where
         _spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
-        let loc = vec![LocItem::Key("body".into())];
-        if crate::uploads::is_multipart(ctx.headers()) {
-            // The text fields of a multipart form (its files go to `UploadFile`s).
-            let pairs = ctx.form_pairs(errors).await?.to_vec();
-            return from_pairs(&pairs, loc, errors);
-        }
-        let form = is_form(ctx.headers());
-        let bytes = match ctx.read_body().await {
-            Ok(b) => b,
-            Err(e) => {
-                errors.reject(e.into_http_error());
-                return None;
-            }
-        };
-        if !form && !bytes.is_empty() {
-            let raw = String::from_utf8_lossy(&bytes).into_owned();
-            errors.push(messages::model_attributes_type(Value::String(raw)).at(loc));
-            return None;
-        }
-        let pairs = match parse_urlencoded(&bytes) {
-            Ok(p) => p,
-            Err(e) => {
-                errors.reject(e);
-                return None;
-            }
-        };
-        from_pairs(&pairs, loc, errors)
+        read_form(ctx, Mode::Form, errors).await.map(Form)
     }
 
     fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        doc.body = Some(BodyDoc {
-            content_types: vec![FORM_URLENCODED],
-            required: true,
-            schema: crate::openapi::SchemaDoc::of::<T>(),
-            check: crate::validation::body::check_schema::<T>,
-        });
+        describe_form::<T>(doc);
     }
+}
+
+/// Read the request's form (urlencoded, or the text fields of a multipart body) as a
+/// `T`, validated in `mode`; every error at `["body", field]`.
+pub(crate) async fn read_form<T: DeserializeOwned + JsonSchema + 'static>(
+    ctx: &mut RequestCtx,
+    mode: Mode,
+    errors: &mut Errors,
+) -> Extracted<T> {
+    let loc = vec![LocItem::Key("body".into())];
+    if crate::uploads::is_multipart(ctx.headers()) {
+        // The text fields of a multipart form (its files go to `UploadFile`s).
+        let pairs = ctx.form_pairs(errors).await?.to_vec();
+        return from_pairs(&pairs, mode, loc, errors);
+    }
+    let form = is_form(ctx.headers());
+    let bytes = match ctx.read_body().await {
+        Ok(b) => b,
+        Err(e) => {
+            errors.reject(e.into_http_error());
+            return None;
+        }
+    };
+    if !form && !bytes.is_empty() {
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        errors.push(messages::model_attributes_type(Value::String(raw)).at(loc));
+        return None;
+    }
+    let pairs = match parse_urlencoded(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.reject(e);
+            return None;
+        }
+    };
+    from_pairs(&pairs, mode, loc, errors)
+}
+
+/// Document a form body whose fields are those of `T`.
+pub(crate) fn describe_form<T: JsonSchema + 'static>(doc: &mut OperationDoc) {
+    doc.body = Some(BodyDoc {
+        content_types: vec![FORM_URLENCODED],
+        required: true,
+        schema: crate::openapi::SchemaDoc::of::<T>(),
+        check: crate::validation::body::check_schema::<T>,
+    });
 }
 
 impl<T> crate::validate::ModelParam for Form<T> {
@@ -186,10 +201,11 @@ impl<T> crate::validate::ModelParam for Form<T> {
 /// Validate form pairs as a `T`, every error at `["body", field]`.
 fn from_pairs<T: DeserializeOwned + JsonSchema + 'static>(
     pairs: &[(String, String)],
+    mode: Mode,
     loc: Vec<LocItem>,
     errors: &mut Errors,
-) -> Extracted<Form<T>> {
-    body::validate_body::<T>(pairs_to_object(pairs), Mode::Form, &loc, errors).map(Form)
+) -> Extracted<T> {
+    body::validate_body::<T>(pairs_to_object(pairs), mode, &loc, errors)
 }
 
 #[cfg(test)]

@@ -198,7 +198,22 @@ impl<C: OAuth2Password> FromRequest for Option<OAuth2PasswordBearer<C>> {
 }
 
 /// The form a client posts to the token URL of an OAuth2 password flow (FastAPI's
-/// `OAuth2PasswordRequestForm`); take it as `Form<OAuth2PasswordRequestForm>`.
+/// `OAuth2PasswordRequestForm`); take it as a parameter of the token operation.
+///
+/// As in FastAPI, its fields are read as separate form fields: a missing one is
+/// reported with `"input": null`. (Taken as `Form<OAuth2PasswordRequestForm>` it is a
+/// form model instead, and a missing field's input is the fields sent.)
+///
+/// ```
+/// use hasten::prelude::*;
+/// use hasten::security::OAuth2PasswordRequestForm;
+///
+/// #[post("/token")]
+/// async fn token(form: OAuth2PasswordRequestForm) -> String {
+///     form.username
+/// }
+/// # let _ = App::new().route(token);
+/// ```
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct OAuth2PasswordRequestForm {
     /// Must be `password` when given.
@@ -217,6 +232,22 @@ pub struct OAuth2PasswordRequestForm {
     /// The client's secret, if it sends one.
     #[schemars(extend("format" = "password"))]
     pub client_secret: Option<String>,
+}
+
+impl FromRequest for OAuth2PasswordRequestForm {
+    const BODY: crate::extract::BodyUse = crate::extract::BodyUse::FormModel;
+
+    async fn from_request(
+        ctx: &mut RequestCtx,
+        _spec: &'static ParamSpec,
+        errors: &mut Errors,
+    ) -> Extracted<Self> {
+        crate::form::read_form(ctx, crate::validation::compiled::Mode::FormFields, errors).await
+    }
+
+    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        crate::form::describe_form::<Self>(doc);
+    }
 }
 
 impl OAuth2PasswordRequestForm {

@@ -32,6 +32,10 @@ pub(crate) enum Mode {
     /// An urlencoded or multipart form: every value is a string, repeated keys are
     /// arrays, an empty field is absent.
     Form,
+    /// A form read as separate fields (FastAPI's `Form()` parameters of a dependency
+    /// class, such as `OAuth2PasswordRequestForm`): as [`Mode::Form`], but a missing
+    /// field's input is `null`, not the fields sent.
+    FormFields,
     /// Query, header or cookie parameters gathered into a model: strings, repeated
     /// keys are arrays, an empty value is a value.
     Params,
@@ -784,15 +788,18 @@ impl Validator {
             self.fail(err, loc);
             return value;
         };
-        if self.mode == Mode::Form {
+        if matches!(self.mode, Mode::Form | Mode::FormFields) {
             // FastAPI treats an empty form field as absent.
             map.retain(|_, v| v.as_str() != Some(""));
         }
-        let original = shape
-            .properties
-            .iter()
-            .any(|(name, _, required)| *required && !map.contains_key(name))
-            .then(|| Value::Object(map.clone()));
+        // A missing field's input: the object as sent (pydantic's, for a model), or
+        // null for fields read one by one.
+        let original = (self.mode != Mode::FormFields
+            && shape
+                .properties
+                .iter()
+                .any(|(name, _, required)| *required && !map.contains_key(name)))
+        .then(|| Value::Object(map.clone()));
         let mut found = 0;
         for (name, sub, required) in shape.properties {
             loc.push(LocItem::Key(Cow::Borrowed(name.as_str())));
