@@ -16,6 +16,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 
 use super::compiled::{text_admits, Additional, Compiled, Kind, NodeId, Type};
 use super::constraints::{length_admits, Num};
+use super::lax;
 
 /// Parse `bytes` as a `T`, checking the constraints of `compiled` on the way.
 /// `Ok((value, true))`: parsed and every constraint held; `Ok((_, false))`: parsed, but
@@ -111,6 +112,17 @@ impl State<'_> {
                 pattern,
                 format,
             }) => text_admits(s, *min, *max, pattern) && format.is_none_or(|f| f.passes(s)),
+            // Text where the schema says a number or a boolean: only what pydantic reads
+            // from text, within its bounds, may pass. Anything else is refused by the
+            // slow path, so the parse stops here rather than spell out serde's error;
+            // and a type whose serde reads text cannot take what the schema refuses.
+            Some(Type::Integer { bounds }) => {
+                lax::int(s).is_some_and(|i| bounds.admits(Num::int(i)))
+            }
+            Some(Type::Number { bounds }) => {
+                lax::float(s).is_some_and(|f| bounds.admits(Num::float(f)))
+            }
+            Some(Type::Boolean) => lax::boolean(s).is_some(),
             Some(Type::Object { .. }) | Some(Type::Array { .. }) => false,
             _ => true,
         }

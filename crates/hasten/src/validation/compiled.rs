@@ -1384,6 +1384,37 @@ mod tests {
         ends: Option<jiff::Timestamp>,
     }
 
+    /// A count that serde reads from text, documented as an integer of at most 10.
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    struct Lenient {
+        #[serde(deserialize_with = "count_from_text")]
+        #[schemars(with = "u32", range(max = 10))]
+        n: u32,
+    }
+
+    fn count_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        text.trim().parse().map_err(serde::de::Error::custom)
+    }
+
+    /// The fast path holds text to what the schema says, whatever serde would read:
+    /// text that is no integer, or an integer out of bounds, goes to the slow path.
+    #[test]
+    fn text_where_the_schema_says_integer_keeps_the_schema() {
+        let root = compiled_of::<Lenient>().unwrap();
+        let fast = |body: &str| super::super::checked::from_slice::<Lenient>(body.as_bytes(), root);
+        assert_eq!(fast(r#"{"n": "7"}"#).unwrap().0.n, 7);
+        assert!(
+            !matches!(fast(r#"{"n": "50"}"#), Ok((_, true))),
+            "50 breaks max 10"
+        );
+        assert!(!matches!(fast(r#"{"n": "many"}"#), Ok((_, true))));
+        let e = errors(root, json!({"n": "50"}));
+        assert_eq!(e[0]["type"], "less_than_equal");
+        let e = errors(root, json!({"n": "many"}));
+        assert_eq!(e[0]["type"], "int_parsing");
+    }
+
     /// Whatever pydantic accepts is rewritten into text the Rust types' serde reads, so
     /// building the value after validation cannot fail; and text already in that form
     /// takes the fast path, anything else the slow one.
