@@ -83,24 +83,35 @@ impl State<'_> {
     /// Whether the number `n` at `id` holds (`false`: the slow path must judge it).
     fn number(&self, id: Option<NodeId>, n: Num) -> bool {
         match self.target(id) {
-            Some(Type::Integer { bounds }) | Some(Type::Number { bounds }) => bounds.admits(n),
-            // A model given a number: pydantic refuses what serde may accept. A UUID or a
-            // datetime given one: pydantic reads it (a timestamp), serde may not.
-            Some(Type::Object { .. }) | Some(Type::Array { .. }) => false,
-            Some(Type::String {
-                format: Some(f), ..
-            }) => !f.reads_values(),
+            // An integer takes a float only when it has no fraction, as pydantic does.
+            Some(Type::Integer { bounds }) => {
+                (n.exact.is_some() || n.value.fract() == 0.0) && bounds.admits(n)
+            }
+            Some(Type::Number { bounds }) => bounds.admits(n),
+            // pydantic reads 0 and 1 as booleans, nothing else.
+            Some(Type::Boolean) => n.value == 0.0 || n.value == 1.0,
+            // Text given a number: pydantic refuses it (a UUID or a datetime reads it as
+            // a timestamp; the slow path does that), whatever serde would read. A model
+            // or a list given a number: pydantic refuses what serde may accept.
+            Some(Type::String { .. }) | Some(Type::Object { .. }) | Some(Type::Array { .. }) => {
+                false
+            }
             _ => true,
         }
     }
 
-    /// A boolean: a duration reads it as 0 or 1 second, the others refuse it; serde's
-    /// reading is not to be trusted either way.
-    fn boolean(&self, id: Option<NodeId>) -> bool {
-        if !self.compiled.reads_values {
-            return true;
+    /// A boolean: text and models refuse it (a duration reads it as 0 or 1 second; the
+    /// slow path does that), a number reads it as 0 or 1, whatever serde would read.
+    fn boolean(&self, id: Option<NodeId>, b: bool) -> bool {
+        match self.target(id) {
+            Some(Type::Integer { bounds }) | Some(Type::Number { bounds }) => {
+                bounds.admits(Num::int(i128::from(b)))
+            }
+            Some(Type::String { .. }) | Some(Type::Object { .. }) | Some(Type::Array { .. }) => {
+                false
+            }
+            _ => true,
         }
-        !matches!(self.target(id), Some(Type::String { format: Some(f), .. }) if f.reads_values())
     }
 
     /// Whether the string `s` at `id` holds.
@@ -320,7 +331,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        if !self.state.boolean(self.node) {
+        if !self.state.boolean(self.node, v) {
             return Err(self.state.stop());
         }
         self.visitor.visit_bool(v)

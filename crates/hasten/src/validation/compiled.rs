@@ -154,9 +154,6 @@ pub(crate) struct Compiled {
     /// Such a constraint sits inside a union, where the fast path cannot tell which
     /// branch serde took: the type is always validated from its JSON value.
     pub(crate) checks_in_unions: bool,
-    /// Some node reads any value and rewrites it (a UUID, a datetime …): the fast path
-    /// has to look at booleans too.
-    pub(crate) reads_values: bool,
 }
 
 /// Hashes a `TypeId` by its own bits: it is already a hash.
@@ -240,7 +237,6 @@ struct Compiler<'a> {
     defs: HashMap<String, NodeId>,
     checks: bool,
     checks_in_unions: bool,
-    reads_values: bool,
     union_depth: usize,
 }
 
@@ -252,7 +248,6 @@ impl Compiled {
             defs: HashMap::new(),
             checks: false,
             checks_in_unions: false,
-            reads_values: false,
             union_depth: 0,
         };
         let root_id = c.compile(root)?;
@@ -261,7 +256,6 @@ impl Compiled {
             root: root_id,
             checks: c.checks,
             checks_in_unions: c.checks_in_unions,
-            reads_values: c.reads_values,
         })
     }
 
@@ -580,9 +574,6 @@ impl Compiler<'_> {
                     .and_then(super::formats::Format::of);
                 if min.is_some() || max.is_some() || pattern.is_some() || format.is_some() {
                     self.declared();
-                }
-                if format.is_some_and(|f| f.reads_values()) {
-                    self.reads_values = true;
                 }
                 Type::String {
                     min,
@@ -1390,6 +1381,14 @@ mod tests {
         #[serde(deserialize_with = "count_from_text")]
         #[schemars(with = "u32", range(max = 10))]
         n: u32,
+        /// Text that serde also reads from a number or a boolean.
+        #[serde(default, deserialize_with = "text_from_anything")]
+        #[schemars(with = "String")]
+        label: String,
+    }
+
+    fn text_from_anything<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(<Value as serde::Deserialize>::deserialize(d)?.to_string())
     }
 
     fn count_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
@@ -1397,10 +1396,11 @@ mod tests {
         text.trim().parse().map_err(serde::de::Error::custom)
     }
 
-    /// The fast path holds text to what the schema says, whatever serde would read:
-    /// text that is no integer, or an integer out of bounds, goes to the slow path.
+    /// The fast path holds values to what the schema says, whatever serde would read:
+    /// text that is no integer, an integer out of bounds, a number or a boolean where
+    /// the schema says text, all go to the slow path.
     #[test]
-    fn text_where_the_schema_says_integer_keeps_the_schema() {
+    fn the_fast_path_keeps_the_schema_whatever_serde_reads() {
         let root = compiled_of::<Lenient>().unwrap();
         let fast = |body: &str| super::super::checked::from_slice::<Lenient>(body.as_bytes(), root);
         assert_eq!(fast(r#"{"n": "7"}"#).unwrap().0.n, 7);
@@ -1413,6 +1413,14 @@ mod tests {
         assert_eq!(e[0]["type"], "less_than_equal");
         let e = errors(root, json!({"n": "many"}));
         assert_eq!(e[0]["type"], "int_parsing");
+        // Text given a number or a boolean: pydantic refuses both.
+        assert!(matches!(fast(r#"{"n": "1", "label": "x"}"#), Ok((_, true))));
+        for label in ["5", "true"] {
+            let body = format!(r#"{{"n": "1", "label": {label}}}"#);
+            assert!(!matches!(fast(&body), Ok((_, true))), "{body}");
+        }
+        let e = errors(root, json!({"n": "1", "label": 5}));
+        assert_eq!(e[0]["type"], "string_type");
     }
 
     /// Whatever pydantic accepts is rewritten into text the Rust types' serde reads, so
@@ -1422,7 +1430,7 @@ mod tests {
     #[test]
     fn uuids_and_datetimes_are_rewritten_for_serde() {
         let root = compiled_of::<Event>().unwrap();
-        assert!(root.checks && !root.checks_in_unions && root.reads_values);
+        assert!(root.checks && !root.checks_in_unions);
         let canonical = json!({"id": "12345678-1234-1234-1234-1234567890ab",
             "at": "2032-04-23T10:20:30.5+01:00", "local": "2032-04-23T10:20:30",
             "day": "2032-04-23", "doors": "10:20:30.123456", "lasts": "-PT90.5S", "ends": null});
