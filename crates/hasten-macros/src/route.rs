@@ -604,6 +604,27 @@ pub(crate) struct Param {
 }
 
 impl Param {
+    /// `X` when the parameter's type is written `Json<X>`. Generated code then reads and
+    /// documents it through `X: JsonBody`, one bound with one impl, so that a body type
+    /// missing `Deserialize` or `JsonSchema` gets one error naming the trait (through
+    /// `FromRequest` it would get one that names neither).
+    fn json_inner(&self) -> Option<&syn::Type> {
+        let syn::Type::Path(tp) = &self.ty else {
+            return None;
+        };
+        let last = tp.path.segments.last()?;
+        if tp.qself.is_some() || last.ident != "Json" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        match (args.args.len(), args.args.first()?) {
+            (1, syn::GenericArgument::Type(inner)) => Some(inner),
+            _ => None,
+        }
+    }
+
     /// The parameter's type as generated code names it.
     fn ty_tokens(&self) -> TokenStream {
         match &self.alias {
@@ -921,7 +942,12 @@ fn body_uses(params: &[Param]) -> Vec<TokenStream> {
             // Spanned as the extraction is, so that a type that is not a parameter is
             // reported once.
             let span = p.ty.span();
-            let own = quote_spanned!(span=> <#ty as ::hasten::__private::FromRequest>::BODY);
+            let own = match p.json_inner() {
+                // A JSON value, whatever `X` is (an `X` that cannot be one is reported
+                // where it is read, once).
+                Some(_) => quote!(::hasten::__private::BodyUse::Json),
+                None => quote_spanned!(span=> <#ty as ::hasten::__private::FromRequest>::BODY),
+            };
             match p.attr.source {
                 // A `#[body]` scalar is a JSON value of the body.
                 Some("body") => quote!(#own.body_param()),
@@ -1092,6 +1118,14 @@ pub(crate) fn describe_tokens(params: &[Param], specs: &TokenStream) -> Vec<Toke
         let ty = p.ty_tokens();
         if p.attr.default.is_some() {
             quote_spanned!(span=> <::hasten::__private::Option<#ty> as ::hasten::__private::FromRequest>::describe(&#specs[#i], __doc);)
+        } else if let Some(inner) = p.json_inner() {
+            // Through a probe: a type that is not a JSON body is reported where the
+            // parameter is read, not here too.
+            quote_spanned! {inner.span()=> {
+                #[allow(unused_imports)]
+                use ::hasten::__private::{ViaJsonBody as _, ViaNoJsonBody as _};
+                (&&&::hasten::__private::JsonProbe::<#inner>::new()).describe_json(&#specs[#i], __doc);
+            }}
         } else {
             quote_spanned!(span=> <#ty as ::hasten::__private::FromRequest>::describe(&#specs[#i], __doc);)
         }
@@ -1117,8 +1151,13 @@ pub(crate) fn extract_tokens(
                     || -> #ty { #default },
                 );
             },
-            None => quote_spanned! {span=>
-                let #var = <#ty as ::hasten::__private::FromRequest>::from_request(#ctx, &#specs[#i], #errors).await;
+            None => match p.json_inner() {
+                Some(inner) => quote_spanned! {inner.span()=>
+                    let #var = <#inner as ::hasten::__private::JsonBody>::extract(#ctx, &#specs[#i], #errors).await;
+                },
+                None => quote_spanned! {span=>
+                    let #var = <#ty as ::hasten::__private::FromRequest>::from_request(#ctx, &#specs[#i], #errors).await;
+                },
             },
         };
         // The model's `Validate` rule, when it has one, then the parameter's own

@@ -299,3 +299,78 @@ mod tests {
         assert!(!is_json(&HeaderMap::new()));
     }
 }
+
+/// What generated code needs of the `T` of a `Json<T>` parameter: its extraction and
+/// its documentation, behind one bound. A body type missing
+/// `Deserialize` or `JsonSchema` then gets one error, and it names the trait (through
+/// `FromRequest` it would name neither).
+pub trait JsonBody: Sized {
+    /// Read a `Json<Self>` parameter.
+    fn extract<'a>(
+        ctx: &'a mut RequestCtx,
+        spec: &'static ParamSpec,
+        errors: &'a mut Errors,
+    ) -> impl std::future::Future<Output = Extracted<Json<Self>>> + Send + 'a;
+
+    /// Document a `Json<Self>` parameter.
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc);
+}
+
+impl<T> JsonBody for T
+where
+    T: DeserializeOwned + JsonSchema + Send + 'static,
+{
+    fn extract<'a>(
+        ctx: &'a mut RequestCtx,
+        spec: &'static ParamSpec,
+        errors: &'a mut Errors,
+    ) -> impl std::future::Future<Output = Extracted<Json<Self>>> + Send + 'a {
+        <Json<T> as FromRequest>::from_request(ctx, spec, errors)
+    }
+
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        <Json<T> as FromRequest>::describe(spec, doc)
+    }
+}
+
+/// Generated code documents a `Json<T>` parameter through this probe: with
+/// [`ViaJsonBody`] when `T` is a [`JsonBody`], else with [`ViaNoJsonBody`], which does
+/// nothing. The parameter's extraction requires `T: JsonBody` too, so the fallback never
+/// runs; it is there so that a body type missing a trait is reported once, where the
+/// parameter is read, and not a second time where it is documented.
+pub struct JsonProbe<T>(std::marker::PhantomData<T>);
+
+impl<T> JsonProbe<T> {
+    /// A probe for `T`.
+    pub const fn new() -> Self {
+        JsonProbe(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for JsonProbe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Documents a `Json<T>` parameter whose `T` is a [`JsonBody`].
+pub trait ViaJsonBody {
+    /// Document the parameter.
+    fn describe_json(&self, spec: &'static ParamSpec, doc: &mut OperationDoc);
+}
+
+impl<T: JsonBody> ViaJsonBody for &&JsonProbe<T> {
+    fn describe_json(&self, spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        T::describe(spec, doc)
+    }
+}
+
+/// The fallback of [`ViaJsonBody`]: never runs (see [`JsonProbe`]).
+pub trait ViaNoJsonBody {
+    /// Does nothing.
+    fn describe_json(&self, spec: &'static ParamSpec, doc: &mut OperationDoc);
+}
+
+impl<T> ViaNoJsonBody for JsonProbe<T> {
+    fn describe_json(&self, _spec: &'static ParamSpec, _doc: &mut OperationDoc) {}
+}

@@ -89,6 +89,7 @@ pub mod __private {
         BodyUse, Checkable, ConstraintTarget, Constraints, Errors, FromRequest, Number, ParamSpec,
         ParamValue, ParseError, RequestCtx, Source,
     };
+    pub use crate::json::{JsonBody, JsonProbe, ViaJsonBody, ViaNoJsonBody};
     pub use crate::openapi::{
         Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback, ViaMissingSchema,
     };

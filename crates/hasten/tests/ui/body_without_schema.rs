@@ -1,6 +1,7 @@
 use hasten::prelude::*;
 
-// The body's type derives Deserialize but not JsonSchema: one error, naming the trait.
+// The body's type derives Deserialize but not JsonSchema: one error, naming the trait,
+// at the type.
 #[derive(Deserialize)]
 struct Item {
     name: String,
