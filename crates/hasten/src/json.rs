@@ -277,29 +277,6 @@ fn json_input(ctx: &mut RequestCtx, spec: &ParamSpec) -> (Vec<LocItem>, Value) {
     (vec![LocItem::Key("body".into()), LocItem::Key(name)], input)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_content_types() {
-        let mut h = HeaderMap::new();
-        for (ct, ok) in [
-            ("application/json", true),
-            ("application/json; charset=utf-8", true),
-            ("application/vnd.api+json", true),
-            ("Application/JSON", true),
-            ("text/plain", false),
-            ("application/x-www-form-urlencoded", false),
-            ("application/jsonx", false),
-        ] {
-            h.insert(CONTENT_TYPE, ct.parse().unwrap());
-            assert_eq!(is_json(&h), ok, "{ct}");
-        }
-        assert!(!is_json(&HeaderMap::new()));
-    }
-}
-
 /// What generated code needs of the `T` of a `Json<T>` parameter: its extraction and
 /// its documentation, behind one bound. A body type missing
 /// `Deserialize` or `JsonSchema` then gets one error, and it names the trait (through
@@ -373,4 +350,27 @@ pub trait ViaNoJsonBody {
 
 impl<T> ViaNoJsonBody for JsonProbe<T> {
     fn describe_json(&self, _spec: &'static ParamSpec, _doc: &mut OperationDoc) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        let mut h = HeaderMap::new();
+        for (ct, ok) in [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("application/vnd.api+json", true),
+            ("Application/JSON", true),
+            ("text/plain", false),
+            ("application/x-www-form-urlencoded", false),
+            ("application/jsonx", false),
+        ] {
+            h.insert(CONTENT_TYPE, ct.parse().unwrap());
+            assert_eq!(is_json(&h), ok, "{ct}");
+        }
+        assert!(!is_json(&HeaderMap::new()));
+    }
 }
