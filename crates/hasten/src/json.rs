@@ -126,6 +126,15 @@ where
         ));
         return None;
     }
+    // A refused body's errors, read from its bytes without building its JSON value;
+    // when that walk cannot be sure of them, the value walk below finds them.
+    if let Some(found) = compiled.stream_errors(&bytes, &body_loc(), errors.room()) {
+        errors.reserve(found.len());
+        for e in found {
+            errors.push(e);
+        }
+        return None;
+    }
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {

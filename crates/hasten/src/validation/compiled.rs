@@ -22,7 +22,7 @@ use super::constraints::{self, Bound, Bounds, Check, Measured, Num, Pattern};
 use super::{lax, messages, LocItem, ValidationError};
 
 /// How deep the walk goes; anything deeper is left to serde.
-const MAX_DEPTH: usize = 64;
+pub(super) const MAX_DEPTH: usize = 64;
 
 /// What kind of input is being validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -661,28 +661,34 @@ struct Shape<'a> {
 }
 
 /// Walks a value against the nodes.
-struct Validator {
+pub(super) struct Validator {
     /// Compiled schemas live as long as the process, so a location can borrow a
     /// property's name instead of copying it.
-    compiled: &'static Compiled,
-    mode: Mode,
+    pub(super) compiled: &'static Compiled,
+    pub(super) mode: Mode,
     /// How many errors are wanted; one more is kept to show there were more.
-    room: usize,
-    errors: Vec<ValidationError>,
+    pub(super) room: usize,
+    pub(super) errors: Vec<ValidationError>,
 }
 
 impl Validator {
-    fn full(&self) -> bool {
+    pub(super) fn full(&self) -> bool {
         self.errors.len() > self.room
     }
 
-    fn fail(&mut self, err: ValidationError, loc: &[LocItem]) {
+    pub(super) fn fail(&mut self, err: ValidationError, loc: &[LocItem]) {
         if !self.full() {
             self.errors.push(err.at(loc.to_vec()));
         }
     }
 
-    fn check(&mut self, id: NodeId, value: Value, loc: &mut Vec<LocItem>, depth: usize) -> Value {
+    pub(super) fn check(
+        &mut self,
+        id: NodeId,
+        value: Value,
+        loc: &mut Vec<LocItem>,
+        depth: usize,
+    ) -> Value {
         if depth > MAX_DEPTH || self.full() {
             return value;
         }

@@ -29,6 +29,7 @@ pub(crate) mod constraints;
 pub(crate) mod formats;
 pub(crate) mod json_invalid;
 pub(crate) mod lax;
+pub(crate) mod stream;
 #[cfg(feature = "datetime")]
 pub(crate) mod temporal;
 
