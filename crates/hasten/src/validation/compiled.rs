@@ -314,6 +314,22 @@ impl Compiler<'_> {
     }
 
     fn reference(&mut self, r: &str) -> Result<NodeId, String> {
+        // `#`: the whole schema, as schemars writes a type that contains itself and
+        // has no definitions of its own (`child: Option<Box<Self>>`).
+        if r == "#" {
+            if let Some(id) = self.defs.get("#") {
+                return Ok(*id);
+            }
+            let id = self.push(Node {
+                all_of: Vec::new(),
+                kind: Kind::Any,
+            });
+            self.defs.insert("#".to_owned(), id);
+            let whole = self.root.clone();
+            let compiled = self.compile(&whole)?;
+            self.nodes[id].kind = Kind::Ref(compiled);
+            return Ok(id);
+        }
         let Some(name) = r
             .strip_prefix("#/$defs/")
             .or_else(|| r.strip_prefix("#/definitions/"))
@@ -1379,6 +1395,37 @@ mod tests {
         doors: jiff::civil::Time,
         lasts: jiff::SignedDuration,
         ends: Option<jiff::Timestamp>,
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Tree {
+        #[schemars(length(min = 1))]
+        name: String,
+        child: Option<Box<Tree>>,
+    }
+
+    /// A type that contains itself (schemars writes `{"$ref": "#"}`) has its
+    /// constraints enforced at every level, on both paths.
+    #[test]
+    fn a_type_that_contains_itself_is_checked_at_every_level() {
+        let root = compiled_of::<Tree>().unwrap();
+        let bad = json!({"name": "x", "child": {"name": "y", "child": {"name": ""}}});
+        let bytes = serde_json::to_vec(&bad).unwrap();
+        let fast = super::super::checked::from_slice::<Tree>(&bytes, root);
+        assert!(
+            !matches!(fast, Ok((_, true))),
+            "the fast path let it through"
+        );
+        let e = errors(root, bad);
+        assert_eq!(e[0]["loc"], json!(["body", "child", "child", "name"]));
+        assert_eq!(e[0]["type"], "string_too_short");
+        let good = json!({"name": "x", "child": {"name": "y", "child": null}});
+        let bytes = serde_json::to_vec(&good).unwrap();
+        assert!(matches!(
+            super::super::checked::from_slice::<Tree>(&bytes, root),
+            Ok((_, true))
+        ));
     }
 
     /// A count that serde reads from text, documented as an integer of at most 10.
