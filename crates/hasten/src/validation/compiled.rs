@@ -1428,6 +1428,31 @@ mod tests {
         ));
     }
 
+    /// Deep bodies are left to the value walk, which stops checking at its own depth.
+    #[test]
+    fn deep_bodies_are_left_to_the_value_walk() {
+        let root = compiled_of::<Tree>().unwrap();
+        let body = [LocItem::Key("body".into())];
+        let nested = |depth: usize| {
+            let mut v = json!({"name": ""});
+            for _ in 0..depth {
+                v = json!({"name": "x", "child": v});
+            }
+            serde_json::to_vec(&v).unwrap()
+        };
+        let by_value = root
+            .validate(
+                serde_json::from_slice(&nested(3)).unwrap(),
+                Mode::Json,
+                &body,
+                100,
+            )
+            .err();
+        assert!(by_value.is_some());
+        assert_eq!(root.stream_errors(&nested(3), &body, 100), by_value);
+        assert!(root.stream_errors(&nested(40), &body, 100).is_none());
+    }
+
     /// A count that serde reads from text, documented as an integer of at most 10.
     #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
     struct Lenient {

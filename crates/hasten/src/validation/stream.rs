@@ -441,39 +441,6 @@ mod tests {
         );
     }
 
-    #[derive(serde::Deserialize, schemars::JsonSchema)]
-    #[allow(dead_code)]
-    struct Tree {
-        #[schemars(length(min = 1))]
-        name: String,
-        child: Option<Box<Tree>>,
-    }
-
-    /// Deep bodies are left to the value walk, which stops checking at its own depth.
-    #[test]
-    fn deep_bodies_are_left_to_the_value_walk() {
-        let root = compiled_of::<Tree>().unwrap();
-        let body = [LocItem::Key("body".into())];
-        let nested = |depth: usize| {
-            let mut v = json!({"name": ""});
-            for _ in 0..depth {
-                v = json!({"name": "x", "child": v});
-            }
-            serde_json::to_vec(&v).unwrap()
-        };
-        let by_value = root
-            .validate(
-                serde_json::from_slice(&nested(3)).unwrap(),
-                Mode::Json,
-                &body,
-                100,
-            )
-            .err();
-        assert!(by_value.is_some());
-        assert_eq!(root.stream_errors(&nested(3), &body, 100), by_value);
-        assert!(root.stream_errors(&nested(40), &body, 100).is_none());
-    }
-
     /// What the walk from bytes leaves to the value walk.
     #[test]
     fn the_walk_from_bytes_gives_up_where_it_cannot_be_sure() {
