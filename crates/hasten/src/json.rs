@@ -129,10 +129,7 @@ where
     // A refused body's errors, read from its bytes without building its JSON value;
     // when that walk cannot be sure of them, the value walk below finds them.
     if let Some(found) = compiled.stream_errors(&bytes, &body_loc(), errors.room()) {
-        errors.reserve(found.len());
-        for e in found {
-            errors.push(e);
-        }
+        errors.push_all(found);
         return None;
     }
     let value: Value = match serde_json::from_slice(&bytes) {

@@ -705,11 +705,14 @@ impl Errors {
         }
     }
 
-    /// Make room for `n` more errors at once.
-    pub(crate) fn reserve(&mut self, n: usize) {
-        let n = n.min(self.room() + 1);
+    /// Record several validation errors, room made for them at once.
+    pub(crate) fn push_all(&mut self, errs: Vec<ValidationError>) {
+        let n = errs.len().min(self.room() + 1);
         self.validation.errors_mut().reserve(n);
         self.origins.reserve(n);
+        for e in errs {
+            self.push(e);
+        }
     }
 
     /// Record an outright rejection (not a 422). The first one is kept.

@@ -367,13 +367,11 @@ fn check_constraints<T: ParamValue>(
         Checkable::Int(v) => bounds().check(constraints::Num::int(v), input),
         Checkable::Float(v) => bounds().check(constraints::Num::float(v), input),
         Checkable::Str(s) => {
-            let pattern = match c.pattern {
-                // A bad pattern is refused when the app is built
-                // ([`ParamSpec::validate`]); it cannot get here.
-                Some(p) => constraints::pattern(p).ok().map(|re| (re, p.to_owned())),
-                None => None,
-            };
-            crate::validation::compiled::check_text(s, c.min_length, c.max_length, &pattern, input)
+            // A bad pattern is refused when the app is built ([`ParamSpec::validate`]);
+            // it cannot get here.
+            let re = c.pattern.and_then(|p| constraints::pattern(p).ok());
+            let pattern = re.as_deref().zip(c.pattern);
+            crate::validation::compiled::check_text(s, c.min_length, c.max_length, pattern, input)
         }
         Checkable::None => Ok(()),
     };

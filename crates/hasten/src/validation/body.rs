@@ -49,10 +49,7 @@ pub(crate) fn validate_body<T: DeserializeOwned + JsonSchema + 'static>(
             }
         },
         Err(errs) => {
-            errors.reserve(errs.len());
-            for e in errs {
-                errors.push(e);
-            }
+            errors.push_all(errs);
             None
         }
     }

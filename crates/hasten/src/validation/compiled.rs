@@ -284,12 +284,7 @@ impl Compiled {
         loc_prefix: &[LocItem],
         room: usize,
     ) -> Result<Value, Vec<ValidationError>> {
-        let mut v = Validator {
-            compiled: self,
-            mode,
-            room,
-            errors: Vec::new(),
-        };
+        let mut v = Validator::new(self, mode, room);
         let mut loc = loc_prefix.to_vec();
         let out = v.check(self.root, value, &mut loc, 0);
         if v.errors.is_empty() {
@@ -688,6 +683,16 @@ pub(super) struct Validator {
 }
 
 impl Validator {
+    /// A walk over `compiled` in `mode`, keeping up to `room` errors (and one more).
+    pub(super) fn new(compiled: &'static Compiled, mode: Mode, room: usize) -> Self {
+        Validator {
+            compiled,
+            mode,
+            room,
+            errors: Vec::new(),
+        }
+    }
+
     pub(super) fn full(&self) -> bool {
         self.errors.len() > self.room
     }
@@ -972,7 +977,7 @@ impl Validator {
         if let Some(f) = format.filter(|f| f.reads_values()) {
             let read = f.read(&value).and_then(|out| match &value {
                 Value::String(text) => {
-                    check_text(text, min, max, pattern, || value.clone()).map(|()| out)
+                    check_text(text, min, max, borrowed(pattern), || value.clone()).map(|()| out)
                 }
                 _ => Ok(out),
             });
@@ -988,7 +993,7 @@ impl Validator {
             self.fail(messages::string_type(value.clone()), loc);
             return value;
         };
-        let checked = check_text(text, min, max, pattern, || value.clone())
+        let checked = check_text(text, min, max, borrowed(pattern), || value.clone())
             .and_then(|()| format.map_or(Ok(()), |f| f.check(text, || value.clone())));
         if let Err(e) = checked {
             self.fail(*e, loc);
@@ -1171,12 +1176,7 @@ impl Validator {
         }
         let mut all = Vec::new();
         for (name, branch) in &u.branches {
-            let mut sub = Validator {
-                compiled: self.compiled,
-                mode: self.mode,
-                room: self.room,
-                errors: Vec::new(),
-            };
+            let mut sub = Validator::new(self.compiled, self.mode, self.room);
             loc.push(LocItem::Key(Cow::Borrowed(name.as_str())));
             let out = sub.check(*branch, value.clone(), loc, depth + 1);
             loc.pop();
@@ -1189,6 +1189,13 @@ impl Validator {
         self.errors.extend(all.into_iter().take(keep));
         value
     }
+}
+
+/// A compiled pattern and its source, borrowed.
+fn borrowed(pattern: &Option<(Pattern, String)>) -> Option<(&regex::Regex, &str)> {
+    pattern
+        .as_ref()
+        .map(|(re, source)| (&**re, source.as_str()))
 }
 
 /// Whether a string keeps its length and pattern: [`check_text`] without the error.
@@ -1208,7 +1215,7 @@ pub(crate) fn check_text(
     text: &str,
     min: Option<u64>,
     max: Option<u64>,
-    pattern: &Option<(Pattern, String)>,
+    pattern: Option<(&regex::Regex, &str)>,
     input: impl Fn() -> Value,
 ) -> Check {
     if min.is_some() || max.is_some() {

@@ -32,12 +32,7 @@ impl Compiled {
         loc_prefix: &[LocItem],
         room: usize,
     ) -> Option<Vec<ValidationError>> {
-        let mut v = Validator {
-            compiled: self,
-            mode: Mode::Json,
-            room,
-            errors: Vec::new(),
-        };
+        let mut v = Validator::new(self, Mode::Json, room);
         let mut loc = loc_prefix.to_vec();
         let unsure = Cell::new(false);
         let mut de = serde_json::Deserializer::from_slice(bytes);
