@@ -140,9 +140,16 @@ mod tests {
     #[test]
     fn the_document_describes_a_multipart_body() {
         let service = app().build().unwrap();
-        let body = &service.openapi()["paths"]["/files"]["post"]["requestBody"];
-        let schema = &body["content"]["multipart/form-data"]["schema"];
-        assert_eq!(schema["properties"]["file"]["format"], "binary");
+        let doc = service.openapi();
+        let body = &doc["paths"]["/files"]["post"]["requestBody"];
+        // A form body is a `Body_<operationId>` component, as in FastAPI.
+        let reference = &body["content"]["multipart/form-data"]["schema"]["$ref"];
+        assert_eq!(reference, "#/components/schemas/Body_upload_files_post");
+        let schema = &doc["components"]["schemas"]["Body_upload_files_post"];
+        assert_eq!(
+            schema["properties"]["file"]["contentMediaType"],
+            "application/octet-stream"
+        );
         assert_eq!(schema["required"], json!(["file"]));
         assert_eq!(
             schema["properties"]["description"]["anyOf"][0]["maxLength"],

@@ -278,6 +278,14 @@ impl App {
         self
     }
 
+    /// How the OpenAPI document is written: FastAPI's document for the same app by
+    /// default, or with Rust number ranges and every status hasten answers
+    /// ([`DocStyle`](crate::DocStyle)).
+    pub fn openapi_style(mut self, style: crate::DocStyle) -> Self {
+        self.info.style = style;
+        self
+    }
+
     /// Where Swagger UI is served (default `/docs`); `None` turns it off.
     pub fn docs_url(mut self, url: Option<&str>) -> Self {
         self.docs.docs_url = url.map(str::to_owned);

@@ -176,6 +176,8 @@ pub(crate) fn describe_form<T: JsonSchema + 'static>(doc: &mut OperationDoc) {
         required: true,
         schema: crate::openapi::SchemaDoc::of::<T>(),
         check: crate::validation::body::check_schema::<T>,
+        name: None,
+        per_operation: false,
     });
 }
 

@@ -167,12 +167,18 @@ where
     }
 }
 
-fn describe_json<T: JsonSchema + 'static>(doc: &mut OperationDoc, required: bool) {
+fn describe_json<T: JsonSchema + 'static>(
+    doc: &mut OperationDoc,
+    required: bool,
+    spec: &'static ParamSpec,
+) {
     doc.body = Some(BodyDoc {
         content_types: vec![APPLICATION_JSON],
         required,
         schema: crate::openapi::SchemaDoc::of::<T>(),
         check: body::check_schema::<T>,
+        name: Some(spec.name),
+        per_operation: false,
     });
 }
 
@@ -206,7 +212,7 @@ where
             });
             return;
         }
-        describe_json::<T>(doc, true);
+        describe_json::<T>(doc, true, spec);
     }
 }
 
@@ -241,7 +247,7 @@ where
             });
             return;
         }
-        describe_json::<T>(doc, false);
+        describe_json::<T>(doc, false, spec);
     }
 }
 

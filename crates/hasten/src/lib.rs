@@ -46,7 +46,7 @@ pub use form::Form;
 pub use json::Json;
 pub use lifespan::AppState;
 pub use mount::MountedAt;
-pub use openapi::{Contact, DescribeResponse, License, ResponseDoc, SchemaDoc};
+pub use openapi::{Contact, DescribeResponse, DocStyle, License, ResponseDoc, SchemaDoc};
 pub use operation::{
     BodyDoc, BoxFuture, Endpoint, ExtraResponse, Operation, OperationDoc, OperationMeta, ParamDoc,
 };

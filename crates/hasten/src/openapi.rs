@@ -17,6 +17,10 @@ use serde_json::{json, Map, Value};
 use crate::extract::Source;
 use crate::operation::{Operation, ParamDoc};
 
+mod style;
+
+pub use style::DocStyle;
+
 /// A JSON Schema for the documentation: generated in the document's shared generator
 /// (so named types become `$ref`s into `components/schemas`), or given inline.
 #[derive(Clone)]
@@ -142,9 +146,10 @@ impl DescribeResponse for Value {
     }
 }
 
+/// `null`, documented as FastAPI documents a handler returning `None`: any JSON.
 impl DescribeResponse for () {
     fn describe_response() -> ResponseDoc {
-        ResponseDoc::typed(crate::response::APPLICATION_JSON, json!({ "type": "null" }))
+        ResponseDoc::any_json()
     }
 }
 
@@ -368,6 +373,7 @@ pub(crate) struct DocInfo {
     pub(crate) license: Option<License>,
     pub(crate) servers: Vec<Value>,
     pub(crate) tags: Vec<Value>,
+    pub(crate) style: DocStyle,
 }
 
 impl Default for DocInfo {
@@ -382,6 +388,7 @@ impl Default for DocInfo {
             license: None,
             servers: Vec::new(),
             tags: Vec::new(),
+            style: DocStyle::default(),
         }
     }
 }
@@ -416,7 +423,7 @@ impl schemars::transform::Transform for PropertyTitles {
         if let Some(Value::Object(props)) = schema.get_mut("properties") {
             for (name, prop) in props.iter_mut() {
                 if let Value::Object(p) = prop {
-                    if !p.contains_key("title") && !p.contains_key("$ref") {
+                    if !p.contains_key("title") && !is_reference(p) {
                         p.insert("title".into(), json!(title_case(name)));
                     }
                 }
@@ -427,7 +434,8 @@ impl schemars::transform::Transform for PropertyTitles {
 }
 
 /// Names formats as pydantic does: a civil (naive) time or date-time is `time` or
-/// `date-time`, not RFC 3339's `partial-time` and `partial-date-time`.
+/// `date-time`, not RFC 3339's `partial-time` and `partial-date-time`; an address of
+/// either IP version is `ipvanyaddress`; a URL has `minLength: 1`.
 #[derive(Debug, Clone)]
 struct PydanticFormats;
 
@@ -437,8 +445,13 @@ impl schemars::transform::Transform for PydanticFormats {
             match format.as_str() {
                 "partial-time" => *format = "time".into(),
                 "partial-date-time" => *format = "date-time".into(),
+                "ip" => *format = "ipvanyaddress".into(),
                 _ => {}
             }
+        }
+        // pydantic's URLs are never empty, and say so.
+        if schema.get("format") == Some(&json!("uri")) && schema.get("minLength").is_none() {
+            schema.insert("minLength".into(), json!(1));
         }
         schemars::transform::transform_subschemas(self, schema);
     }
@@ -496,10 +509,22 @@ fn validation_error_schemas() -> [(&'static str, Value); 2] {
 }
 
 /// The schema of one parameter: the type's, with the constraints, title, description
-/// and example of its spec, wrapped in `anyOf [_, null]` when it is an `Option`.
-fn param_schema(p: &ParamDoc) -> Value {
+/// and example of its spec, wrapped in `anyOf [_, null]` when it is an `Option`. A named
+/// enum is a component, referenced (as FastAPI documents it); the named schemas it
+/// refers to are added to `components`.
+fn param_schema(p: &ParamDoc, components: &mut Vec<(String, Value)>) -> Value {
     let spec = p.spec;
+    components.extend(p.definitions.iter().cloned());
     let mut inner = p.schema.clone();
+    let named_enum = inner.get("enum").is_some() && inner.get("$ref").is_none();
+    if let (true, Some(Value::String(name))) = (named_enum, inner.get("title")) {
+        let name = name.clone();
+        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+        components.push((name, std::mem::replace(&mut inner, reference)));
+    }
+    if inner.get("$ref").is_some() {
+        return finish_param_schema(p, inner);
+    }
     let c = &spec.constraints;
     // On a list only the length constraints apply (to the list), as at runtime.
     if let Value::Object(m) = &mut inner {
@@ -550,11 +575,19 @@ fn finish_param_schema(p: &ParamDoc, inner: Value) -> Value {
         inner
     };
     if let Value::Object(m) = &mut schema {
-        let title = spec
-            .title
-            .map(str::to_owned)
-            .unwrap_or_else(|| title_case(&p.name));
-        m.insert("title".into(), json!(title));
+        // pydantic gives no title to a field that is a reference (or a nullable one).
+        let title = match (spec.title, &p.title) {
+            (Some(t), _) => Some(t.to_owned()),
+            _ if is_reference(m) => None,
+            (None, Some(t)) => Some(t.clone()),
+            (None, None) => Some(title_case(&p.name)),
+        };
+        if let Some(title) = title {
+            m.insert("title".into(), json!(title));
+        }
+        if spec.deprecated {
+            m.insert("deprecated".into(), json!(true));
+        }
         if let Some(d) = spec.description {
             m.insert("description".into(), json!(d));
         }
@@ -572,6 +605,53 @@ fn finish_param_schema(p: &ParamDoc, inner: Value) -> Value {
         }
     }
     schema
+}
+
+/// The style pass over every schema of the operations: parameters, bodies, responses.
+fn restyle_operations(paths: &mut Map<String, Value>, style: DocStyle) {
+    let contents = |v: &mut Value| {
+        if let Some(Value::Object(content)) = v.get_mut("content") {
+            for media in content.values_mut() {
+                if let Some(schema) = media.get_mut("schema") {
+                    style::schema(schema, style);
+                }
+            }
+        }
+    };
+    for item in paths.values_mut() {
+        let Value::Object(item) = item else { continue };
+        for op in item.values_mut() {
+            if let Some(Value::Array(params)) = op.get_mut("parameters") {
+                for p in params {
+                    if let Some(schema) = p.get_mut("schema") {
+                        style::schema(schema, style);
+                    }
+                }
+            }
+            if let Some(body) = op.get_mut("requestBody") {
+                contents(body);
+            }
+            if let Some(Value::Object(responses)) = op.get_mut("responses") {
+                for r in responses.values_mut() {
+                    contents(r);
+                }
+            }
+        }
+    }
+}
+
+/// Whether a schema is a `$ref`, or `anyOf` a `$ref` and `null`.
+fn is_reference(m: &Map<String, Value>) -> bool {
+    if m.contains_key("$ref") {
+        return true;
+    }
+    match m.get("anyOf").and_then(Value::as_array) {
+        Some(branches) if branches.len() == 2 => {
+            branches.iter().any(|b| b.get("$ref").is_some())
+                && branches.iter().any(|b| b == &json!({ "type": "null" }))
+        }
+        _ => false,
+    }
 }
 
 fn response_entry(
@@ -603,7 +683,9 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
     let mut gen = generator();
     let mut paths: Map<String, Value> = Map::new();
     let mut uses_validation_error = false;
-    let mut embedded_bodies: Vec<(String, Value)> = Vec::new();
+    // Components that are not a type's: `Body_<operationId>` bodies, parameter enums.
+    let mut extra_components: Vec<(String, Value)> = Vec::new();
+    let style = info.style;
     let mut schemes: BTreeMap<String, Value> = BTreeMap::new();
 
     for op in operations {
@@ -624,15 +706,25 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
             if let Some(d) = meta.description() {
                 o.insert("description".into(), json!(d));
             }
-            o.insert("operationId".into(), json!(meta.operation_id(method)));
+            let operation_id = op.operation_id(method);
+            o.insert("operationId".into(), json!(operation_id));
             if meta.deprecated {
                 o.insert("deprecated".into(), json!(true));
             }
 
-            // Parameters, each (name, location) once, in declaration order.
+            // Parameters, each (name, location) once: path, query, header, then cookie
+            // parameters, each in declaration order, as FastAPI lists them.
             let mut params: Vec<Value> = Vec::new();
             let mut seen: Vec<(String, Source)> = Vec::new();
-            for p in &doc.params {
+            let mut ordered: Vec<&ParamDoc> = doc.params.iter().collect();
+            ordered.sort_by_key(|p| match p.source {
+                Source::Path => 0,
+                Source::Query => 1,
+                Source::Header => 2,
+                Source::Cookie => 3,
+                Source::Body | Source::Form => 4,
+            });
+            for p in ordered {
                 let location = match p.source {
                     Source::Path => "path",
                     Source::Query => "query",
@@ -654,9 +746,17 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                 if p.spec.deprecated {
                     entry.insert("deprecated".into(), json!(true));
                 }
-                entry.insert("schema".into(), param_schema(p));
-                if let Some(d) = p.spec.description {
-                    entry.insert("description".into(), json!(d));
+                let schema = param_schema(p, &mut extra_components);
+                // A parameter model's field is described by its doc comment, in the
+                // schema and on the parameter, as FastAPI describes it.
+                let description = p
+                    .spec
+                    .description
+                    .map(Value::from)
+                    .or_else(|| schema.get("description").cloned());
+                entry.insert("schema".into(), schema);
+                if let Some(d) = description {
+                    entry.insert("description".into(), d);
                 }
                 params.push(Value::Object(entry));
             }
@@ -665,7 +765,7 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
             }
 
             // `#[form]` fields and uploads make up a form body (multipart when a file
-            // is among them).
+            // is among them), a `Body_<operationId>` component as in FastAPI.
             let form: Vec<&ParamDoc> = doc
                 .params
                 .iter()
@@ -673,22 +773,26 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                 .collect();
             let mut form_body = false;
             if doc.body.is_none() && !form.is_empty() {
-                let binary = |s: &Value| s.get("format") == Some(&json!("binary"));
+                let binary = |s: &Value| s.get("contentMediaType").is_some();
                 let multipart = form
                     .iter()
                     .any(|p| binary(&p.schema) || p.schema.get("items").is_some_and(binary));
                 let mut properties = Map::new();
                 let mut required = Vec::new();
                 for p in &form {
-                    properties.insert(p.name.to_string(), param_schema(p));
+                    properties.insert(p.name.to_string(), param_schema(p, &mut extra_components));
                     if p.required && !required.contains(&p.name.as_ref()) {
                         required.push(p.name.as_ref());
                     }
                 }
-                let mut schema = json!({ "type": "object", "properties": properties });
+                let name = format!("Body_{operation_id}");
+                let mut component = json!({ "properties": properties, "type": "object" });
                 if !required.is_empty() {
-                    schema["required"] = json!(required);
+                    component["required"] = json!(required);
                 }
+                component["title"] = json!(name);
+                extra_components.push((name.clone(), component));
+                let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
                 let media = if multipart {
                     "multipart/form-data"
                 } else {
@@ -726,18 +830,18 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                     }
                 }
                 for p in &embedded_params {
-                    properties.insert(p.name.to_string(), param_schema(p));
+                    properties.insert(p.name.to_string(), param_schema(p, &mut extra_components));
                     if p.required {
                         required.push(p.name.to_string());
                     }
                 }
-                let name = format!("Body_{}", meta.operation_id(method));
+                let name = format!("Body_{operation_id}");
                 let mut schema =
                     json!({ "properties": properties, "type": "object", "title": name });
                 if !required.is_empty() {
                     schema["required"] = json!(required);
                 }
-                embedded_bodies.push((name.clone(), schema));
+                extra_components.push((name.clone(), schema));
                 let mut rb = Map::new();
                 rb.insert(
                     "content".into(),
@@ -749,7 +853,20 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                 o.insert("requestBody".into(), Value::Object(rb));
             }
             if let Some(body) = &doc.body {
-                let schema = body.schema.render(&mut gen);
+                let mut schema = body.schema.render(&mut gen);
+                if body.per_operation {
+                    let name = format!("Body_{operation_id}");
+                    if let Value::Object(m) = &mut schema {
+                        m.insert("title".into(), json!(name));
+                    }
+                    extra_components.push((name.clone(), schema));
+                    schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+                }
+                if let (Some(name), Value::Object(m)) = (body.name, &mut schema) {
+                    if !m.is_empty() && !m.contains_key("$ref") {
+                        m.entry("title").or_insert_with(|| json!(title_case(name)));
+                    }
+                }
                 let mut content = Map::new();
                 for ct in &body.content_types {
                     content.insert((*ct).to_owned(), json!({ "schema": schema.clone() }));
@@ -767,8 +884,19 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
             let success = doc.response.clone().unwrap_or_else(ResponseDoc::any_json);
             let status = op.status().or(success.status).unwrap_or(200);
             let no_body = matches!(status, 204 | 304) || (100..200).contains(&status);
-            let schema = (!no_body && success.content_type.is_some())
+            let mut schema = (!no_body && success.content_type.is_some())
                 .then(|| success.schema.render(&mut gen));
+            // A JSON response that is not a named type's is titled after the
+            // operation, as FastAPI titles it: `Response Read Items Items  Get`.
+            let json_response = success.content_type == Some(crate::response::APPLICATION_JSON);
+            if let (true, Some(Value::Object(m))) = (json_response, &mut schema) {
+                if !m.is_empty() && !m.contains_key("$ref") {
+                    m.insert(
+                        "title".into(),
+                        json!(title_case(&format!("Response_{operation_id}"))),
+                    );
+                }
+            }
             responses.insert(
                 status.to_string(),
                 Value::Object(response_entry(
@@ -794,7 +922,10 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                 );
             }
             let json_object = !doc.embedded.is_empty() || !embedded_params.is_empty();
-            if (doc.body.is_some() || form_body || json_object) && !responses.contains_key("400") {
+            if style.has_complete_statuses()
+                && (doc.body.is_some() || form_body || json_object)
+                && !responses.contains_key("400")
+            {
                 // A body that is not text in the declared encoding never reaches
                 // validation: FastAPI answers 400 without documenting it; hasten does.
                 responses.insert(
@@ -810,7 +941,10 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                     )),
                 );
             }
-            if !doc.security.is_empty() && !responses.contains_key("401") {
+            if style.has_complete_statuses()
+                && !doc.security.is_empty()
+                && !responses.contains_key("401")
+            {
                 // Missing or refused credentials: documented, unlike in FastAPI.
                 responses.insert(
                     "401".into(),
@@ -857,7 +991,9 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
     }
 
     let mut schemas: BTreeMap<String, Value> = gen.take_definitions(true).into_iter().collect();
-    schemas.extend(embedded_bodies);
+    for (name, schema) in extra_components {
+        schemas.entry(name).or_insert(schema);
+    }
     // Named schemas carry their name as title, as pydantic's do.
     for (name, schema) in schemas.iter_mut() {
         if let Value::Object(m) = schema {
@@ -888,6 +1024,11 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
         info_obj.insert("license".into(), json!(l));
     }
     info_obj.insert("version".into(), json!(info.version));
+
+    for schema in schemas.values_mut() {
+        style::schema(schema, style);
+    }
+    restyle_operations(&mut paths, style);
 
     let mut root = Map::new();
     root.insert("openapi".into(), json!("3.1.0"));

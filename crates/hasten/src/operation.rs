@@ -77,12 +77,19 @@ impl OperationMeta {
     }
 
     /// FastAPI's generated operationId for one method:
-    /// `re.sub(r"\W", "_", name + path) + "_" + method.lower()`.
+    /// `re.sub(r"\W", "_", name + path) + "_" + method.lower()`, where the path is the
+    /// route's own (see [`Operation::operation_id`] for the one with routers' prefixes).
     pub fn operation_id(&self, method: &str) -> String {
+        self.operation_id_at(self.path, method)
+    }
+
+    /// The operationId of this route served at `path` (its routers' prefixes included):
+    /// converters are not part of it (`{p:path}` counts as `{p}`), as in FastAPI.
+    pub fn operation_id_at(&self, path: &str, method: &str) -> String {
         if let Some(id) = self.operation_id {
             return id.to_owned();
         }
-        let raw = format!("{}{}", self.fn_name, self.path);
+        let raw = format!("{}{}", self.fn_name, path.replace(":path}", "}"));
         let mut id: String = raw
             .chars()
             .map(|c| {
@@ -115,6 +122,12 @@ pub struct ParamDoc {
     pub schema: Value,
     /// Whether it is an `Option` (documented as `anyOf [_, null]`).
     pub nullable: bool,
+    /// Its title when it is not made from the wire name: a parameter model's field is
+    /// titled after the field (`x_token` → "X Token"), as pydantic titles it.
+    pub title: Option<String>,
+    /// The named schemas `schema` refers to (`#/components/schemas/<name>`), added to
+    /// the document's components.
+    pub definitions: Vec<(String, Value)>,
 }
 
 /// The documentation of a request body.
@@ -126,6 +139,12 @@ pub struct BodyDoc {
     pub required: bool,
     /// JSON Schema of the body.
     pub schema: SchemaDoc,
+    /// The name of the parameter that reads it: the title of a body schema that is not
+    /// a named type's (`body: HashMap<…>` → "Body"), as FastAPI titles it.
+    pub name: Option<&'static str>,
+    /// A body of separate fields (FastAPI's `OAuth2PasswordRequestForm`, say): its schema
+    /// is documented as a `Body_<operationId>` component, as FastAPI documents it.
+    pub per_operation: bool,
     /// Checked when the app is built: the schema compiles into the validator that
     /// enforces it (every pattern is a valid regular expression).
     pub check: fn() -> Result<(), String>,
@@ -342,6 +361,12 @@ impl Operation {
         &self.path
     }
 
+    /// Its operationId for `method`, made from the path it is served at (routers'
+    /// prefixes included), as FastAPI makes it: `read_items_items__get`.
+    pub fn operation_id(&self, method: &str) -> String {
+        self.meta().operation_id_at(&self.path, method)
+    }
+
     /// Its tags (routers' first, then its own).
     pub fn tags(&self) -> impl Iterator<Item = &str> {
         self.tags.iter().map(|t| &**t)
@@ -436,6 +461,10 @@ mod tests {
     fn operation_id_follows_fastapi() {
         let m = meta("read_item", "/items/{item_id}");
         assert_eq!(m.operation_id("GET"), "read_item_items__item_id__get");
+        assert_eq!(
+            m.operation_id_at("/v1/files/{p:path}", "GET"),
+            "read_item_v1_files__p__get"
+        );
     }
 
     #[test]

@@ -246,7 +246,27 @@ impl FromRequest for OAuth2PasswordRequestForm {
     }
 
     fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        crate::form::describe_form::<Self>(doc);
+        // Documented as FastAPI documents its form of separate fields: a
+        // `Body_<operationId>` component, the fields without descriptions.
+        doc.body = Some(crate::operation::BodyDoc {
+            content_types: vec![crate::form::FORM_URLENCODED],
+            required: true,
+            schema: crate::openapi::SchemaDoc::Of(|generator| {
+                let mut schema = <Self as JsonSchema>::json_schema(generator);
+                schema.remove("description");
+                if let Some(serde_json::Value::Object(props)) = schema.get_mut("properties") {
+                    for prop in props.values_mut() {
+                        if let serde_json::Value::Object(p) = prop {
+                            p.remove("description");
+                        }
+                    }
+                }
+                schema
+            }),
+            check: crate::validation::body::check_schema::<Self>,
+            name: None,
+            per_operation: true,
+        });
     }
 }
 

@@ -574,7 +574,9 @@ fn loc(spec: &ParamSpec) -> Vec<LocItem> {
 }
 
 fn describe_file(spec: &'static ParamSpec, doc: &mut OperationDoc, required: bool, many: bool) {
-    let one = serde_json::json!({ "type": "string", "format": "binary" });
+    // A file is any bytes, documented as FastAPI documents `UploadFile`.
+    let one =
+        serde_json::json!({ "type": "string", "contentMediaType": "application/octet-stream" });
     let schema = if many {
         serde_json::json!({ "type": "array", "items": one })
     } else {
@@ -587,6 +589,8 @@ fn describe_file(spec: &'static ParamSpec, doc: &mut OperationDoc, required: boo
         required,
         schema,
         nullable: false,
+        title: None,
+        definitions: Vec::new(),
     });
 }
 

@@ -166,14 +166,23 @@ async fn extract<T: DeserializeOwned + JsonSchema + 'static>(
     value
 }
 
-/// Document each field as its own parameter.
+/// Document each field as its own parameter. Named types a field uses (an enum, say)
+/// are referenced from the document's components, as FastAPI references them.
 fn describe<T: JsonSchema + 'static>(
     spec: &'static ParamSpec,
     doc: &mut OperationDoc,
     source: Source,
 ) {
     let schema = schemars::schema_for!(T).to_value();
-    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    let definitions: Vec<(String, Value)> = schema
+        .get("$defs")
+        .and_then(Value::as_object)
+        .map(|defs| {
+            defs.iter()
+                .map(|(name, def)| (name.clone(), component_refs(def.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
@@ -183,42 +192,44 @@ fn describe<T: JsonSchema + 'static>(
         return;
     };
     for (name, prop) in props {
+        let schema = component_refs(prop.clone());
+        let refers = schema.to_string().contains("#/components/schemas/");
         doc.params.push(ParamDoc {
             spec,
             source,
             name: Cow::Owned(wire(name, source).into_owned()),
             required: required.contains(&name.as_str()),
-            schema: inline_refs(prop.clone(), &defs, 0),
+            schema,
             nullable: false,
+            title: Some(crate::openapi::title_case(name)),
+            definitions: if refers {
+                definitions.clone()
+            } else {
+                Vec::new()
+            },
         });
     }
 }
 
-/// A field's schema with references to the model's own definitions written out.
-fn inline_refs(schema: Value, defs: &Value, depth: usize) -> Value {
+/// A schema whose references into the model's own `$defs` point into the document's
+/// components instead.
+fn component_refs(schema: Value) -> Value {
     match schema {
-        Value::Object(mut m) if depth < 16 => {
-            if let Some(Value::String(r)) = m.get("$ref") {
-                if let Some(target) = r.strip_prefix("#/$defs/").and_then(|n| defs.get(n)) {
-                    let mut target = inline_refs(target.clone(), defs, depth + 1);
-                    m.remove("$ref");
-                    if let Value::Object(t) = &mut target {
-                        t.extend(m);
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => {
+                        let r = match r.strip_prefix("#/$defs/") {
+                            Some(name) => format!("#/components/schemas/{name}"),
+                            None => r,
+                        };
+                        (k, Value::String(r))
                     }
-                    return target;
-                }
-            }
-            Value::Object(
-                m.into_iter()
-                    .map(|(k, v)| (k, inline_refs(v, defs, depth + 1)))
-                    .collect(),
-            )
-        }
-        Value::Array(a) => Value::Array(
-            a.into_iter()
-                .map(|v| inline_refs(v, defs, depth + 1))
+                    (_, v) => (k, component_refs(v)),
+                })
                 .collect(),
         ),
+        Value::Array(a) => Value::Array(a.into_iter().map(component_refs).collect()),
         other => other,
     }
 }

@@ -571,6 +571,8 @@ fn describe_scalar<T: ParamValue>(
         required: required && !spec.has_default,
         schema,
         nullable,
+        title: None,
+        definitions: Vec::new(),
     });
 }
 

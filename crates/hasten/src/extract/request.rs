@@ -84,6 +84,8 @@ impl FromRequest for Bytes {
                 serde_json::json!({ "type": "string", "format": "binary" }),
             ),
             check: || Ok(()),
+            name: None,
+            per_operation: false,
         });
     }
 }
