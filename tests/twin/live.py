@@ -27,10 +27,20 @@ KNOWN = [
 ]
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer to compare, not to follow."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
 def call(base, method, path, headers=None, body=None):
     req = urllib.request.Request(base + path, data=body, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with OPENER.open(req, timeout=10) as r:
             status, hdrs, raw = r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         status, hdrs, raw = e.code, e.headers, e.read()
@@ -40,20 +50,29 @@ def call(base, method, path, headers=None, body=None):
     return status, {h: hdrs.get(h) for h in HEADERS if hdrs.get(h) is not None}, parsed
 
 
-def replay(cases, fastapi, hasten, what):
-    """Send each `(label, (method, path, headers, body))` of `cases` to both servers and
-    exit 1, listing the differences, unless status, content type and body are equal.
-    JSON bodies are compared as written: `0` and `0.0` differ (json.dumps keeps the
+def replay_cases(cases, fastapi, hasten):
+    """Send each `(label, (method, path, headers, body))` of `cases` to both servers;
+    the differences in status, the headers of HEADERS and the body, as lines. JSON
+    bodies are compared as written: `0` and `0.0` differ (json.dumps keeps the
     distinction that `==` loses)."""
     problems = []
     for label, (method, path, headers, body) in cases:
         a = call(fastapi, method, path, headers, body)
         b = call(hasten, method, path, headers, body)
-        for part, x, y in [("status", a[0], b[0]),
-                           ("content-type", a[1].get("content-type"), b[1].get("content-type")),
-                           ("body", a[2], b[2])]:
+        parts = [("status", a[0], b[0])]
+        parts += [(h, a[1].get(h), b[1].get(h)) for h in HEADERS]
+        parts.append(("body", a[2], b[2]))
+        for part, x, y in parts:
             if json.dumps(x, sort_keys=True) != json.dumps(y, sort_keys=True):
                 problems.append(f"{label}: {part}: FastAPI {json.dumps(x)} != hasten {json.dumps(y)}")
+    return problems
+
+
+def replay(cases, fastapi, hasten, what):
+    """Send each `(label, (method, path, headers, body))` of `cases` to both servers and
+    exit 1, listing the differences, unless status, the headers that matter and body
+    are equal."""
+    problems = replay_cases(cases, fastapi, hasten)
     print(f"{len(cases)} {what} replayed against both")
     if problems:
         print(f"\n{len(problems)} difference(s):")

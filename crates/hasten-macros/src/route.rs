@@ -13,10 +13,11 @@ use syn::{
 use crate::errors::Errors;
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
-const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, responses (and methods for #[route])";
+const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, response_description, responses (and methods for #[route])";
 const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
 const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
-                          deprecated, title, description, example, convert_underscores, embed, validate";
+                          deprecated, title, description, example, convert_underscores, embed, validate, \
+                          include_in_schema";
 const PASSTHROUGH: [&str; 6] = ["cfg", "allow", "warn", "deny", "expect", "doc"];
 
 /// The route attribute: a path and `key = value` options.
@@ -56,6 +57,8 @@ struct RouteOptions {
     operation_id: Option<String>,
     deprecated: bool,
     include_in_schema: bool,
+    /// `response_description = "…"`: the success response's description.
+    response_description: Option<String>,
     dependencies: Vec<syn::Path>,
     /// `response_model = T`: the documented success body, whatever the return type.
     response_model: Option<syn::Path>,
@@ -217,6 +220,9 @@ fn parse_route_options(
                 ),
             },
             ("summary", Meta::NameValue(nv)) => o.summary = lit_str(&nv.value, "summary", errors),
+            ("response_description", Meta::NameValue(nv)) => {
+                o.response_description = lit_str(&nv.value, "response_description", errors)
+            }
             ("operation_id", Meta::NameValue(nv)) => {
                 o.operation_id = lit_str(&nv.value, "operation_id", errors)
             }
@@ -351,6 +357,8 @@ struct ParamAttr {
     embed: bool,
     /// `validate = f`: a function the extracted value passes through.
     validate: Option<Expr>,
+    /// `include_in_schema = false`: read and validated, but not documented.
+    hidden: bool,
 }
 
 fn number(expr: &Expr, key: &str, errors: &mut Errors) -> Option<TokenStream> {
@@ -501,6 +509,9 @@ fn parse_param_attr(
                 out.deprecated = lit_bool(&value, "deprecated", errors).unwrap_or(false)
             }
             "example" => out.example = example_json(&value, errors),
+            "include_in_schema" => {
+                out.hidden = !lit_bool(&value, "include_in_schema", errors).unwrap_or(true)
+            }
             "convert_underscores" if kind == "header" => {
                 out.convert_underscores = lit_bool(&value, "convert_underscores", errors)
             }
@@ -1024,10 +1035,25 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
             let example = opt_str(&a.example);
             let scopes = &a.scopes;
             let embed = a.embed;
-            let default_json = opt_str(&a.default.as_ref().and_then(|d| {
+            let literal_default = a.default.as_ref().and_then(|d| {
                 let mut ignored = Errors::default();
                 example_json(d, &mut ignored)
-            }));
+            });
+            // A default written as an expression is documented by its value, computed
+            // when the document is built (when its type serialises).
+            let default_doc = match (&a.default, &literal_default) {
+                (Some(expr), None) => {
+                    let ty = p.ty_tokens();
+                    quote!(::hasten::__private::Some(|| {
+                        use ::hasten::__private::{DefaultViaSerialize as _, DefaultViaOpaque as _};
+                        let value: #ty = #expr;
+                        (&&::hasten::__private::DefaultProbe(&value)).default_json()
+                    }))
+                }
+                _ => quote!(::hasten::__private::None),
+            };
+            let default_json = opt_str(&literal_default);
+            let include_in_schema = !a.hidden;
             quote! {
                 ::hasten::__private::ParamSpec {
                     source: #source,
@@ -1045,6 +1071,8 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
                     example: #example,
                     scopes: &[#(#scopes),*],
                     default_json: #default_json,
+                    default_doc: #default_doc,
+                    include_in_schema: #include_in_schema,
                     embed: #body_use.is_json() && (#embed || #json_count > 1),
                     ..::hasten::__private::ParamSpec::new(#name)
                 }
@@ -1263,6 +1291,7 @@ fn generate(
     let operation_id = opt_str(&o.operation_id);
     let deprecated = o.deprecated;
     let include = o.include_in_schema;
+    let response_description = opt_str(&o.response_description);
     let blocking = !is_async;
     let op_deps = &o.dependencies;
 
@@ -1390,6 +1419,7 @@ fn generate(
                     operation_id: #operation_id,
                     deprecated: #deprecated,
                     include_in_schema: #include,
+                    response_description: #response_description,
                     blocking: #blocking,
                 };
                 static __PARAMS: [::hasten::__private::ParamSpec; #count] = [#(#specs),*];

@@ -208,14 +208,30 @@ impl App {
     }
 
     /// Describe a tag (`tags`, FastAPI's `openapi_tags`); tags are listed in the order
-    /// described here.
-    pub fn tag(mut self, name: impl Into<String>, description: impl Into<String>) -> Self {
+    /// described here. [`App::openapi_tag`] describes one with external docs.
+    pub fn tag(self, name: impl Into<String>, description: impl Into<String>) -> Self {
         let description: String = description.into();
-        let mut t = serde_json::json!({ "name": name.into() });
+        let mut tag = crate::openapi::Tag::new(name);
         if !description.is_empty() {
-            t["description"] = serde_json::json!(description);
+            tag = tag.description(description);
         }
-        self.info.tags.push(t);
+        self.openapi_tag(tag)
+    }
+
+    /// Describe a tag: its description and a link to more documentation.
+    ///
+    /// ```
+    /// use hasten::{App, Tag};
+    ///
+    /// let app = App::new().openapi_tag(
+    ///     Tag::new("items")
+    ///         .description("Manage items.")
+    ///         .external_docs("https://example.com/items/", "Items external docs"),
+    /// );
+    /// # let _ = app;
+    /// ```
+    pub fn openapi_tag(mut self, tag: crate::openapi::Tag) -> Self {
+        self.info.tags.push(tag);
         self
     }
 

@@ -46,7 +46,7 @@ pub use form::Form;
 pub use json::Json;
 pub use lifespan::AppState;
 pub use mount::MountedAt;
-pub use openapi::{Contact, DescribeResponse, DocStyle, License, ResponseDoc, SchemaDoc};
+pub use openapi::{Contact, DescribeResponse, DocStyle, License, ResponseDoc, SchemaDoc, Tag};
 pub use operation::{
     BodyDoc, BoxFuture, Endpoint, ExtraResponse, Operation, OperationDoc, OperationMeta, ParamDoc,
 };
@@ -84,7 +84,9 @@ pub mod __private {
     pub use crate::background::finish;
     pub use crate::blocking::{run_blocking, run_blocking_value};
     pub use crate::depends::{run_attached_dependencies, Dependency};
-    pub use crate::extract::{enum_error, enum_schema, or_default};
+    pub use crate::extract::{
+        enum_error, enum_schema, or_default, DefaultProbe, DefaultViaOpaque, DefaultViaSerialize,
+    };
     pub use crate::extract::{
         BodyUse, Checkable, ConstraintTarget, Constraints, Errors, FromRequest, Number, ParamSpec,
         ParamValue, ParseError, RequestCtx, Source,

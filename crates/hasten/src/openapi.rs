@@ -361,6 +361,51 @@ pub struct License {
     pub url: Option<String>,
 }
 
+/// A tag's entry in the document's `tags`: FastAPI's `openapi_tags` item.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tag {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(rename = "externalDocs", skip_serializing_if = "Option::is_none")]
+    external_docs: Option<ExternalDocs>,
+}
+
+/// A link to documentation elsewhere (`externalDocs`).
+#[derive(Debug, Clone, Serialize)]
+struct ExternalDocs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    url: String,
+}
+
+impl Tag {
+    /// A tag named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Tag {
+            name: name.into(),
+            description: None,
+            external_docs: None,
+        }
+    }
+
+    /// Its description (Markdown).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// A link to more documentation about it; `description` may be empty.
+    pub fn external_docs(mut self, url: impl Into<String>, description: impl Into<String>) -> Self {
+        let description: String = description.into();
+        self.external_docs = Some(ExternalDocs {
+            description: (!description.is_empty()).then_some(description),
+            url: url.into(),
+        });
+        self
+    }
+}
+
 /// What goes into the document besides the operations: `info`, `servers`, `tags`.
 #[derive(Debug, Clone)]
 pub(crate) struct DocInfo {
@@ -372,7 +417,7 @@ pub(crate) struct DocInfo {
     pub(crate) contact: Option<Contact>,
     pub(crate) license: Option<License>,
     pub(crate) servers: Vec<Value>,
-    pub(crate) tags: Vec<Value>,
+    pub(crate) tags: Vec<Tag>,
     pub(crate) style: DocStyle,
 }
 
@@ -591,10 +636,12 @@ fn finish_param_schema(p: &ParamDoc, inner: Value) -> Value {
         if let Some(d) = spec.description {
             m.insert("description".into(), json!(d));
         }
-        if let Some(d) = spec
-            .default_json
-            .and_then(|d| serde_json::from_str::<Value>(d).ok())
-        {
+        let default = match (spec.default_json, spec.default_doc) {
+            (Some(d), _) => serde_json::from_str::<Value>(d).ok(),
+            (None, Some(value)) => value(),
+            (None, None) => None,
+        };
+        if let Some(d) = default {
             m.insert("default".into(), d);
         }
         if let Some(ex) = spec
@@ -732,7 +779,9 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                     Source::Cookie => "cookie",
                     Source::Body | Source::Form => continue,
                 };
-                if seen.iter().any(|(n, s)| *n == p.name && *s == p.source) {
+                if !p.spec.include_in_schema
+                    || seen.iter().any(|(n, s)| *n == p.name && *s == p.source)
+                {
                     continue;
                 }
                 seen.push((p.name.to_string(), p.source));
@@ -769,7 +818,7 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
             let form: Vec<&ParamDoc> = doc
                 .params
                 .iter()
-                .filter(|p| p.source == Source::Form)
+                .filter(|p| p.source == Source::Form && p.spec.include_in_schema)
                 .collect();
             let mut form_body = false;
             if doc.body.is_none() && !form.is_empty() {
@@ -900,7 +949,7 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
             responses.insert(
                 status.to_string(),
                 Value::Object(response_entry(
-                    "Successful Response",
+                    meta.response_description.unwrap_or("Successful Response"),
                     success.content_type,
                     schema,
                 )),

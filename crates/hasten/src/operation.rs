@@ -45,6 +45,9 @@ pub struct OperationMeta {
     pub deprecated: bool,
     /// Whether the operation appears in the OpenAPI document.
     pub include_in_schema: bool,
+    /// The success response's description (`response_description = "…"`); FastAPI's
+    /// "Successful Response" when `None`.
+    pub response_description: Option<&'static str>,
     /// Whether the handler is a plain `fn` (run on the blocking pool).
     pub blocking: bool,
 }
@@ -453,6 +456,7 @@ mod tests {
             operation_id: None,
             deprecated: false,
             include_in_schema: true,
+            response_description: None,
             blocking: false,
         }
     }

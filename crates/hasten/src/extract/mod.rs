@@ -27,7 +27,10 @@ pub use body::BodyError;
 #[doc(hidden)]
 pub use model::{Cookie, Header, Query};
 pub(crate) use param::cookie;
-pub use param::{enum_error, enum_schema, or_default, ConstraintTarget};
+pub use param::{
+    enum_error, enum_schema, or_default, ConstraintTarget, DefaultProbe, DefaultViaOpaque,
+    DefaultViaSerialize,
+};
 pub use param::{Checkable, Number, ParamValue, ParseError};
 pub use request::{Request, State};
 
@@ -127,6 +130,12 @@ pub struct ParamSpec {
     pub scopes: &'static [&'static str],
     /// The default value as JSON text, when it is a literal (for the documentation).
     pub default_json: Option<&'static str>,
+    /// The default value as JSON, when it is an expression (`"x".to_owned()`,
+    /// `vec![…]`) of a type that serialises: computed when the document is built.
+    pub default_doc: Option<fn() -> Option<serde_json::Value>>,
+    /// Whether the parameter is documented (`include_in_schema = false` hides it, as in
+    /// FastAPI; it is read and validated all the same).
+    pub include_in_schema: bool,
     /// A body parameter that is one field of an embedding JSON object (several body
     /// parameters, or `#[body(embed)]`).
     pub embed: bool,
@@ -149,6 +158,8 @@ impl ParamSpec {
             example: None,
             scopes: &[],
             default_json: None,
+            default_doc: None,
+            include_in_schema: true,
             embed: false,
         }
     }

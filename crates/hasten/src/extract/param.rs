@@ -882,6 +882,38 @@ pub fn or_default<T>(v: Option<Option<T>>, default: impl FnOnce() -> T) -> Optio
     v.map(|o| o.unwrap_or_else(default))
 }
 
+/// A parameter's default value, for the documentation: serialised when its type is
+/// `Serialize` ([`DefaultViaSerialize`]), left out otherwise ([`DefaultViaOpaque`]).
+/// The generated code calls `(&&DefaultProbe(&value)).default_json()`.
+#[doc(hidden)]
+pub struct DefaultProbe<'a, T>(pub &'a T);
+
+/// The default of a type that serialises: its JSON.
+#[doc(hidden)]
+pub trait DefaultViaSerialize {
+    /// The value as JSON.
+    fn default_json(&self) -> Option<Value>;
+}
+
+impl<T: serde::Serialize> DefaultViaSerialize for &DefaultProbe<'_, T> {
+    fn default_json(&self) -> Option<Value> {
+        serde_json::to_value(self.0).ok()
+    }
+}
+
+/// The default of a type that does not serialise: not documented.
+#[doc(hidden)]
+pub trait DefaultViaOpaque {
+    /// Nothing.
+    fn default_json(&self) -> Option<Value>;
+}
+
+impl<T> DefaultViaOpaque for DefaultProbe<'_, T> {
+    fn default_json(&self) -> Option<Value> {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,103 @@
+"""The FastAPI twins of `tests/twin/apps/`: each a FastAPI app and the same app written
+with hasten (`examples/twins/<name>.rs`), held to one another on the document and on
+behaviour.
+
+usage: python twins.py TWINS_BINARY [NAME ...]
+
+For each app (all of `apps/*.py` unless NAMEs are given):
+
+1. the OpenAPI documents — FastAPI's `app.openapi()` and `TWINS_BINARY NAME --openapi` —
+   must be equal, key for key (`compare.diff`);
+2. both are served (FastAPI under uvicorn, hasten by `TWINS_BINARY NAME`), the module's
+   `CASES` are sent to each, and status, the headers of `live.HEADERS` and the body
+   must be the same (`live.replay`).
+
+An app module defines `app` (the FastAPI app) and `CASES`: a list of
+`(label, (method, path, headers, body))`. Exit 1 on any difference.
+"""
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "apps"))
+
+from compare import diff  # noqa: E402
+from live import replay_cases  # noqa: E402
+
+# Each app takes two ports from here on (`TWINS_BASE_PORT` moves them).
+BASE_PORT = int(os.environ.get("TWINS_BASE_PORT", "18100"))
+
+
+def wait_for(url, proc, what):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{what} exited before serving")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"{what} did not serve {url} within 30 s")
+
+
+def check(binary, name, port):
+    """The problems of one twin pair, as lines."""
+    module = importlib.import_module(name)
+    problems = []
+    hasten_doc = subprocess.run([binary, name, "--openapi"], check=True, capture_output=True,
+                                text=True).stdout
+    import json
+    for p in diff(module.app.openapi(), json.loads(hasten_doc)):
+        problems.append(f"document: {p}")
+    fastapi_port, hasten_port = port, port + 1
+    python = Path(sys.executable)
+    uvicorn = subprocess.Popen(
+        [str(python.parent / "uvicorn"), f"{name}:app", "--host", "127.0.0.1", "--port",
+         str(fastapi_port), "--log-level", "warning"],
+        cwd=HERE / "apps", start_new_session=True, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    env = dict(os.environ, HASTEN_ADDR=f"127.0.0.1:{hasten_port}", RUST_LOG="off")
+    hasten = subprocess.Popen([binary, name], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        fastapi_base = f"http://127.0.0.1:{fastapi_port}"
+        hasten_base = f"http://127.0.0.1:{hasten_port}"
+        wait_for(fastapi_base + "/openapi.json", uvicorn, f"uvicorn {name}")
+        wait_for(hasten_base + "/openapi.json", hasten, f"hasten {name}")
+        problems.extend(replay_cases(module.CASES, fastapi_base, hasten_base))
+    finally:
+        for proc in (uvicorn, hasten):
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(30)
+    return len(module.CASES), problems
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    binary = os.path.abspath(sys.argv[1])
+    names = sys.argv[2:] or sorted(p.stem for p in (HERE / "apps").glob("*.py"))
+    failed = False
+    for i, name in enumerate(names):
+        cases, problems = check(binary, name, BASE_PORT + 2 * i)
+        if problems:
+            failed = True
+            print(f"FAIL {name}: {len(problems)} difference(s)")
+            for p in problems:
+                print("  " + p)
+        else:
+            print(f"ok   {name}: the same document, and the same answer to {cases} requests")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
