@@ -1121,7 +1121,19 @@ pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
         return *rejection;
     }
     let validation = errors.into_ordered();
-    match &ctx.app.handlers.validation {
+    // Over a WebSocket the errors are also the reason of the 1008 close.
+    let ws_reason = ctx
+        .parts
+        .extensions
+        .get::<crate::ws::WebSocketRequest>()
+        .is_some()
+        .then(|| {
+            serde_json::from_slice::<serde_json::Value>(&validation.to_json_bytes())
+                .ok()
+                .and_then(|v| v.get("detail").map(|d| d.to_string()))
+                .unwrap_or_default()
+        });
+    let mut resp = match &ctx.app.handlers.validation {
         Some(h) => h(
             &validation,
             &ErrorContext {
@@ -1138,5 +1150,10 @@ pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             resp
         }
+    };
+    if let Some(reason) = ws_reason {
+        resp.extensions_mut()
+            .insert(crate::ws::InputRefused(reason));
     }
+    resp
 }

@@ -100,6 +100,15 @@ impl HttpError {
         &self.inner.headers
     }
 
+    /// The reason of a WebSocket close for this error: the detail, as text when it is a
+    /// string, else as JSON.
+    pub(crate) fn close_reason(&self) -> String {
+        match &self.inner.detail {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The default rendering, without marking the response for error handlers.
     pub(crate) fn render(&self) -> Response {
         let (content_type, bytes) = match &self.inner.plain {

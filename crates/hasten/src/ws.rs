@@ -3,9 +3,12 @@
 //! A WebSocket operation takes its path, query, header and dependency parameters like
 //! any other, plus a [`WebSocket`]. The handshake answer (101) is sent when the handler
 //! calls [`WebSocket::accept`]; a handler that returns without accepting refuses the
-//! connection with its response (403 when it returns nothing useful). Input errors are
-//! reported as FastAPI does over a WebSocket: the connection is accepted and closed
-//! with code 1008, the errors as the reason.
+//! connection with its response (403 when it returns nothing useful). Input errors and
+//! an [`HttpError`](crate::HttpError) from a dependency before `accept` are reported as
+//! FastAPI reports them over a WebSocket (`WebSocketRequestValidationError`,
+//! `WebSocketException`): the connection is accepted and closed with code 1008, the
+//! errors or the error's detail as the reason — whatever the app's error handlers
+//! render over HTTP.
 //!
 //! Pings are answered, fragmented messages are reassembled, text is checked to be
 //! UTF-8, and messages and frames over the app's limits
@@ -299,6 +302,16 @@ struct AcceptRequest {
 /// Carries [`Pending`] in the request's extensions (which need `Clone`).
 #[derive(Clone)]
 struct PendingSlot(std::sync::Arc<std::sync::Mutex<Option<Pending>>>);
+
+/// On the response of a WebSocket operation whose input failed validation: the errors,
+/// as the reason of the 1008 close (FastAPI's `WebSocketRequestValidationError`). Set
+/// from the errors themselves, whatever the app's validation handler renders.
+#[derive(Clone)]
+pub(crate) struct InputRefused(pub(crate) String);
+
+/// In the extensions of a request to a WebSocket operation, while it is served.
+#[derive(Clone, Copy)]
+pub(crate) struct WebSocketRequest;
 
 /// Left in the request by the operation for its [`WebSocket`] parameter.
 struct Pending {
@@ -701,6 +714,7 @@ where
             .max_message_size(Some(limit.0))
             .max_frame_size(Some(limit.1));
         let (accept_tx, accept_rx) = oneshot::channel();
+        ctx.parts.extensions.insert(WebSocketRequest);
         ctx.parts
             .extensions
             .insert(PendingSlot(std::sync::Arc::new(std::sync::Mutex::new(
@@ -775,13 +789,22 @@ where
         let Ok((parts, body)) = handler.await else {
             return crate::response::internal_error(); // the handler panicked
         };
-        if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
-            // FastAPI's answer to invalid input on a WebSocket: accept, then close
-            // with 1008 (policy violation), the errors as the reason.
-            let reason = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v.get("detail").map(|d| d.to_string()))
-                .unwrap_or_default();
+        // Invalid input, or an `HttpError` from a dependency or the handler before
+        // `accept`: as FastAPI answers them (`WebSocketRequestValidationError`,
+        // `WebSocketException`), accept, then close with 1008 (policy violation), the
+        // errors or the detail as the reason. Decided by what failed, not by the status
+        // the app's error handlers chose to render.
+        let refused = parts
+            .extensions
+            .get::<InputRefused>()
+            .map(|r| r.0.clone())
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<crate::error::ErrorMarker>()
+                    .map(|m| m.0.close_reason())
+            });
+        if let Some(reason) = refused {
             tokio::spawn(async move {
                 if let Some(mut open) = upgrade.await {
                     open.close(CloseCode::Policy, &reason, Duration::from_secs(5))

@@ -82,15 +82,45 @@ async fn path_dependencies_subprotocol_and_headers() {
 }
 
 #[tokio::test]
-async fn a_dependency_refusal_is_the_http_answer() {
+async fn a_dependency_error_before_accept_closes_with_1008() {
+    // FastAPI's `WebSocketException`: the handshake completes, then the socket closes
+    // with 1008 (policy violation), the error's detail as the reason.
     let (tx, _rx) = tokio::sync::mpsc::channel(4);
     let c = TestClient::new(app(tx));
-    let refused = c.websocket("/rooms/blue").connect().await.unwrap_err();
-    assert_eq!(refused.status(), 401);
-    assert_eq!(
-        refused.json::<serde_json::Value>(),
-        serde_json::json!({"detail": "Who are you?"})
+    let mut ws = c.websocket("/rooms/blue").connect().await.unwrap();
+    let closed = ws.receive().await.unwrap_err();
+    assert_eq!(closed.code, 1008);
+    assert_eq!(closed.reason, "Who are you?");
+}
+
+/// Counts to `n`, which must be at least 1.
+#[websocket("/count")]
+async fn count(mut socket: WebSocket, #[query(ge = 1)] n: u32) {
+    if socket.accept().await.is_ok() {
+        let _ = socket.send_text(n.to_string()).await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_input_closes_with_1008_whatever_the_validation_handler_renders() {
+    // An app whose 422s are 400s over HTTP: a WebSocket's invalid input still closes
+    // with 1008, the errors as the reason — decided by what failed, not by the status.
+    let app = App::new()
+        .on_validation_error(|_errors, _ctx| {
+            HttpError::new(StatusCode::BAD_REQUEST, "bad input").into_response()
+        })
+        .route(count);
+    let c = TestClient::new(app);
+    let mut ws = c.websocket("/count?n=0").connect().await.unwrap();
+    let closed = ws.receive().await.unwrap_err();
+    assert_eq!(closed.code, 1008);
+    assert!(
+        closed.reason.contains("greater_than_equal"),
+        "{}",
+        closed.reason
     );
+    let mut ws = c.websocket("/count?n=2").connect().await.unwrap();
+    assert_eq!(ws.receive_text().await, "2");
 }
 
 #[tokio::test]
