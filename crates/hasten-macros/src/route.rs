@@ -13,7 +13,7 @@ use syn::{
 use crate::errors::Errors;
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
-const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, response_description, responses (and methods for #[route])";
+const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, response_model_exclude_unset, response_model_exclude_none, response_model_exclude_defaults, response_model_include, response_model_exclude, response_description, responses (and methods for #[route])";
 const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
 const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
                           deprecated, title, description, example, convert_underscores, embed, validate, \
@@ -60,8 +60,15 @@ struct RouteOptions {
     /// `response_description = "…"`: the success response's description.
     response_description: Option<String>,
     dependencies: Vec<syn::Path>,
-    /// `response_model = T`: the documented success body, whatever the return type.
+    /// `response_model = T`: the documented success body, whatever the return type;
+    /// the body is sent through `T`.
     response_model: Option<syn::Path>,
+    /// `response_model_exclude_unset`, `_exclude_none`, `_exclude_defaults`.
+    model_exclude: [bool; 3],
+    /// `response_model_include = [...]`.
+    model_include: Option<Vec<String>>,
+    /// `response_model_exclude = [...]`.
+    model_exclude_fields: Vec<String>,
     /// `responses = [(404, "Item not found", Message), (409, "Conflict")]`.
     responses: Vec<(u16, String, Option<syn::Path>)>,
 }
@@ -220,6 +227,33 @@ fn parse_route_options(
                 ),
             },
             ("summary", Meta::NameValue(nv)) => o.summary = lit_str(&nv.value, "summary", errors),
+            (
+                "response_model_exclude_unset"
+                | "response_model_exclude_none"
+                | "response_model_exclude_defaults",
+                _,
+            ) => {
+                let on = match meta {
+                    Meta::Path(_) => true,
+                    Meta::NameValue(nv) => lit_bool(&nv.value, &key, errors).unwrap_or(false),
+                    Meta::List(l) => {
+                        errors.push(l.span(), format!("write `{key}` or `{key} = true`"));
+                        false
+                    }
+                };
+                let i = match key.as_str() {
+                    "response_model_exclude_unset" => 0,
+                    "response_model_exclude_none" => 1,
+                    _ => 2,
+                };
+                o.model_exclude[i] = on;
+            }
+            ("response_model_include", Meta::NameValue(nv)) => {
+                o.model_include = Some(str_list(&nv.value, "response_model_include", errors))
+            }
+            ("response_model_exclude", Meta::NameValue(nv)) => {
+                o.model_exclude_fields = str_list(&nv.value, "response_model_exclude", errors)
+            }
             ("response_description", Meta::NameValue(nv)) => {
                 o.response_description = lit_str(&nv.value, "response_description", errors)
             }
@@ -279,6 +313,15 @@ fn parse_route_options(
         errors.push(
             args.path.span(),
             "#[route] needs the methods: #[route(\"/path\", methods = [\"GET\", \"POST\"])]",
+        );
+    }
+    let filters = o.model_exclude.iter().any(|b| *b)
+        || o.model_include.is_some()
+        || !o.model_exclude_fields.is_empty();
+    if filters && o.response_model.is_none() {
+        errors.push(
+            args.path.span(),
+            "the response_model_* options filter the body through a model: add response_model = T",
         );
     }
     o
@@ -1311,9 +1354,33 @@ fn generate(
         &quote!(&mut __errors),
         &quote!(__PARAMS),
     );
+    // `response_model = T`: the body goes through `T`, with the route's options.
+    let through_model = match &o.response_model {
+        Some(model) => {
+            let [unset, none, defaults] = o.model_exclude;
+            let include = match &o.model_include {
+                Some(fields) => quote!(::hasten::__private::Some(&[#(#fields),*])),
+                None => quote!(::hasten::__private::None),
+            };
+            let exclude = &o.model_exclude_fields;
+            quote! {
+                static __MODEL: ::hasten::__private::ModelOptions = ::hasten::__private::ModelOptions {
+                    exclude_unset: #unset,
+                    exclude_none: #none,
+                    exclude_defaults: #defaults,
+                    include: #include,
+                    exclude: &[#(#exclude),*],
+                    schema: ::std::sync::OnceLock::new(),
+                };
+                let __resp = ::hasten::__private::through_model::<#model>(__resp, &__MODEL).await;
+            }
+        }
+        None => quote!(),
+    };
     let call = if is_async {
         quote! {
             let __resp = ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
+            #through_model
             return match ::hasten::__private::finish(&mut __ctx, __resp) {
                 ::hasten::__private::Ok(__resp) => __resp,
                 ::hasten::__private::Err(__rest) => __rest.await,
@@ -1324,6 +1391,7 @@ fn generate(
             let __resp = ::hasten::__private::run_blocking(&__ctx, move || {
                 ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
             }).await;
+            #through_model
             return match ::hasten::__private::finish(&mut __ctx, __resp) {
                 ::hasten::__private::Ok(__resp) => __resp,
                 ::hasten::__private::Err(__rest) => __rest.await,

@@ -19,6 +19,7 @@ pub mod openapi;
 mod operation;
 mod panics;
 mod response;
+mod response_model;
 mod router;
 mod routing;
 pub mod security;
@@ -97,6 +98,7 @@ pub mod __private {
     };
     pub use crate::operation::{BoxFuture, Operation, OperationDoc, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
+    pub use crate::response_model::{through_model, ModelOptions};
     pub use crate::validate::{
         run_optional_validator, run_param_validator, ModelParam, ValidateProbe, ViaNoRule,
         ViaValidate,

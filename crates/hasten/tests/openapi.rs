@@ -36,7 +36,7 @@ mod warehouse {
 }
 
 /// An error body.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 struct Message {
     detail: String,
 }

@@ -10,7 +10,7 @@ enum Order {
 }
 
 /// A documented body.
-#[derive(Serialize, JsonSchema)]
+#[derive(Serialize, Deserialize, JsonSchema)]
 struct Found {
     detail: String,
 }
@@ -27,6 +27,12 @@ struct Found {
     deprecated,
     include_in_schema = false,
     response_model = Found,
+    response_model_exclude_unset,
+    response_model_exclude_none = true,
+    response_model_exclude_defaults = false,
+    response_model_include = ["a"],
+    response_model_exclude = ["b"],
+    response_description = "Found it",
     responses = [(404, "Not found", Found), (409, "Conflict")]
 )]
 #[allow(clippy::too_many_arguments)]
@@ -41,9 +47,10 @@ async fn search(
     #[header(convert_underscores = false, alias = "X-Thing")] thing: Option<String>,
     #[header] x_tags: Option<Vec<String>>,
     #[cookie(example = "abc")] session: Option<String>,
+    #[query(include_in_schema = false, default = "x".to_owned())] hidden: String,
     ids: Option<Vec<i64>>,
 ) -> String {
-    format!("{item_id}{rest}{scale}{term:?}{order:?}{thing:?}{x_tags:?}{session:?}{ids:?}")
+    format!("{item_id}{rest}{scale}{term:?}{order:?}{thing:?}{x_tags:?}{session:?}{ids:?}{hidden}")
 }
 
 #[route("/multi", methods = ["get", "POST"])]
