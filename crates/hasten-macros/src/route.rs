@@ -1381,6 +1381,7 @@ fn generate(
         quote! {
             let __resp = ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
             #through_model
+            let __resp = ::hasten::__private::apply_set_response(&mut __ctx, __resp);
             return match ::hasten::__private::finish(&mut __ctx, __resp) {
                 ::hasten::__private::Ok(__resp) => __resp,
                 ::hasten::__private::Err(__rest) => __rest.await,
@@ -1392,6 +1393,7 @@ fn generate(
                 ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
             }).await;
             #through_model
+            let __resp = ::hasten::__private::apply_set_response(&mut __ctx, __resp);
             return match ::hasten::__private::finish(&mut __ctx, __resp) {
                 ::hasten::__private::Ok(__resp) => __resp,
                 ::hasten::__private::Err(__rest) => __rest.await,

@@ -959,6 +959,7 @@ impl AppInner {
                     uploads: None,
                     embedded: None,
                     raw_body: None,
+                    set_response: None,
                 });
                 return Dispatch::Handler(HandlerCall {
                     future: (route.op.handler)(ctx),

@@ -24,6 +24,7 @@ mod router;
 mod routing;
 pub mod security;
 mod server;
+mod set_response;
 pub mod streaming;
 pub mod testing;
 pub mod uploads;
@@ -54,6 +55,7 @@ pub use operation::{
 pub use response::{Html, IntoResponse, Redirect, Response};
 pub use router::Router;
 pub use server::{serve, Server};
+pub use set_response::{SameSite, SetCookie, SetResponse};
 pub use validate::{Invalid, Validate, Validation};
 pub use validation::{RequestValidationError, ValidationError};
 
@@ -99,6 +101,7 @@ pub mod __private {
     pub use crate::operation::{BoxFuture, Operation, OperationDoc, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
     pub use crate::response_model::{through_model, ModelOptions};
+    pub use crate::set_response::apply_set_response;
     pub use crate::validate::{
         run_optional_validator, run_param_validator, ModelParam, ValidateProbe, ViaNoRule,
         ViaValidate,

@@ -266,6 +266,9 @@ pub struct RequestCtx {
     /// The body as read, kept (a reference count) so that a validator's error can show
     /// the input it was given.
     pub(crate) raw_body: Option<Bytes>,
+    /// What the handler and its dependencies set through `SetResponse` (created on
+    /// first use).
+    pub(crate) set_response: Option<std::sync::Arc<std::sync::Mutex<crate::set_response::Changes>>>,
 }
 
 impl RequestCtx {
