@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ALLOW, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body::Body as _;
 
@@ -37,6 +37,9 @@ pub struct ErrorContext {
     pub headers: HeaderMap,
     /// The operation that was serving it, if routing got that far.
     pub operation: Option<&'static OperationMeta>,
+    /// The request body as read, for a validation error's handler (FastAPI's
+    /// `exc.body`); `None` elsewhere, or when no parameter read the body.
+    pub body: Option<bytes::Bytes>,
 }
 
 type ValidationHandler =
@@ -49,6 +52,8 @@ struct ErrorHandlers {
     validation: Option<Arc<ValidationHandler>>,
     http: Option<Arc<HttpErrorHandler>>,
     panic: Option<Arc<PanicHandler>>,
+    /// By error type, in registration order.
+    errors: Vec<crate::raise::ErrorHandler>,
 }
 
 /// Typed app state, one value per type.
@@ -541,6 +546,21 @@ impl App {
         self
     }
 
+    /// Answer every [`Error`](crate::Error) of type `E` a handler or a dependency
+    /// returns (FastAPI's `@app.exception_handler(E)`). A router's handler for the type
+    /// comes first ([`Router::on_error`](crate::Router::on_error)); an error no handler
+    /// takes is logged and answered 500. [`HttpError::default_response`] and
+    /// [`RequestValidationError::default_response`] are the default renderings, to fall
+    /// back on.
+    pub fn on_error<E, F>(mut self, f: F) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        F: Fn(&E, &ErrorContext) -> Response + Send + Sync + 'static,
+    {
+        self.handlers.errors.push(crate::raise::handler(f));
+        self
+    }
+
     /// Replace the 500 sent when a handler panics (the panic is logged either way).
     pub fn on_panic<F>(mut self, f: F) -> Self
     where
@@ -830,6 +850,8 @@ pub(crate) struct HandlerCall {
     app: Arc<AppInner>,
     meta: &'static OperationMeta,
     status: Option<u16>,
+    /// The operation's routers' error handlers, innermost first.
+    errors: Option<Arc<[crate::raise::ErrorHandler]>>,
     is_head: bool,
     /// The request head, only when an error handler may need it.
     head: Option<Box<(Method, Uri, HeaderMap)>>,
@@ -843,6 +865,7 @@ impl HandlerCall {
             uri,
             headers,
             operation: Some(self.meta),
+            body: None,
         }
     }
 
@@ -858,6 +881,12 @@ impl HandlerCall {
                     *resp.status_mut() = s;
                 }
             }
+        }
+        if resp.extensions().get::<crate::raise::Raised>().is_some() {
+            let app = self.app.clone();
+            let routers = self.errors.take();
+            let handlers = [routers.as_deref().unwrap_or(&[]), &app.handlers.errors[..]];
+            resp = crate::raise::answer(resp, &handlers, || self.error_context());
         }
         if self.app.handlers.http.is_some() && resp.extensions().get::<ErrorMarker>().is_some() {
             let ctx = self.error_context();
@@ -933,7 +962,10 @@ impl AppInner {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
                 // Only kept when an error handler may need them.
-                let keep = self.handlers.http.is_some() || self.handlers.panic.is_some();
+                let keep = self.handlers.http.is_some()
+                    || self.handlers.panic.is_some()
+                    || !self.handlers.errors.is_empty()
+                    || route.op.error_handlers.is_some();
                 let head = keep.then(|| {
                     Box::new((
                         parts.method.clone(),
@@ -966,6 +998,7 @@ impl AppInner {
                     app: self.clone(),
                     meta,
                     status: route.op.status,
+                    errors: route.op.error_handlers.clone(),
                     is_head,
                     head,
                 });
@@ -1040,6 +1073,7 @@ impl AppInner {
                     uri: parts.uri,
                     headers: parts.headers,
                     operation: None,
+                    body: None,
                 },
             ),
             None => err.render(),
@@ -1082,6 +1116,7 @@ impl AppInner {
             uri: ctx.parts.uri.clone(),
             headers: ctx.parts.headers.clone(),
             operation: Some(ctx.meta),
+            body: None,
         })
     }
 
@@ -1142,15 +1177,10 @@ pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
                 uri: ctx.parts.uri.clone(),
                 headers: ctx.parts.headers.clone(),
                 operation: Some(ctx.meta),
+                body: ctx.raw_body.clone(),
             },
         ),
-        None => {
-            let mut resp = Response::new(Body::full(validation.to_json_bytes()));
-            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            resp.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            resp
-        }
+        None => validation.default_response(),
     };
     if let Some(reason) = ws_reason {
         resp.extensions_mut()

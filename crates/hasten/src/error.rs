@@ -109,6 +109,13 @@ impl HttpError {
         }
     }
 
+    /// The response hasten sends for this error when no handler replaces it: for an
+    /// error handler that falls back on the default (FastAPI's
+    /// `http_exception_handler`).
+    pub fn default_response(&self) -> Response {
+        self.render()
+    }
+
     /// The default rendering, without marking the response for error handlers.
     pub(crate) fn render(&self) -> Response {
         let (content_type, bytes) = match &self.inner.plain {

@@ -243,6 +243,8 @@ pub struct Operation {
     pub(crate) doc: OperationDoc,
     /// Middleware around this operation, innermost first (its own, then routers').
     pub(crate) layers: Vec<crate::middleware::Wrap>,
+    /// Its routers' error handlers, innermost router first.
+    pub(crate) error_handlers: Option<Arc<[crate::raise::ErrorHandler]>>,
 }
 
 impl std::fmt::Debug for Operation {
@@ -278,6 +280,7 @@ impl Operation {
             attached: Vec::new(),
             doc: OperationDoc::default(),
             layers: Vec::new(),
+            error_handlers: None,
         };
         op.redescribe();
         op
@@ -387,6 +390,17 @@ impl Operation {
 
     /// Take a router's default status (if the operation has none) and its documented
     /// responses (where the operation documents no response of the same status).
+    /// Put a router's error handlers after those of the routers inside it.
+    pub(crate) fn handle_errors(&mut self, handlers: &[crate::raise::ErrorHandler]) {
+        if handlers.is_empty() {
+            return;
+        }
+        let mut all: Vec<crate::raise::ErrorHandler> =
+            self.error_handlers.as_deref().unwrap_or(&[]).to_vec();
+        all.extend(handlers.iter().cloned());
+        self.error_handlers = Some(all.into());
+    }
+
     pub(crate) fn inherit(&mut self, status: Option<u16>, responses: &[ExtraResponse]) {
         if self.status.is_none() {
             self.status = status;

@@ -29,6 +29,7 @@ pub struct Router {
     operations: Vec<Operation>,
     problems: Vec<String>,
     layers: crate::middleware::Layers,
+    error_handlers: crate::raise::Handlers,
 }
 
 impl Router {
@@ -118,6 +119,43 @@ impl Router {
         self
     }
 
+    /// Answer every [`Error`](crate::Error) of type `E` returned by this router's
+    /// operations (and their dependencies) with `f`, before the app's handlers and
+    /// those of routers this one is included in. FastAPI has no router-level exception
+    /// handlers (fastapi#1667); this is one.
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    ///
+    /// #[derive(Debug)]
+    /// struct Locked;
+    /// impl std::fmt::Display for Locked {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("the account is locked")
+    ///     }
+    /// }
+    /// impl std::error::Error for Locked {}
+    ///
+    /// #[get("/me")]
+    /// async fn me() -> Result<String, hasten::Error> {
+    ///     Err(Locked.into())
+    /// }
+    ///
+    /// let accounts = Router::new()
+    ///     .prefix("/accounts")
+    ///     .on_error(|e: &Locked, _ctx| HttpError::new(StatusCode::LOCKED, e.to_string()).into_response())
+    ///     .route(me);
+    /// # let _ = App::new().include(accounts).build().unwrap();
+    /// ```
+    pub fn on_error<E, F>(mut self, f: F) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        F: Fn(&E, &crate::ErrorContext) -> crate::Response + Send + Sync + 'static,
+    {
+        self.error_handlers.0.push(crate::raise::handler(f));
+        self
+    }
+
     /// Add a path operation.
     pub fn route(mut self, endpoint: impl Endpoint) -> Self {
         self.operations.push(endpoint.operation());
@@ -147,8 +185,10 @@ impl Router {
             mut operations,
             problems,
             layers,
+            error_handlers,
         } = self;
         for op in &mut operations {
+            op.handle_errors(&error_handlers.0);
             op.nest(&prefix, &tags);
             op.attach(&attached);
             op.inherit(status, &responses);

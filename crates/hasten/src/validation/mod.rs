@@ -255,6 +255,19 @@ impl RequestValidationError {
         serde_json::json!({ "detail": detail })
     }
 
+    /// The response hasten sends for these errors when no handler replaces it (`422`,
+    /// FastAPI's body): for a validation handler that falls back on the default
+    /// (FastAPI's `request_validation_exception_handler`).
+    pub fn default_response(&self) -> crate::Response {
+        let mut resp = crate::Response::new(crate::Body::full(self.to_json_bytes()));
+        *resp.status_mut() = http::StatusCode::UNPROCESSABLE_ENTITY;
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        resp
+    }
+
     /// The FastAPI body, serialised: the bytes of [`to_json`](Self::to_json), written
     /// straight into one buffer.
     pub fn to_json_bytes(&self) -> Vec<u8> {
