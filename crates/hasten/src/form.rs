@@ -10,7 +10,7 @@ use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::operation::{BodyDoc, OperationDoc};
 use crate::validation::body;
 use crate::validation::compiled::Mode;
-use crate::validation::{messages, LocItem};
+use crate::validation::LocItem;
 
 /// A form body (`application/x-www-form-urlencoded`), validated like [`Json`](crate::Json):
 /// a valid form takes one typed parse; an invalid one reports every field's error at
@@ -154,10 +154,10 @@ pub(crate) async fn read_form<T: DeserializeOwned + JsonSchema + 'static>(
             return None;
         }
     };
-    if !form && !bytes.is_empty() {
-        let raw = String::from_utf8_lossy(&bytes).into_owned();
-        errors.push(messages::model_attributes_type(Value::String(raw)).at(loc));
-        return None;
+    // A body that is not a form is an empty form, as Starlette reads it: each field
+    // is then missing.
+    if !form {
+        return from_pairs(&[], mode, loc, errors);
     }
     let pairs = match parse_urlencoded(&bytes) {
         Ok(p) => p,

@@ -101,6 +101,15 @@ where
         }
         return Some(None);
     }
+    // Python's `json.loads` reads past a UTF-8 byte-order mark.
+    let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+        Some(rest) => bytes.slice(bytes.len() - rest.len()..),
+        None => bytes,
+    };
+    // An optional body sent as `null` is no body, as in FastAPI.
+    if !required && json && bytes.trim_ascii() == b"null" {
+        return Some(None);
+    }
     if !json {
         let raw = String::from_utf8_lossy(&bytes).into_owned();
         errors.push(messages::model_attributes_type(Value::String(raw)).at(body_loc()));

@@ -903,6 +903,14 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
             }
             if let Some(body) = &doc.body {
                 let mut schema = body.schema.render(&mut gen);
+                // An optional JSON body may be `null`, and is titled after its
+                // parameter, as FastAPI documents `item: Item | None = None`.
+                if let (false, Some(name)) = (body.required, body.name) {
+                    schema = json!({
+                        "anyOf": [schema, { "type": "null" }],
+                        "title": title_case(name),
+                    });
+                }
                 if body.per_operation {
                     let name = format!("Body_{operation_id}");
                     if let Value::Object(m) = &mut schema {

@@ -209,12 +209,10 @@ fn too_large(what: String) -> HttpError {
     )
 }
 
-/// A malformed multipart body: 400 with Starlette's words, and what is wrong.
+/// A malformed multipart body: 400 with Starlette's words (what is wrong is logged).
 fn bad_body(why: &str) -> HttpError {
-    HttpError::new(
-        StatusCode::BAD_REQUEST,
-        format!("Invalid multipart data: {why}."),
-    )
+    tracing::debug!(target: "hasten::uploads", why, "malformed multipart body");
+    HttpError::new(StatusCode::BAD_REQUEST, "Invalid multipart data.")
 }
 
 /// Create a temporary file for an upload: a name with 128 random bits, created
@@ -429,7 +427,8 @@ pub(crate) async fn parse(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let boundary = multer::parse_boundary(content_type).map_err(|_| bad_body("no boundary"))?;
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "Missing boundary in multipart."))?;
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -462,7 +461,13 @@ pub(crate) async fn parse(
             return Err(too_large(format!("more than {} parts", limits.max_parts)));
         }
         let name = field.name().unwrap_or("").to_owned();
-        let Some(filename) = field.file_name().map(str::to_owned) else {
+        // A part with an empty file name is a file input left empty: Starlette reads it
+        // as a text field, so it counts as no file.
+        let filename = field
+            .file_name()
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned);
+        let Some(filename) = filename else {
             // A text field.
             let mut buf = BytesMut::new();
             while let Some(chunk) = field.chunk().await.map_err(|e| multer_error(e, limits))? {
@@ -548,10 +553,14 @@ fn multer_error(e: multer::Error, limits: &UploadLimits) -> HttpError {
         multer::Error::StreamReadFailed(e)
             if crate::body::caused_by::<PartHeadersTooLarge>(&*e) =>
         {
-            bad_body(&format!(
-                "part headers over {} bytes",
-                limits.max_part_headers
-            ))
+            // A limit of hasten's (Starlette has none): say which.
+            HttpError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Invalid multipart data: part headers over {} bytes.",
+                    limits.max_part_headers
+                ),
+            )
         }
         other => {
             tracing::debug!(target: "hasten::uploads", error = %other, "malformed multipart body");
@@ -588,10 +597,29 @@ fn describe_file(spec: &'static ParamSpec, doc: &mut OperationDoc, required: boo
         name: spec.wire_name(Source::Form),
         required,
         schema,
-        nullable: false,
+        nullable: !required,
         title: None,
         definitions: Vec::new(),
     });
+}
+
+/// No file under the parameter's name: the text sent under it instead, if any (the
+/// last, as Starlette's form keeps it), not counting an empty one.
+fn text_instead(ctx: &RequestCtx, spec: &ParamSpec) -> Option<String> {
+    let name = spec.wire_name(Source::Form);
+    let fields = ctx.form.as_ref()?;
+    let (_, text) = fields.iter().rev().find(|(n, _)| *n == name)?;
+    (!text.is_empty()).then(|| text.clone())
+}
+
+/// The error for text where a file was expected, in FastAPI's words.
+fn not_a_file(text: String) -> ValidationError {
+    ValidationError::new(
+        "value_error",
+        "Value error, Expected UploadFile, received: <class 'str'>",
+        serde_json::Value::String(text),
+    )
+    .with_ctx(serde_json::json!({ "error": {} }))
 }
 
 impl FromRequest for UploadFile {
@@ -605,7 +633,11 @@ impl FromRequest for UploadFile {
         ctx.form_pairs(errors).await?;
         let found = take_file(ctx, &spec.wire_name(Source::Form));
         if found.is_none() {
-            errors.push(ValidationError::missing().at(loc(spec)));
+            let error = match text_instead(ctx, spec) {
+                Some(text) => not_a_file(text),
+                None => ValidationError::missing(),
+            };
+            errors.push(error.at(loc(spec)));
         }
         found
     }
@@ -624,7 +656,14 @@ impl FromRequest for Option<UploadFile> {
         errors: &mut Errors,
     ) -> Extracted<Self> {
         ctx.form_pairs(errors).await?;
-        Some(take_file(ctx, &spec.wire_name(Source::Form)))
+        let found = take_file(ctx, &spec.wire_name(Source::Form));
+        if found.is_none() {
+            if let Some(text) = text_instead(ctx, spec) {
+                errors.push(not_a_file(text).at(loc(spec)));
+                return None;
+            }
+        }
+        Some(found)
     }
 
     fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {

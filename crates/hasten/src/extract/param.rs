@@ -544,10 +544,13 @@ fn loc_for(spec: &ParamSpec, source: Source) -> Vec<LocItem> {
 }
 
 /// Which value wins when a single-valued parameter is given several times: the last
-/// for query, cookie and form (Starlette's multidict), the first for headers.
+/// for query, cookie and form (Starlette's multidict), the first for headers. An empty
+/// form value is no value, as in FastAPI (a browser sends every field of a form,
+/// empty or not).
 fn pick(values: Vec<String>, source: Source) -> Option<String> {
     match source {
         Source::Header => values.into_iter().next(),
+        Source::Form => values.into_iter().last().filter(|v| !v.is_empty()),
         _ => values.into_iter().last(),
     }
 }

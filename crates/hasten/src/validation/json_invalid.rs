@@ -10,7 +10,13 @@ pub(crate) fn json_invalid(body: &[u8], err: &serde_json::Error) -> ValidationEr
     let text = String::from_utf8_lossy(body);
     let total_chars = text.chars().count();
     let message = err.to_string();
-    let python = python_message(&message, err.classify() == serde_json::error::Category::Eof);
+    let eof = err.classify() == serde_json::error::Category::Eof;
+    let python = match python_message(&message, eof) {
+        // At the end of the input Python says what it expected next.
+        "Unterminated string starting at" => "Unterminated string starting at",
+        _ if eof => expected_at_end(&text),
+        other => other,
+    };
     // serde_json counts columns in bytes, 1-based, pointing just past the offending
     // byte; Python's position is the character index of the offending character. At
     // end of input Python points at the end.
@@ -41,6 +47,79 @@ pub(crate) fn json_invalid(body: &[u8], err: &serde_json::Error) -> ValidationEr
         python
     };
     messages::json_invalid(offset, python)
+}
+
+/// What Python's `json` expected when the input ended: a property name after `{` or a
+/// `,` in an object, a `:` after a key, a `,` after a value inside a container, a value
+/// anywhere else.
+fn expected_at_end(text: &str) -> &'static str {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Next {
+        Value,
+        Key,
+        Colon,
+        Comma,
+    }
+    let mut stack: Vec<bool> = Vec::new(); // true: an object
+    let mut next = Next::Value;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' => {
+                stack.push(true);
+                next = Next::Key;
+            }
+            '[' => {
+                stack.push(false);
+                next = Next::Value;
+            }
+            '}' | ']' => {
+                stack.pop();
+                next = Next::Comma;
+            }
+            ':' => next = Next::Value,
+            ',' => {
+                next = if stack.last() == Some(&true) {
+                    Next::Key
+                } else {
+                    Next::Value
+                }
+            }
+            '"' => {
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    match c {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+                next = if next == Next::Key {
+                    Next::Colon
+                } else {
+                    Next::Comma
+                };
+            }
+            c if c.is_whitespace() => {}
+            _ => {
+                // A number or a literal: the rest of its token.
+                while chars
+                    .peek()
+                    .is_some_and(|c| !matches!(c, ',' | ':' | '}' | ']') && !c.is_whitespace())
+                {
+                    chars.next();
+                }
+                next = Next::Comma;
+            }
+        }
+    }
+    match next {
+        Next::Key => "Expecting property name enclosed in double quotes",
+        Next::Colon => "Expecting ':' delimiter",
+        Next::Comma if !stack.is_empty() => "Expecting ',' delimiter",
+        _ => "Expecting value",
+    }
 }
 
 /// The character index of the quote opening a string that never closes.
@@ -120,6 +199,18 @@ mod tests {
             ("{\"é\": x}", 6, "Expecting value"),
             ("\"abc", 0, "Unterminated string starting at"),
             ("[1,]", 3, "Expecting value"),
+            // At the end of the input: what was expected next.
+            (
+                "{\"name\": \"Saw\",",
+                15,
+                "Expecting property name enclosed in double quotes",
+            ),
+            ("{", 1, "Expecting property name enclosed in double quotes"),
+            ("{\"a\"", 4, "Expecting ':' delimiter"),
+            ("{\"a\": ", 6, "Expecting value"),
+            ("[1", 2, "Expecting ',' delimiter"),
+            ("[", 1, "Expecting value"),
+            ("[1, ", 4, "Expecting value"),
             (
                 "{\"a\":1,}",
                 7,
