@@ -158,6 +158,10 @@ pub(crate) fn expand(input: DeriveInput) -> TokenStream {
         return e.to_compile_error();
     }
     let title = name.to_string();
+    let description = match crate::route::doc_text(&input.attrs) {
+        Some(d) => quote!(::hasten::__private::Some(#d)),
+        None => quote!(::hasten::__private::None),
+    };
     quote! {
         impl ::hasten::ParamValue for #name {
             fn parse(raw: &str) -> ::core::result::Result<Self, ::hasten::__private::ParseError> {
@@ -167,7 +171,7 @@ pub(crate) fn expand(input: DeriveInput) -> TokenStream {
                 }
             }
             fn schema() -> ::hasten::__private::Value {
-                ::hasten::__private::enum_schema(#title, &[#(#wires),*])
+                ::hasten::__private::enum_schema(#title, #description, &[#(#wires),*])
             }
         }
     }

@@ -1030,7 +1030,27 @@ impl AppInner {
                     }));
                 }
                 match self.slash_redirect(&parts.uri) {
-                    Some(location) => crate::Redirect::to(&location).into_response(),
+                    Some(location) => {
+                        // An absolute URL, from the request's scheme and host, as
+                        // Starlette writes it.
+                        let scheme = parts.uri.scheme_str().unwrap_or("http");
+                        let host = parts
+                            .uri
+                            .authority()
+                            .map(|a| a.as_str().to_owned())
+                            .or_else(|| {
+                                parts
+                                    .headers
+                                    .get(http::header::HOST)
+                                    .and_then(|h| h.to_str().ok())
+                                    .map(str::to_owned)
+                            });
+                        let location = match host {
+                            Some(host) => format!("{scheme}://{host}{location}"),
+                            None => location,
+                        };
+                        crate::Redirect::to(&location).into_response()
+                    }
                     None => self
                         .framework_error(HttpError::new(StatusCode::NOT_FOUND, "Not Found"), parts),
                 }

@@ -561,11 +561,9 @@ fn param_schema(p: &ParamDoc, components: &mut Vec<(String, Value)>) -> Value {
     let spec = p.spec;
     components.extend(p.definitions.iter().cloned());
     let mut inner = p.schema.clone();
-    let named_enum = inner.get("enum").is_some() && inner.get("$ref").is_none();
-    if let (true, Some(Value::String(name))) = (named_enum, inner.get("title")) {
-        let name = name.clone();
-        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
-        components.push((name, std::mem::replace(&mut inner, reference)));
+    to_component(&mut inner, components);
+    if let Some(items) = inner.get_mut("items") {
+        to_component(items, components);
     }
     if inner.get("$ref").is_some() {
         return finish_param_schema(p, inner);
@@ -684,6 +682,17 @@ fn restyle_operations(paths: &mut Map<String, Value>, style: DocStyle) {
                 }
             }
         }
+    }
+}
+
+/// A named enum's schema (one with a `title`) moved to the components, a reference
+/// left in its place.
+fn to_component(schema: &mut Value, components: &mut Vec<(String, Value)>) {
+    let named_enum = schema.get("enum").is_some() && schema.get("$ref").is_none();
+    if let (true, Some(Value::String(name))) = (named_enum, schema.get("title")) {
+        let name = name.clone();
+        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+        components.push((name, std::mem::replace(schema, reference)));
     }
 }
 

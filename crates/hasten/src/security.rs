@@ -119,8 +119,10 @@ impl<C: OAuth2Password> OAuth2PasswordBearer<C> {
     }
 
     fn read(ctx: &RequestCtx) -> Option<Self> {
+        // As FastAPI's: the scheme must be Bearer; the token may be empty (it is the
+        // handler's to refuse, with its own answer).
         match authorization(ctx) {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() => {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
                 Some(OAuth2PasswordBearer {
                     token: token.to_owned(),
                     _config: PhantomData,

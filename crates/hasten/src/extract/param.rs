@@ -388,9 +388,36 @@ fn parse_one<T: ParamValue>(
     match T::parse(raw).and_then(|v| check_constraints(&v, spec, raw).map(|()| v)) {
         Ok(v) => Some(v),
         Err(e) => {
+            let e = declared_bound_first(e, spec, raw);
             errors.push(e.into_inner().at(loc_for(spec, source)));
             None
         }
+    }
+}
+
+/// An integer past its Rust type's range that also breaks a bound the parameter
+/// declares: the declared bound is reported, as pydantic (whose `int` has no range)
+/// reports it.
+fn declared_bound_first(e: ParseError, spec: &ParamSpec, raw: &str) -> ParseError {
+    if !matches!(&*e.0.kind, "less_than_equal" | "greater_than_equal") {
+        return e;
+    }
+    let Some(wide) = lax::int(raw) else {
+        return e;
+    };
+    let c = &spec.constraints;
+    let bounds = constraints::Bounds {
+        gt: c.gt.map(Number::bound),
+        ge: c.ge.map(Number::bound),
+        lt: c.lt.map(Number::bound),
+        le: c.le.map(Number::bound),
+        multiple_of: None,
+    };
+    match bounds.check(constraints::Num::int(wide), || {
+        Value::String(raw.to_owned())
+    }) {
+        Err(declared) => ParseError(declared),
+        Ok(()) => e,
     }
 }
 
@@ -872,10 +899,15 @@ pub fn enum_error(raw: &str, choices: &[&str]) -> ParseError {
     messages::enumeration(Value::String(raw.to_owned()), choices).into()
 }
 
-/// The schema of a string enum.
+/// The schema of a string enum: its doc comment is its description, as a Python
+/// enum's docstring is.
 #[doc(hidden)]
-pub fn enum_schema(title: &str, choices: &[&str]) -> Value {
-    json!({ "type": "string", "enum": choices, "title": title })
+pub fn enum_schema(title: &str, description: Option<&str>, choices: &[&str]) -> Value {
+    let mut schema = json!({ "type": "string", "enum": choices, "title": title });
+    if let Some(d) = description {
+        schema["description"] = json!(d);
+    }
+    schema
 }
 
 /// Used by the generated code for a parameter with a `default = …`: a value, or the

@@ -118,6 +118,17 @@ impl Bounds {
                 return Some(("multiple_of", m));
             }
         }
+        if n.exact.is_none() && n.value.is_nan() {
+            // NaN compares false with every bound: the first bound declared fails.
+            return [
+                ("le", self.le),
+                ("lt", self.lt),
+                ("ge", self.ge),
+                ("gt", self.gt),
+            ]
+            .into_iter()
+            .find_map(|(k, b)| b.map(|b| (k, b)));
+        }
         if let Some(b) = self.le.filter(|b| n.cmp(*b) == Ordering::Greater) {
             return Some(("le", b));
         }
