@@ -15,8 +15,8 @@ pub async fn run(app: App) -> std::io::Result<()> {
         _ => app,
     };
     if std::env::args().any(|a| a == "--openapi") {
-        let service = app.build().map_err(std::io::Error::other)?;
-        let doc = serde_json::to_string_pretty(service.openapi()).map_err(std::io::Error::other)?;
+        let document = app.openapi_document().map_err(std::io::Error::other)?;
+        let doc = serde_json::to_string_pretty(&document).map_err(std::io::Error::other)?;
         println!("{doc}");
         return Ok(());
     }

@@ -575,6 +575,15 @@ impl App {
         &self.operations
     }
 
+    /// The app's OpenAPI document, without serving it: its startup hooks are not run
+    /// (the document does not depend on them), so this works for any app — to print
+    /// the document, or to compare it in a test. Errors are those of
+    /// [`build`](Self::build).
+    pub fn openapi_document(mut self) -> Result<serde_json::Value, BuildError> {
+        self.startup.clear();
+        Ok(self.build()?.openapi().clone())
+    }
+
     /// Check the whole app and build the service that serves it. Every problem found
     /// (conflicting routes, a state no one provided, a bad pattern) is reported at once.
     pub fn build(self) -> Result<AppService, BuildError> {
@@ -1174,7 +1183,9 @@ fn strip_body(resp: &mut Response) {
 /// rendered by the app's validation handler when it has one. Used by generated code.
 pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
     if let Some(rejection) = errors.rejection {
-        return *rejection;
+        let mut resp = *rejection;
+        resp.extensions_mut().insert(crate::error::Failed);
+        return resp;
     }
     let validation = errors.into_ordered();
     // Over a WebSocket the errors are also the reason of the 1008 close.
@@ -1206,5 +1217,6 @@ pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
         resp.extensions_mut()
             .insert(crate::ws::InputRefused(reason));
     }
+    resp.extensions_mut().insert(crate::error::Failed);
     resp
 }

@@ -156,7 +156,16 @@ pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxF
         .iter()
         .any(|c| c.scope == CleanupScope::BeforeResponse);
     let cleanups = std::mem::take(&mut ctx.cleanups);
-    let queue = ctx.post.take();
+    // Background tasks run after a response the handler returned, not after an error
+    // (invalid input, an `HttpError`, a raised `Error`): as FastAPI drops them when an
+    // exception ends the request. Cleanups run either way.
+    let failed = resp
+        .extensions()
+        .get::<crate::error::ErrorMarker>()
+        .is_some()
+        || resp.extensions().get::<crate::raise::Raised>().is_some()
+        || resp.extensions().get::<crate::error::Failed>().is_some();
+    let queue = ctx.post.take().filter(|_| !failed);
     if file.is_none() && !before {
         hand_over(&mut resp, queue, cleanups);
         return Ok(resp);

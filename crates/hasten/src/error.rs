@@ -64,7 +64,7 @@ impl HttpError {
 
     /// The status's reason phrase as detail: `HttpError::status(404)` → "Not Found".
     pub fn from_status(status: StatusCode) -> Self {
-        HttpError::new(status, status.canonical_reason().unwrap_or("Error"))
+        HttpError::new(status, reason_phrase(status).unwrap_or("Error"))
     }
 
     /// Add a response header. An invalid name or value is logged and skipped.
@@ -161,10 +161,28 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
+/// A status's reason phrase as FastAPI gives it (Python's `http.HTTPStatus`), where it
+/// differs from the `http` crate's newer wording.
+pub(crate) fn reason_phrase(status: StatusCode) -> Option<&'static str> {
+    Some(match status.as_u16() {
+        203 => "Non-Authoritative Information",
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Long",
+        416 => "Requested Range Not Satisfiable",
+        418 => "I'm a Teapot",
+        _ => return status.canonical_reason(),
+    })
+}
+
 /// Marks a response rendered from an [`HttpError`], so an app-level error handler can
 /// replace it.
 #[derive(Clone)]
 pub(crate) struct ErrorMarker(pub(crate) HttpError);
+
+/// On the response to a request whose input failed validation (whatever the app's
+/// validation handler renders).
+#[derive(Clone, Copy)]
+pub(crate) struct Failed;
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {

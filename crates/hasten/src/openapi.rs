@@ -729,7 +729,7 @@ fn response_entry(
 fn status_description(status: u16) -> String {
     http::StatusCode::from_u16(status)
         .ok()
-        .and_then(|s| s.canonical_reason())
+        .and_then(crate::error::reason_phrase)
         .unwrap_or("Additional Response")
         .to_owned()
 }

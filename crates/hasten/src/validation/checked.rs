@@ -411,6 +411,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
                 items,
                 min,
                 max,
+                ..
             }) => (prefix.as_slice(), *items, *min, *max),
             // A model given a list: serde reads structs from arrays, pydantic does not.
             Some(Type::Object { .. }) => return Err(self.state.stop()),

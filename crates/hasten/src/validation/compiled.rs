@@ -81,8 +81,9 @@ pub(crate) enum Kind {
     Union(Union),
     /// `const`.
     Const(Value),
-    /// `enum`.
-    Enum(Vec<Value>),
+    /// `enum`: a named type's (an enum, `enum` errors) or a `Literal`'s (inline, as
+    /// `#[schemars(inline)]` writes it: `literal_error`s).
+    Enum { choices: Vec<Value>, literal: bool },
     /// `type`, possibly with `null` beside it (`["string", "null"]`).
     Typed { ty: Type, nullable: bool },
 }
@@ -96,6 +97,14 @@ pub(crate) struct Union {
     pub(crate) branches: Vec<(String, NodeId)>,
     /// The tag property, and each tag's branch.
     pub(crate) tag: Option<(String, Vec<(String, NodeId)>)>,
+}
+
+/// What an array is to pydantic, for its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArrayKind {
+    List,
+    Set,
+    Tuple,
 }
 
 /// A typed schema and its constraints.
@@ -120,6 +129,9 @@ pub(crate) enum Type {
         items: Option<NodeId>,
         min: Option<u64>,
         max: Option<u64>,
+        /// What pydantic calls it in errors: a `List`, a `Set` (`uniqueItems`) or a
+        /// `Tuple` (only `prefixItems`).
+        shape: ArrayKind,
     },
     Object {
         /// Declared properties, in the schema's order, and whether each is required.
@@ -351,9 +363,22 @@ impl Compiler<'_> {
         self.defs.insert(name.to_owned(), id);
         if let Some(target) = target {
             let compiled = self.compile(&target)?;
+            self.named_enum(compiled);
             self.nodes[id].kind = Kind::Ref(compiled);
         }
         Ok(id)
+    }
+
+    /// A definition that is an enum (or an `Option` of one) is a named type's: its
+    /// errors are `enum`, not `literal_error`.
+    fn named_enum(&mut self, id: NodeId) {
+        let enum_id = match &self.nodes[id].kind {
+            Kind::Union(u) if u.branches.len() == 1 && u.branches[0].0 == "enum" => u.branches[0].1,
+            _ => id,
+        };
+        if let Kind::Enum { literal, .. } = &mut self.nodes[enum_id].kind {
+            *literal = false;
+        }
     }
 
     fn compile(&mut self, schema: &Value) -> Result<NodeId, String> {
@@ -389,7 +414,10 @@ impl Compiler<'_> {
         } else if let Some(expected) = s.get("const") {
             Kind::Const(expected.clone())
         } else if let Some(Value::Array(choices)) = s.get("enum") {
-            Kind::Enum(choices.clone())
+            Kind::Enum {
+                choices: choices.clone(),
+                literal: true,
+            }
         } else {
             let (ty, nullable) = match s.get("type") {
                 Some(Value::String(t)) => (Some(t.as_str()), false),
@@ -436,7 +464,10 @@ impl Compiler<'_> {
         if let Some(values) = constants.filter(|v| v.len() > 1) {
             let id = self.push(Node {
                 all_of: Vec::new(),
-                kind: Kind::Enum(values),
+                kind: Kind::Enum {
+                    choices: values,
+                    literal: true,
+                },
             });
             return Ok(Kind::Union(Union {
                 nullable,
@@ -609,11 +640,19 @@ impl Compiler<'_> {
                 if prefix.is_empty() && (min.is_some() || max.is_some()) {
                     self.declared();
                 }
+                let shape = if !prefix.is_empty() && items.is_none() {
+                    ArrayKind::Tuple
+                } else if s.get("uniqueItems") == Some(&Value::Bool(true)) {
+                    ArrayKind::Set
+                } else {
+                    ArrayKind::List
+                };
                 Type::Array {
                     prefix,
                     items,
                     min,
                     max,
+                    shape,
                 }
             }
             "object" => {
@@ -723,7 +762,7 @@ impl Validator {
             Kind::Ref(target) => self.check(*target, value, loc, depth + 1),
             Kind::Union(u) => self.union(u, value, loc, depth),
             Kind::Const(expected) => self.constant(expected, value, loc),
-            Kind::Enum(choices) => self.enumeration(choices, value, loc),
+            Kind::Enum { choices, literal } => self.enumeration(choices, *literal, value, loc),
             Kind::Typed { ty, nullable } => {
                 if *nullable && value.is_null() {
                     return Value::Null;
@@ -762,7 +801,8 @@ impl Validator {
                 items,
                 min,
                 max,
-            } => self.array(prefix, *items, *min, *max, value, loc, depth),
+                shape,
+            } => self.array(prefix, *items, *min, *max, *shape, value, loc, depth),
             Type::String {
                 min,
                 max,
@@ -899,6 +939,7 @@ impl Validator {
         items: Option<NodeId>,
         min: Option<u64>,
         max: Option<u64>,
+        shape: ArrayKind,
         value: Value,
         loc: &mut Vec<LocItem>,
         depth: usize,
@@ -908,9 +949,26 @@ impl Validator {
             v => v,
         };
         let Value::Array(mut list) = value else {
-            self.fail(messages::list_type(value.clone()), loc);
+            let error = match shape {
+                ArrayKind::Set => messages::set_type(value.clone()),
+                ArrayKind::List | ArrayKind::Tuple => messages::list_type(value.clone()),
+            };
+            self.fail(error, loc);
             return value;
         };
+        // A tuple too short: each missing item is `missing` at its index.
+        if shape == ArrayKind::Tuple && list.len() < prefix.len() {
+            self.items(prefix, items, &mut list, loc, depth);
+            let input = Value::Array(list);
+            for i in input.as_array().map_or(0, Vec::len)..prefix.len() {
+                loc.push(LocItem::Index(i));
+                let mut missing = ValidationError::missing();
+                missing.input = input.clone();
+                self.fail(missing, loc);
+                loc.pop();
+            }
+            return Value::Null;
+        }
         // The length is judged on the list as given, and reported after its items.
         let n = list.len() as u64;
         if constraints::length_admits(n, min, max) {
@@ -923,7 +981,22 @@ impl Validator {
             .then(|| list.clone());
         self.items(prefix, items, &mut list, loc, depth);
         let input = Value::Array(kept.unwrap_or(list));
-        if let Err(e) = constraints::check_length(Measured::List, n, min, max, || input) {
+        if let Err(mut e) = constraints::check_length(Measured::List, n, min, max, || input) {
+            let name = match shape {
+                ArrayKind::List => None,
+                ArrayKind::Set => Some("Set"),
+                ArrayKind::Tuple => Some("Tuple"),
+            };
+            if let Some(name) = name {
+                let ctx = e.ctx.take().unwrap_or_default();
+                let bound = |k: &str| ctx.get(k).and_then(Value::as_u64);
+                let actual = bound("actual_length").unwrap_or(n);
+                *e = match (bound("min_length"), bound("max_length")) {
+                    (Some(m), _) => messages::too_short_of(name, e.input.clone(), m, actual),
+                    (_, Some(m)) => messages::too_long_of(name, e.input.clone(), m, actual),
+                    _ => *e,
+                };
+            }
             self.fail(*e, loc);
         }
         Value::Null
@@ -1086,7 +1159,13 @@ impl Validator {
         }
     }
 
-    fn enumeration(&mut self, choices: &[Value], value: Value, loc: &mut [LocItem]) -> Value {
+    fn enumeration(
+        &mut self,
+        choices: &[Value],
+        literal: bool,
+        value: Value,
+        loc: &mut [LocItem],
+    ) -> Value {
         if choices.contains(&value) {
             return value;
         }
@@ -1097,7 +1176,12 @@ impl Validator {
                 other => other.to_string(),
             })
             .collect();
-        self.fail(messages::enumeration(value.clone(), &shown), loc);
+        let error = if literal {
+            messages::literal_error(value.clone(), &shown)
+        } else {
+            messages::enumeration(value.clone(), &shown)
+        };
+        self.fail(error, loc);
         value
     }
 

@@ -600,10 +600,26 @@ pub mod messages {
 
     /// `too_short` for a list with too few items.
     pub fn too_short(input: Value, min_length: u64, actual: u64) -> ValidationError {
+        too_short_of("List", input, min_length, actual)
+    }
+
+    /// `too_long` for a list with too many items.
+    pub fn too_long(input: Value, max_length: u64, actual: u64) -> ValidationError {
+        too_long_of("List", input, max_length, actual)
+    }
+
+    /// `too_short` for a `List`, `Set` or `Tuple` with too few items.
+    pub fn too_short_of(
+        field_type: &str,
+        input: Value,
+        min_length: u64,
+        actual: u64,
+    ) -> ValidationError {
         ValidationError::new(
             "too_short",
             concat(&[
-                "List should have at least ",
+                field_type,
+                " should have at least ",
                 Digits::of(min_length).as_str(),
                 " item",
                 plural(min_length),
@@ -613,16 +629,22 @@ pub mod messages {
             input,
         )
         .with_ctx(
-            json!({ "field_type": "List", "min_length": min_length, "actual_length": actual }),
+            json!({ "field_type": field_type, "min_length": min_length, "actual_length": actual }),
         )
     }
 
-    /// `too_long` for a list with too many items.
-    pub fn too_long(input: Value, max_length: u64, actual: u64) -> ValidationError {
+    /// `too_long` for a `List`, `Set` or `Tuple` with too many items.
+    pub fn too_long_of(
+        field_type: &str,
+        input: Value,
+        max_length: u64,
+        actual: u64,
+    ) -> ValidationError {
         ValidationError::new(
             "too_long",
             concat(&[
-                "List should have at most ",
+                field_type,
+                " should have at most ",
                 Digits::of(max_length).as_str(),
                 " item",
                 plural(max_length),
@@ -632,7 +654,7 @@ pub mod messages {
             input,
         )
         .with_ctx(
-            json!({ "field_type": "List", "max_length": max_length, "actual_length": actual }),
+            json!({ "field_type": field_type, "max_length": max_length, "actual_length": actual }),
         )
     }
 
@@ -698,6 +720,23 @@ pub mod messages {
             "Input should be a valid dictionary or object to extract fields from",
             input,
         )
+    }
+
+    /// `literal_error` for a value that is not one of a `Literal`'s (an enum that is not
+    /// a named type).
+    pub fn literal_error<S: AsRef<str>>(input: Value, choices: &[S]) -> ValidationError {
+        let expected = expected_list(choices);
+        ValidationError::new(
+            "literal_error",
+            format!("Input should be {expected}"),
+            input,
+        )
+        .with_ctx(json!({ "expected": expected }))
+    }
+
+    /// `set_type` for a value that is not a set (a list of unique items).
+    pub fn set_type(input: Value) -> ValidationError {
+        ValidationError::new("set_type", "Input should be a valid set", input)
     }
 
     /// `list_type` for a value that is not a list.

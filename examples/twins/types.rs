@@ -1,8 +1,0 @@
-//! (being written)
-
-use hasten::prelude::*;
-
-/// The app.
-pub(crate) fn app() -> App {
-    App::new()
-}
