@@ -967,7 +967,16 @@ impl AppInner {
             ));
         }
         let is_head = parts.method == Method::HEAD;
-        let mut resp = match self.routes.find(&parts.method, parts.uri.path()) {
+        // Routes match the decoded path, as Starlette's do: `%2F` is a slash there, so
+        // `/files/a%2Fb` is not `/files/{name}`. Decoded only when it has escapes.
+        let raw_path = parts.uri.path();
+        let decoded_path = raw_path.contains('%').then(|| {
+            percent_encoding::percent_decode_str(raw_path)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
+        let routed_path = decoded_path.as_deref().unwrap_or(raw_path);
+        let mut resp = match self.routes.find(&parts.method, routed_path) {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
                 // Only kept when an error handler may need them.
@@ -1001,6 +1010,7 @@ impl AppInner {
                     embedded: None,
                     raw_body: None,
                     set_response: None,
+                    decoded_path,
                 });
                 return Dispatch::Handler(HandlerCall {
                     future: (route.op.handler)(ctx),

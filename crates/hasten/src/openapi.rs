@@ -652,6 +652,18 @@ fn finish_param_schema(p: &ParamDoc, inner: Value) -> Value {
     schema
 }
 
+/// pydantic's title of a parametrised generic model from its component key:
+/// `Page_Item_` → `Page[Item]`, `Pair_int__str_` → `Pair[int, str]`; `None` for a key
+/// of another shape.
+fn generic_title(key: &str) -> Option<String> {
+    let inner = key.strip_suffix('_')?;
+    let (base, args) = inner.split_once('_')?;
+    if base.is_empty() || args.is_empty() || args.starts_with('_') || args.ends_with('_') {
+        return None;
+    }
+    Some(format!("{base}[{}]", args.replace("__", ", ")))
+}
+
 /// The style pass over every schema of the operations: parameters, bodies, responses.
 fn restyle_operations(paths: &mut Map<String, Value>, style: DocStyle) {
     let contents = |v: &mut Value| {
@@ -1060,10 +1072,24 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
     for (name, schema) in extra_components {
         schemas.entry(name).or_insert(schema);
     }
-    // Named schemas carry their name as title, as pydantic's do.
+    // Named schemas carry their name as title, as pydantic's do. A generic type named
+    // as pydantic keys it (`#[schemars(rename = "Page_{T}_")]` → `Page_Item_`) is
+    // titled as pydantic titles it (`Page[Item]`), without the generic type's
+    // description, as pydantic writes a parametrised model.
     for (name, schema) in schemas.iter_mut() {
         if let Value::Object(m) = schema {
-            m.entry("title").or_insert_with(|| json!(name));
+            if m.contains_key("title") {
+                continue;
+            }
+            match generic_title(name) {
+                Some(title) => {
+                    m.remove("description");
+                    m.insert("title".into(), json!(title));
+                }
+                None => {
+                    m.insert("title".into(), json!(name));
+                }
+            }
         }
     }
     if uses_validation_error {
@@ -1122,6 +1148,18 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generic_keys_are_titled_as_pydantic_titles_them() {
+        assert_eq!(generic_title("Page_Item_").as_deref(), Some("Page[Item]"));
+        assert_eq!(
+            generic_title("Pair_int__str_").as_deref(),
+            Some("Pair[int, str]")
+        );
+        assert_eq!(generic_title("Item"), None);
+        assert_eq!(generic_title("Body_read_items_items__get"), None);
+        assert_eq!(generic_title("My_Type"), None);
+    }
 
     #[test]
     fn titles_follow_pydantic() {

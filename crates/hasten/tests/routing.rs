@@ -432,3 +432,20 @@ fn incompatible_shapes_are_a_build_error() {
     let err = App::new().route(wide).route(narrow).build().unwrap_err();
     assert!(err.to_string().contains("conflicts"), "{err}");
 }
+
+/// Echoes a file name.
+#[get("/files/{name}")]
+async fn file_name(name: String) -> String {
+    name
+}
+
+#[tokio::test]
+async fn routes_match_the_decoded_path_as_starlettes_do() {
+    let c = TestClient::new(App::new().route(file_name));
+    // An encoded slash is a slash: two segments, no route.
+    assert_eq!(c.get("/files/a%2Fb").send().await.status(), 404);
+    // Other escapes are decoded once, in the value.
+    assert_eq!(c.get("/files/a%20b%25").send().await.text(), "a b%");
+    // And in the literal segments too.
+    assert_eq!(c.get("/fil%65s/x").send().await.text(), "x");
+}

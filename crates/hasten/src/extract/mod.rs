@@ -269,6 +269,9 @@ pub struct RequestCtx {
     /// What the handler and its dependencies set through `SetResponse` (created on
     /// first use).
     pub(crate) set_response: Option<std::sync::Arc<std::sync::Mutex<crate::set_response::Changes>>>,
+    /// The path, decoded, when it had escapes: the path routing matched, which the
+    /// path parameters' positions refer to.
+    pub(crate) decoded_path: Option<String>,
 }
 
 impl RequestCtx {
@@ -294,22 +297,21 @@ impl RequestCtx {
 
     /// The raw (percent-decoded) value of a path parameter.
     pub fn path_param(&self, name: &str) -> Option<String> {
-        let path = self.parts.uri.path();
-        let i = self.path_names.iter().position(|n| &**n == name)?;
-        self.path_params.get(i).map(|(s, e)| {
-            percent_encoding::percent_decode_str(&path[*s..*e])
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        self.path_param_cow(name).map(Cow::into_owned)
     }
 
-    /// The raw value of a path parameter, decoded only when it has escapes.
+    /// The value of a path parameter: a slice of the path routing matched (decoded
+    /// once, when the request's had escapes).
     pub(crate) fn path_param_cow(&self, name: &str) -> Option<Cow<'_, str>> {
-        let path = self.parts.uri.path();
+        let path = self
+            .decoded_path
+            .as_deref()
+            .unwrap_or_else(|| self.parts.uri.path());
         let i = self.path_names.iter().position(|n| &**n == name)?;
         self.path_params
             .get(i)
-            .map(|(s, e)| percent_encoding::percent_decode_str(&path[*s..*e]).decode_utf8_lossy())
+            .and_then(|(s, e)| path.get(*s..*e))
+            .map(Cow::Borrowed)
     }
 
     /// The query pairs, percent-decoded, parsed once per request.
