@@ -536,6 +536,71 @@ impl App {
         self
     }
 
+    /// Replace the answer to invalid input, and say so in the document: every operation
+    /// that takes input documents `status` with `T`'s schema instead of FastAPI's 422
+    /// `HTTPValidationError` (which FastAPI keeps documenting whatever its handler
+    /// answers, fastapi#1376). `f` renders the answer, as with
+    /// [`on_validation_error`](Self::on_validation_error).
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    ///
+    /// /// Our error body.
+    /// #[derive(Serialize, JsonSchema)]
+    /// struct BadInput { message: String, fields: Vec<String> }
+    ///
+    /// let app = App::new().on_validation_error_documented::<BadInput, _>(
+    ///     StatusCode::BAD_REQUEST,
+    ///     "The input is invalid",
+    ///     |errors, _ctx| {
+    ///         let fields = errors.errors().iter().map(|e| format!("{:?}", e.loc)).collect();
+    ///         let body = BadInput { message: "invalid input".into(), fields };
+    ///         (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    ///     },
+    /// );
+    /// # let _ = app;
+    /// ```
+    pub fn on_validation_error_documented<T, F>(
+        mut self,
+        status: StatusCode,
+        description: impl Into<String>,
+        f: F,
+    ) -> Self
+    where
+        T: schemars::JsonSchema + 'static,
+        F: Fn(&RequestValidationError, &ErrorContext) -> Response + Send + Sync + 'static,
+    {
+        self.info.validation_response = Some(crate::openapi::ValidationResponse {
+            status: status.as_u16(),
+            description: description.into(),
+            content_type: crate::response::APPLICATION_JSON,
+            schema: crate::openapi::SchemaDoc::of::<T>(),
+        });
+        self.on_validation_error(f)
+    }
+
+    /// Answer errors as RFC 9457 problem details (`application/problem+json`), and
+    /// document them so: invalid input is a 422 [`ProblemDetails`](crate::ProblemDetails)
+    /// whose `errors` are FastAPI's validation errors, and every [`HttpError`] a problem
+    /// with its status, reason phrase and detail.
+    ///
+    /// ```
+    /// use hasten::App;
+    ///
+    /// let app = App::new().problem_details();
+    /// # let _ = app;
+    /// ```
+    pub fn problem_details(mut self) -> Self {
+        self.info.validation_response = Some(crate::openapi::ValidationResponse {
+            status: 422,
+            description: "Validation Error".into(),
+            content_type: crate::problem::PROBLEM_JSON,
+            schema: crate::openapi::SchemaDoc::of::<crate::ProblemDetails>(),
+        });
+        self.on_validation_error(|errors, ctx| crate::problem::validation(errors, ctx))
+            .on_http_error(|error, ctx| crate::problem::http(error, ctx))
+    }
+
     /// Replace the rendering of every [`HttpError`]: those returned by handlers and the
     /// framework's own (404, 405, 413).
     pub fn on_http_error<F>(mut self, f: F) -> Self

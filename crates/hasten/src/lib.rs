@@ -18,6 +18,7 @@ mod mount;
 pub mod openapi;
 mod operation;
 mod panics;
+mod problem;
 mod raise;
 mod response;
 mod response_model;
@@ -53,6 +54,7 @@ pub use openapi::{Contact, DescribeResponse, DocStyle, License, ResponseDoc, Sch
 pub use operation::{
     BodyDoc, BoxFuture, Endpoint, ExtraResponse, Operation, OperationDoc, OperationMeta, ParamDoc,
 };
+pub use problem::ProblemDetails;
 pub use raise::Error;
 pub use response::{Html, IntoResponse, Redirect, Response};
 pub use router::Router;

@@ -419,6 +419,19 @@ pub(crate) struct DocInfo {
     pub(crate) servers: Vec<Value>,
     pub(crate) tags: Vec<Tag>,
     pub(crate) style: DocStyle,
+    /// What the app answers for invalid input, when its validation handler replaces
+    /// FastAPI's 422: the status, description, media type and schema documented.
+    pub(crate) validation_response: Option<ValidationResponse>,
+}
+
+/// The documented answer to invalid input, when the app's validation handler replaces
+/// the 422 `HTTPValidationError`.
+#[derive(Debug, Clone)]
+pub(crate) struct ValidationResponse {
+    pub(crate) status: u16,
+    pub(crate) description: String,
+    pub(crate) content_type: &'static str,
+    pub(crate) schema: SchemaDoc,
 }
 
 impl Default for DocInfo {
@@ -434,6 +447,7 @@ impl Default for DocInfo {
             servers: Vec::new(),
             tags: Vec::new(),
             style: DocStyle::default(),
+            validation_response: None,
         }
     }
 }
@@ -1038,15 +1052,31 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                 );
             }
             if doc.takes_input() {
-                uses_validation_error = true;
-                responses.insert(
-                    "422".into(),
-                    Value::Object(response_entry(
-                        "Validation Error",
-                        Some(crate::response::APPLICATION_JSON),
-                        Some(json!({ "$ref": "#/components/schemas/HTTPValidationError" })),
-                    )),
-                );
+                match &info.validation_response {
+                    // The app's own answer to invalid input, as it declared it.
+                    Some(v) => {
+                        let schema = v.schema.render(&mut gen);
+                        responses.insert(
+                            v.status.to_string(),
+                            Value::Object(response_entry(
+                                &v.description,
+                                Some(v.content_type),
+                                Some(schema),
+                            )),
+                        );
+                    }
+                    None => {
+                        uses_validation_error = true;
+                        responses.insert(
+                            "422".into(),
+                            Value::Object(response_entry(
+                                "Validation Error",
+                                Some(crate::response::APPLICATION_JSON),
+                                Some(json!({ "$ref": "#/components/schemas/HTTPValidationError" })),
+                            )),
+                        );
+                    }
+                }
             }
             o.insert("responses".into(), Value::Object(responses));
 

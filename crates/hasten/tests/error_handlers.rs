@@ -191,3 +191,104 @@ async fn the_validation_handler_reads_the_body() {
     assert_eq!(resp.status(), 422);
     assert!(resp.json::<Value>().get("body").is_none());
 }
+
+/// The body of an app's own answer to invalid input.
+#[derive(Serialize, JsonSchema)]
+struct BadInput {
+    message: String,
+    count: usize,
+}
+
+#[tokio::test]
+async fn a_replaced_validation_answer_is_documented() {
+    let app = App::new()
+        .on_validation_error_documented::<BadInput, _>(
+            StatusCode::BAD_REQUEST,
+            "The input is invalid",
+            |errors, _ctx| {
+                let body = BadInput {
+                    message: "invalid input".into(),
+                    count: errors.errors().len(),
+                };
+                (StatusCode::BAD_REQUEST, Json(body)).into_response()
+            },
+        )
+        .route(create_item);
+    let doc = app.openapi_document().unwrap();
+    let responses = &doc["paths"]["/items/"]["post"]["responses"];
+    assert!(responses.get("422").is_none(), "{responses}");
+    assert_eq!(responses["400"]["description"], "The input is invalid");
+    assert_eq!(
+        responses["400"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/BadInput"
+    );
+    assert!(doc["components"]["schemas"]
+        .get("HTTPValidationError")
+        .is_none());
+    let app = App::new()
+        .on_validation_error_documented::<BadInput, _>(StatusCode::BAD_REQUEST, "", |errors, _| {
+            let body = BadInput {
+                message: "invalid input".into(),
+                count: errors.errors().len(),
+            };
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        })
+        .route(create_item);
+    let c = TestClient::new(app);
+    let resp = c
+        .post("/items/")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"message": "invalid input", "count": 2})
+    );
+}
+
+#[tokio::test]
+async fn problem_details_in_one_line() {
+    let app = || {
+        App::new()
+            .problem_details()
+            .route(create_item)
+            .route(read_unicorn)
+    };
+    let c = TestClient::new(app());
+    let resp = c
+        .post("/items/")
+        .header("content-type", "application/json")
+        .body(r#"{"title": "towel"}"#)
+        .send()
+        .await;
+    assert_eq!(resp.status(), 422);
+    assert_eq!(
+        resp.header("content-type"),
+        Some("application/problem+json")
+    );
+    let body = resp.json::<Value>();
+    assert_eq!(body["type"], "about:blank");
+    assert_eq!(body["title"], "Unprocessable Entity");
+    assert_eq!(body["status"], 422);
+    assert_eq!(body["instance"], "/items/");
+    assert_eq!(body["errors"][0]["loc"], json!(["body", "size"]));
+    let resp = c.get("/unicorns/teapot").send().await;
+    assert_eq!(
+        resp.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({"type": "about:blank", "title": "I'm a Teapot", "status": 418,
+               "detail": "short and stout", "instance": "/unicorns/teapot"})
+    );
+    let doc = app().openapi_document().unwrap();
+    assert_eq!(
+        doc["paths"]["/items/"]["post"]["responses"]["422"]["content"]["application/problem+json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/ProblemDetails"
+    );
+    assert!(doc["components"]["schemas"]["ProblemDetails"]["properties"]["errors"].is_object());
+}

@@ -122,6 +122,32 @@ impl ValidationError {
     }
 }
 
+/// Documented as FastAPI documents it: the `ValidationError` component.
+impl schemars::JsonSchema for ValidationError {
+    fn schema_name() -> Cow<'static, str> {
+        "ValidationError".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "properties": {
+                "loc": {
+                    "items": { "anyOf": [{ "type": "string" }, { "type": "integer" }] },
+                    "type": "array",
+                    "title": "Location"
+                },
+                "msg": { "type": "string", "title": "Message" },
+                "type": { "type": "string", "title": "Error Type" },
+                "input": { "title": "Input" },
+                "ctx": { "type": "object", "title": "Context" }
+            },
+            "type": "object",
+            "required": ["loc", "msg", "type"],
+            "title": "ValidationError"
+        })
+    }
+}
+
 impl Serialize for ValidationError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(if self.ctx.is_some() { 5 } else { 4 }))?;
