@@ -597,8 +597,8 @@ impl App {
             content_type: crate::problem::PROBLEM_JSON,
             schema: crate::openapi::SchemaDoc::of::<crate::ProblemDetails>(),
         });
-        self.on_validation_error(|errors, ctx| crate::problem::validation(errors, ctx))
-            .on_http_error(|error, ctx| crate::problem::http(error, ctx))
+        self.on_validation_error(crate::problem::validation)
+            .on_http_error(crate::problem::http)
     }
 
     /// Replace the rendering of every [`HttpError`]: those returned by handlers and the
