@@ -32,6 +32,12 @@ async fn read_user(user_id: i64) -> Json<Map<String, Value>> {
     Json(m)
 }
 
+/// Search: `q` must be sent, and is documented as nullable.
+#[get("/search")]
+async fn search(#[query(required, max_length = 10)] q: Option<String>) -> Json<Value> {
+    Json(json!({ "q": q }))
+}
+
 #[get("/old")]
 async fn old() -> Redirect {
     Redirect::to("/items/")
@@ -61,5 +67,6 @@ pub(crate) fn app() -> App {
                 .tag("users")
                 .include(Router::new().prefix("/admin").route(read_user)),
         )
+        .route(search)
         .route(old)
 }

@@ -17,7 +17,7 @@ const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, inclu
 const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
 const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
                           deprecated, title, description, example, convert_underscores, embed, validate, \
-                          include_in_schema";
+                          include_in_schema, required";
 const PASSTHROUGH: [&str; 6] = ["cfg", "allow", "warn", "deny", "expect", "doc"];
 
 /// The route attribute: a path and `key = value` options.
@@ -402,6 +402,8 @@ struct ParamAttr {
     validate: Option<Expr>,
     /// `include_in_schema = false`: read and validated, but not documented.
     hidden: bool,
+    /// `required` on an `Option`: must be sent, documented nullable.
+    required: bool,
 }
 
 fn number(expr: &Expr, key: &str, errors: &mut Errors) -> Option<TokenStream> {
@@ -495,6 +497,10 @@ fn parse_param_attr(
             .unwrap_or_default();
         if key == "deprecated" && (meta.input.is_empty() || meta.input.peek(Token![,])) {
             out.deprecated = true;
+            return Ok(());
+        }
+        if key == "required" && (meta.input.is_empty() || meta.input.peek(Token![,])) {
+            out.required = true;
             return Ok(());
         }
         if key == "embed" && (meta.input.is_empty() || meta.input.peek(Token![,])) {
@@ -853,6 +859,14 @@ pub(crate) fn parse_signature(
         pt.attrs = kept;
         check_type(&pt.ty, errors);
         let last = last_segment(&pt.ty);
+        if attr.required && (last.as_deref() != Some("Option") || attr.default.is_some()) {
+            errors.push(
+                pt.ty.span(),
+                "`required` applies to an `Option` parameter without a default: it must be \
+                 sent and is documented as nullable (other parameters without a default are \
+                 required already)",
+            );
+        }
         let name = match &*pt.pat {
             Pat::Ident(p) => p.ident.to_string().trim_start_matches("r#").to_owned(),
             Pat::TupleStruct(ts)
@@ -1097,6 +1111,7 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
             };
             let default_json = opt_str(&literal_default);
             let include_in_schema = !a.hidden;
+            let required = a.required;
             quote! {
                 ::hasten::__private::ParamSpec {
                     source: #source,
@@ -1116,6 +1131,7 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
                     default_json: #default_json,
                     default_doc: #default_doc,
                     include_in_schema: #include_in_schema,
+                    required: #required,
                     embed: #body_use.is_json() && (#embed || #json_count > 1),
                     ..::hasten::__private::ParamSpec::new(#name)
                 }

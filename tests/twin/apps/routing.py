@@ -45,6 +45,12 @@ app.include_router(items)
 app.include_router(users)
 
 
+@app.get("/search")
+async def search(q: Annotated[Optional[str], Query(max_length=10)]):
+    """Search: `q` must be sent, and is documented as nullable."""
+    return {"q": q}
+
+
 @app.get("/old", response_class=RedirectResponse)
 async def old():
     return "/items/"
@@ -63,5 +69,8 @@ CASES = [
     ("nested router", get("/users/admin/7")),
     ("nested router: 422", get("/users/admin/x")),
     ("redirect", get("/old")),
+    ("required nullable: given", get("/search?q=saw")),
+    ("required nullable: missing", get("/search")),
+    ("required nullable: too long", get("/search?q=hammers-and-saws")),
     ("unknown path", get("/nowhere")),
 ]

@@ -136,6 +136,10 @@ pub struct ParamSpec {
     /// Whether the parameter is documented (`include_in_schema = false` hides it, as in
     /// FastAPI; it is read and validated all the same).
     pub include_in_schema: bool,
+    /// `required` on an `Option` parameter: it must be sent, and it is documented as
+    /// FastAPI documents `Annotated[Optional[T], Query()]` with no default — required,
+    /// and `anyOf [T, null]`.
+    pub required: bool,
     /// A body parameter that is one field of an embedding JSON object (several body
     /// parameters, or `#[body(embed)]`).
     pub embed: bool,
@@ -160,6 +164,7 @@ impl ParamSpec {
             default_json: None,
             default_doc: None,
             include_in_schema: true,
+            required: false,
             embed: false,
         }
     }

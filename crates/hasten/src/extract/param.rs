@@ -790,18 +790,32 @@ impl<T: ParamValue> FromRequest for Option<T> {
         if let Some(value) = head_value(ctx, spec, source) {
             return match value {
                 Some(raw) => parse_one(&raw, spec, source, errors).map(Some),
+                None if spec.required => {
+                    errors.push(ValidationError::missing().at(loc_for(spec, source)));
+                    None
+                }
                 None => Some(None),
             };
         }
         let values = raw_values(ctx, spec, source, errors).await?;
         match pick(values, source) {
             Some(raw) => parse_one(&raw, spec, source, errors).map(Some),
+            None if spec.required => {
+                errors.push(ValidationError::missing().at(loc_for(spec, source)));
+                None
+            }
             None => Some(None),
         }
     }
 
     fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        describe_scalar::<T>(spec, doc, false, false);
+        describe_scalar::<T>(spec, doc, spec.required, false);
+        if spec.required {
+            // Required, and still documented as `anyOf [T, null]`.
+            if let Some(p) = doc.params.last_mut() {
+                p.nullable = true;
+            }
+        }
     }
 }
 

@@ -48,9 +48,10 @@ async fn search(
     #[header] x_tags: Option<Vec<String>>,
     #[cookie(example = "abc")] session: Option<String>,
     #[query(include_in_schema = false, default = "x".to_owned())] hidden: String,
+    #[query(required)] must: Option<i64>,
     ids: Option<Vec<i64>>,
 ) -> String {
-    format!("{item_id}{rest}{scale}{term:?}{order:?}{thing:?}{x_tags:?}{session:?}{ids:?}{hidden}")
+    format!("{item_id}{rest}{scale}{term:?}{order:?}{thing:?}{x_tags:?}{session:?}{ids:?}{hidden}{must:?}")
 }
 
 #[route("/multi", methods = ["get", "POST"])]
