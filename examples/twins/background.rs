@@ -97,11 +97,10 @@ async fn audit(uri: Uri, tasks: BackgroundTasks, log: State<Log>) {
 #[post("/send-notification/{email}", status = 202)]
 async fn send_notification(
     email: String,
-    // Before the dependency: FastAPI documents an operation's own parameters first.
-    #[query(ge = 1, le = 5, default = 3)] priority: i64,
     tasks: BackgroundTasks,
     log: State<Log>,
     q: Depends<get_query>,
+    #[query(ge = 1, le = 5, default = 3)] priority: i64,
 ) -> Json<Value> {
     let _ = q;
     let line = format!("notification to {email} (priority {priority})");

@@ -223,7 +223,20 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
                 doc.dependencies.push(id);
             }
             let params = doc.params.len();
+            // This dependency's position among its siblings: its parameters (and its
+            // own dependencies') are listed after the operation's own, in this order.
+            if doc.dependency_counts.is_empty() {
+                doc.dependency_counts.push(0);
+            }
+            let level = doc.dependency_counts.len() - 1;
+            let position = doc.dependency_counts[level];
+            doc.dependency_counts[level] += 1;
+            doc.dependency_counts.push(0);
             D::describe(doc);
+            doc.dependency_counts.truncate(level + 1);
+            for p in &mut doc.params[params..] {
+                p.dependency.insert(0, position);
+            }
             // Parameters seen before are not listed twice.
             let mut i = params;
             while i < doc.params.len() {

@@ -799,12 +799,17 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
             let mut params: Vec<Value> = Vec::new();
             let mut seen: Vec<(String, Source)> = Vec::new();
             let mut ordered: Vec<&ParamDoc> = doc.params.iter().collect();
-            ordered.sort_by_key(|p| match p.source {
-                Source::Path => 0,
-                Source::Query => 1,
-                Source::Header => 2,
-                Source::Cookie => 3,
-                Source::Body | Source::Form => 4,
+            // Within a location, the operation's own parameters, then each
+            // dependency's (its own before those of the dependencies it uses).
+            ordered.sort_by(|a, b| {
+                let rank = |p: &ParamDoc| match p.source {
+                    Source::Path => 0,
+                    Source::Query => 1,
+                    Source::Header => 2,
+                    Source::Cookie => 3,
+                    Source::Body | Source::Form => 4,
+                };
+                (rank(a), &a.dependency).cmp(&(rank(b), &b.dependency))
             });
             for p in ordered {
                 let location = match p.source {

@@ -131,6 +131,11 @@ pub struct ParamDoc {
     /// The named schemas `schema` refers to (`#/components/schemas/<name>`), added to
     /// the document's components.
     pub definitions: Vec<(String, Value)>,
+    /// The dependency it comes from: empty for the operation's own parameters, else
+    /// the position of each dependency on the way to it (set while describing). The
+    /// document lists an operation's own parameters before its dependencies', as
+    /// FastAPI does.
+    pub dependency: Vec<u32>,
 }
 
 /// The documentation of a request body.
@@ -199,6 +204,9 @@ pub struct OperationDoc {
     /// Scopes required by the `#[security(scopes = …)]` parameters on the way from the
     /// operation to the dependency being described.
     pub scopes: Vec<&'static str>,
+    /// While describing: how many dependencies each level on the way to the one being
+    /// described has had so far.
+    pub(crate) dependency_counts: Vec<u32>,
 }
 
 impl OperationDoc {

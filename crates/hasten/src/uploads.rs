@@ -600,6 +600,7 @@ fn describe_file(spec: &'static ParamSpec, doc: &mut OperationDoc, required: boo
         nullable: !required,
         title: None,
         definitions: Vec::new(),
+        dependency: Vec::new(),
     });
 }
 

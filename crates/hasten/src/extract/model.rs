@@ -207,6 +207,7 @@ fn describe<T: JsonSchema + 'static>(
             } else {
                 Vec::new()
             },
+            dependency: Vec::new(),
         });
     }
 }

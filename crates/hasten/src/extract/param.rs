@@ -603,6 +603,7 @@ fn describe_scalar<T: ParamValue>(
         nullable,
         title: None,
         definitions: Vec::new(),
+        dependency: Vec::new(),
     });
 }
 
