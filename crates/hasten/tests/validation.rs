@@ -419,3 +419,23 @@ fn a_body_constraint_that_cannot_be_enforced_is_a_build_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_float_that_json_cannot_carry_is_refused_at_its_field() {
+    for text in ["inf", "-Infinity", "nan"] {
+        let body = detail(
+            client()
+                .post("/items")
+                .header("content-type", "application/json")
+                .body(format!(r#"{{"name": "x", "price": "{text}"}}"#))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(
+            body,
+            json!({"detail": [{"type": "finite_number", "loc": ["body", "price"],
+                               "msg": "Input should be a finite number", "input": text}]})
+        );
+    }
+}

@@ -1132,8 +1132,20 @@ impl Validator {
         match (&value, Number::from_f64(f)) {
             (Value::Number(_), _) => value,
             (_, Some(n)) => Value::Number(n),
-            // inf / nan cannot be JSON numbers; leave the string for serde to judge.
-            (_, None) => value,
+            // inf / nan: pydantic reads them, but no JSON number can carry them to
+            // the handler's type; refused at the field, in pydantic's words for a
+            // float that must be finite.
+            (_, None) => {
+                self.fail(
+                    ValidationError::new(
+                        "finite_number",
+                        "Input should be a finite number",
+                        value.clone(),
+                    ),
+                    loc,
+                );
+                value
+            }
         }
     }
 
