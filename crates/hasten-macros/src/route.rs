@@ -1019,7 +1019,7 @@ fn body_uses(params: &[Param]) -> Vec<TokenStream> {
             match p.attr.source {
                 // A `#[body]` scalar is a JSON value of the body.
                 Some("body") => quote!(#own.body_param()),
-                Some("form") => quote!(::hasten::__private::BodyUse::FormPart),
+                Some("form") => quote_spanned!(span=> #own.form_param()),
                 _ => own,
             }
         })

@@ -597,6 +597,20 @@ impl BodyUse {
         }
     }
 
+    /// The use of a `#[form]` parameter of a type that uses the body this way: one
+    /// field of the form. A type that reads the body another way (`Bytes`, `Json<T>`,
+    /// `Form<T>`) cannot be one field: that is a compile error.
+    pub const fn form_param(self) -> BodyUse {
+        match self {
+            BodyUse::None | BodyUse::FormPart => BodyUse::FormPart,
+            _ => panic!(
+                "#[form] reads one field of the form, and this type reads the body its own \
+                 way: take a text value (`String`, a number …) or an `UploadFile` (for a \
+                 file's bytes, `UploadFile::bytes`)"
+            ),
+        }
+    }
+
     /// Whether two parameters using the body this way cannot both have it.
     pub const fn conflicts(self, other: BodyUse) -> bool {
         match (self, other) {
