@@ -204,11 +204,10 @@ impl App {
     /// Add a server the API is reachable at (`servers`), e.g. `("/api/v1", "")`.
     pub fn server(mut self, url: impl Into<String>, description: impl Into<String>) -> Self {
         let description: String = description.into();
-        let mut s = serde_json::json!({ "url": url.into() });
-        if !description.is_empty() {
-            s["description"] = serde_json::json!(description);
-        }
-        self.info.servers.push(s);
+        self.info.servers.push(crate::openapi::Server {
+            url: url.into(),
+            description: (!description.is_empty()).then_some(description),
+        });
         self
     }
 
@@ -684,7 +683,7 @@ impl App {
                     problems.push(format!("`{}`: the request body {e}", op.meta.fn_name));
                 }
             }
-            for (ty, name) in &op.doc.required_state {
+            for (ty, name) in &op.doc.checks.required_state {
                 if !self.state.0.contains_key(ty) && !self.promised.contains(ty) {
                     problems.push(format!(
                         "`{}` takes `State<{name}>` but the app has no such state; add it with `App::state`",

@@ -35,7 +35,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::operation::OperationDoc;
+use crate::openapi::OperationDoc;
 
 /// A dependency: something resolved from the request, once per request by default.
 /// `#[dependency]` implements it for a function; implement it by hand for a type (a
@@ -216,24 +216,24 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
         // Each dependency's inputs are documented once, however often it is used; a
         // use under other scopes is described again so its scopes are recorded.
         let id = TypeId::of::<D>();
-        let depth = doc.scopes.len();
-        doc.scopes.extend_from_slice(spec.scopes);
-        if !doc.dependencies.contains(&id) || !doc.scopes.is_empty() {
-            if !doc.dependencies.contains(&id) {
-                doc.dependencies.push(id);
+        let depth = doc.describer.scopes.len();
+        doc.describer.scopes.extend_from_slice(spec.scopes);
+        if !doc.describer.dependencies.contains(&id) || !doc.describer.scopes.is_empty() {
+            if !doc.describer.dependencies.contains(&id) {
+                doc.describer.dependencies.push(id);
             }
             let params = doc.params.len();
             // This dependency's position among its siblings: its parameters (and its
             // own dependencies') are listed after the operation's own, in this order.
-            if doc.dependency_counts.is_empty() {
-                doc.dependency_counts.push(0);
+            if doc.describer.dependency_counts.is_empty() {
+                doc.describer.dependency_counts.push(0);
             }
-            let level = doc.dependency_counts.len() - 1;
-            let position = doc.dependency_counts[level];
-            doc.dependency_counts[level] += 1;
-            doc.dependency_counts.push(0);
+            let level = doc.describer.dependency_counts.len() - 1;
+            let position = doc.describer.dependency_counts[level];
+            doc.describer.dependency_counts[level] += 1;
+            doc.describer.dependency_counts.push(0);
             D::describe(doc);
-            doc.dependency_counts.truncate(level + 1);
+            doc.describer.dependency_counts.truncate(level + 1);
             for p in &mut doc.params[params..] {
                 p.dependency.insert(0, position);
             }
@@ -251,7 +251,7 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
                 }
             }
         }
-        doc.scopes.truncate(depth);
+        doc.describer.scopes.truncate(depth);
     }
 }
 

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::operation::{BodyDoc, OperationDoc};
+use crate::openapi::{BodyDoc, OperationDoc};
 use crate::validation::body;
 use crate::validation::compiled::Mode;
 use crate::validation::LocItem;
@@ -25,7 +25,7 @@ impl<T> std::ops::Deref for Form<T> {
     }
 }
 
-pub(crate) const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
+pub(crate) use crate::response::FORM_URLENCODED;
 
 /// Whether the request declares an urlencoded form body.
 pub(crate) fn is_form(headers: &HeaderMap) -> bool {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::body::Body;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::operation::{BodyDoc, OperationDoc};
+use crate::openapi::{BodyDoc, OperationDoc};
 use crate::response::{internal_error, with_type, IntoResponse, Response, APPLICATION_JSON};
 use crate::validation::compiled::Mode;
 use crate::validation::{body, checked, json_invalid, messages, LocItem, ValidationError};
@@ -213,7 +213,7 @@ where
 
     fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
         if spec.embed {
-            doc.embedded.push(crate::operation::EmbeddedDoc {
+            doc.embedded.push(crate::openapi::EmbeddedDoc {
                 name: spec.wire_name(crate::extract::Source::Body),
                 required: true,
                 schema: crate::openapi::SchemaDoc::of::<T>(),
@@ -248,7 +248,7 @@ where
 
     fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
         if spec.embed {
-            doc.embedded.push(crate::operation::EmbeddedDoc {
+            doc.embedded.push(crate::openapi::EmbeddedDoc {
                 name: spec.wire_name(crate::extract::Source::Body),
                 required: false,
                 schema: crate::openapi::SchemaDoc::of::<T>(),

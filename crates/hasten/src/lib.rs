@@ -50,10 +50,11 @@ pub use form::Form;
 pub use json::Json;
 pub use lifespan::AppState;
 pub use mount::MountedAt;
-pub use openapi::{Contact, DescribeResponse, DocStyle, License, ResponseDoc, SchemaDoc, Tag};
-pub use operation::{
-    BodyDoc, BoxFuture, Endpoint, ExtraResponse, Operation, OperationDoc, OperationMeta, ParamDoc,
+pub use openapi::{
+    BodyDoc, Contact, DescribeResponse, DocStyle, ExtraResponse, License, OperationDoc, ParamDoc,
+    ResponseDoc, SchemaDoc, Tag,
 };
+pub use operation::{BoxFuture, Endpoint, Operation, OperationMeta};
 pub use problem::ProblemDetails;
 pub use raise::Error;
 pub use response::{Html, IntoResponse, Redirect, Response};
@@ -99,10 +100,11 @@ pub mod __private {
         ParamValue, ParseError, RequestCtx, Source,
     };
     pub use crate::json::{JsonBody, JsonProbe, ViaJsonBody, ViaNoJsonBody};
+    pub use crate::openapi::OperationDoc;
     pub use crate::openapi::{
         Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback, ViaMissingSchema,
     };
-    pub use crate::operation::{BoxFuture, Operation, OperationDoc, OperationMeta};
+    pub use crate::operation::{BoxFuture, Operation, OperationMeta};
     pub use crate::response::{IntoResponse, Response};
     pub use crate::response_model::{through_model, ModelOptions};
     pub use crate::set_response::apply_set_response;

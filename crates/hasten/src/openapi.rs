@@ -11,120 +11,19 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::extract::Source;
-use crate::operation::{Operation, ParamDoc};
+use crate::operation::Operation;
 
+pub(crate) mod model;
 mod style;
 
+pub use model::{
+    BodyDoc, Contact, EmbeddedDoc, ExtraResponse, License, OperationDoc, ParamDoc, ResponseDoc,
+    SchemaDoc, SecurityRequirement, Server, Tag,
+};
 pub use style::DocStyle;
-
-/// A JSON Schema for the documentation: generated in the document's shared generator
-/// (so named types become `$ref`s into `components/schemas`), or given inline.
-#[derive(Clone)]
-pub enum SchemaDoc {
-    /// The schema of a type, made by the shared generator.
-    Of(fn(&mut SchemaGenerator) -> Schema),
-    /// A literal schema.
-    Inline(Value),
-}
-
-impl SchemaDoc {
-    /// The schema of `T`.
-    pub fn of<T: JsonSchema + ?Sized>() -> Self {
-        SchemaDoc::Of(|g| g.subschema_for::<T>())
-    }
-
-    /// Render it with `generator`.
-    pub fn render(&self, generator: &mut SchemaGenerator) -> Value {
-        match self {
-            // schemars writes "anything" as `true`; FastAPI documents it as `{}`.
-            SchemaDoc::Of(f) => {
-                let mut schema = f(generator);
-                for t in generator.transforms_mut() {
-                    t.transform(&mut schema);
-                }
-                match schema.to_value() {
-                    Value::Bool(true) => json!({}),
-                    v => v,
-                }
-            }
-            SchemaDoc::Inline(v) => v.clone(),
-        }
-    }
-
-    /// Render it on its own: named types under `$defs` of the returned root.
-    pub fn standalone(&self) -> Value {
-        let mut generator = SchemaGenerator::default();
-        let mut root = self.render(&mut generator);
-        let mut defs = generator.take_definitions(true);
-        // A named type comes back as a reference: put its definition at the root.
-        let target = root
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/$defs/"))
-            .map(str::to_owned);
-        if let Some(def) = target.and_then(|name| defs.remove(&name)) {
-            root = def;
-        }
-        if !defs.is_empty() {
-            if let Value::Object(m) = &mut root {
-                m.insert("$defs".to_owned(), Value::Object(defs));
-            }
-        }
-        root
-    }
-}
-
-impl std::fmt::Debug for SchemaDoc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SchemaDoc::Of(_) => f.write_str("SchemaDoc::Of(..)"),
-            SchemaDoc::Inline(v) => write!(f, "SchemaDoc::Inline({v})"),
-        }
-    }
-}
-
-/// What a successful response looks like, from the handler's return type.
-#[derive(Debug, Clone)]
-pub struct ResponseDoc {
-    /// The media type of its body; `None` for a response without a body.
-    pub content_type: Option<&'static str>,
-    /// The schema of its body.
-    pub schema: SchemaDoc,
-    /// A status the type always has (a [`Redirect`](crate::Redirect) is 307), if any.
-    pub status: Option<u16>,
-}
-
-impl ResponseDoc {
-    /// A JSON body of type `T`.
-    pub fn json<T: JsonSchema + ?Sized>() -> Self {
-        ResponseDoc {
-            content_type: Some(crate::response::APPLICATION_JSON),
-            schema: SchemaDoc::of::<T>(),
-            status: None,
-        }
-    }
-
-    /// A JSON body of unknown shape (`schema: {}`), FastAPI's default.
-    pub fn any_json() -> Self {
-        ResponseDoc {
-            content_type: Some(crate::response::APPLICATION_JSON),
-            schema: SchemaDoc::Inline(json!({})),
-            status: None,
-        }
-    }
-
-    fn typed(content_type: &'static str, schema: Value) -> Self {
-        ResponseDoc {
-            content_type: Some(content_type),
-            schema: SchemaDoc::Inline(schema),
-            status: None,
-        }
-    }
-}
 
 /// A return type that can say what its response looks like. Implemented for the
 /// response types of this crate; a type that does not implement it is documented as a
@@ -334,78 +233,6 @@ impl<T: ?Sized> ViaFallback for Probe<T> {
     }
 }
 
-/// Contact information for the API (`info.contact`).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Contact {
-    /// The person or organisation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// A URL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// An email address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-
-/// The API's license (`info.license`).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct License {
-    /// Its name (`"MIT"`).
-    pub name: String,
-    /// Its SPDX identifier.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
-    /// A URL to its text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-
-/// A tag's entry in the document's `tags`: FastAPI's `openapi_tags` item.
-#[derive(Debug, Clone, Serialize)]
-pub struct Tag {
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(rename = "externalDocs", skip_serializing_if = "Option::is_none")]
-    external_docs: Option<ExternalDocs>,
-}
-
-/// A link to documentation elsewhere (`externalDocs`).
-#[derive(Debug, Clone, Serialize)]
-struct ExternalDocs {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    url: String,
-}
-
-impl Tag {
-    /// A tag named `name`.
-    pub fn new(name: impl Into<String>) -> Self {
-        Tag {
-            name: name.into(),
-            description: None,
-            external_docs: None,
-        }
-    }
-
-    /// Its description (Markdown).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// A link to more documentation about it; `description` may be empty.
-    pub fn external_docs(mut self, url: impl Into<String>, description: impl Into<String>) -> Self {
-        let description: String = description.into();
-        self.external_docs = Some(ExternalDocs {
-            description: (!description.is_empty()).then_some(description),
-            url: url.into(),
-        });
-        self
-    }
-}
-
 /// What goes into the document besides the operations: `info`, `servers`, `tags`.
 #[derive(Debug, Clone)]
 pub(crate) struct DocInfo {
@@ -416,7 +243,7 @@ pub(crate) struct DocInfo {
     pub(crate) terms_of_service: Option<String>,
     pub(crate) contact: Option<Contact>,
     pub(crate) license: Option<License>,
-    pub(crate) servers: Vec<Value>,
+    pub(crate) servers: Vec<Server>,
     pub(crate) tags: Vec<Tag>,
     pub(crate) style: DocStyle,
     /// What the app answers for invalid input, when its validation handler replaces
@@ -885,7 +712,7 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
                 let media = if multipart {
                     "multipart/form-data"
                 } else {
-                    crate::form::FORM_URLENCODED
+                    crate::response::FORM_URLENCODED
                 };
                 let mut rb = Map::new();
                 rb.insert("content".into(), json!({ media: { "schema": schema } }));

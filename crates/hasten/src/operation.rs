@@ -9,12 +9,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use serde_json::Value;
-
-use crate::extract::{ParamSpec, RequestCtx, Source};
-use crate::openapi::{ResponseDoc, SchemaDoc};
+use crate::extract::{ParamSpec, RequestCtx};
 use crate::response::Response;
-use crate::security::SecurityRequirement;
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -109,127 +105,7 @@ impl OperationMeta {
     }
 }
 
-/// The documentation of one parameter, filled by [`FromRequest::describe`].
-#[derive(Debug, Clone)]
-pub struct ParamDoc {
-    /// The macro's spec (constraints, title, deprecation …).
-    pub spec: &'static ParamSpec,
-    /// Where the value comes from.
-    pub source: Source,
-    /// The name on the wire.
-    pub name: Cow<'static, str>,
-    /// Whether the parameter must be given.
-    pub required: bool,
-    /// JSON Schema of one value (constraints, title and nullability are added from
-    /// the spec when the document is built).
-    pub schema: Value,
-    /// Whether it is an `Option` (documented as `anyOf [_, null]`).
-    pub nullable: bool,
-    /// Its title when it is not made from the wire name: a parameter model's field is
-    /// titled after the field (`x_token` → "X Token"), as pydantic titles it.
-    pub title: Option<String>,
-    /// The named schemas `schema` refers to (`#/components/schemas/<name>`), added to
-    /// the document's components.
-    pub definitions: Vec<(String, Value)>,
-    /// The dependency it comes from: empty for the operation's own parameters, else
-    /// the position of each dependency on the way to it (set while describing). The
-    /// document lists an operation's own parameters before its dependencies', as
-    /// FastAPI does.
-    pub dependency: Vec<u32>,
-}
-
-/// The documentation of a request body.
-#[derive(Debug, Clone)]
-pub struct BodyDoc {
-    /// Accepted media types.
-    pub content_types: Vec<&'static str>,
-    /// Whether the body must be given.
-    pub required: bool,
-    /// JSON Schema of the body.
-    pub schema: SchemaDoc,
-    /// The name of the parameter that reads it: the title of a body schema that is not
-    /// a named type's (`body: HashMap<…>` → "Body"), as FastAPI titles it.
-    pub name: Option<&'static str>,
-    /// A body of separate fields (FastAPI's `OAuth2PasswordRequestForm`, say): its schema
-    /// is documented as a `Body_<operationId>` component, as FastAPI documents it.
-    pub per_operation: bool,
-    /// Checked when the app is built: the schema compiles into the validator that
-    /// enforces it (every pattern is a valid regular expression).
-    pub check: fn() -> Result<(), String>,
-}
-
-/// One body parameter embedded in the body's JSON object.
-#[derive(Debug, Clone)]
-pub struct EmbeddedDoc {
-    /// Its field name in the object.
-    pub name: Cow<'static, str>,
-    /// Whether the field must be given.
-    pub required: bool,
-    /// Its schema.
-    pub schema: SchemaDoc,
-    /// Checked when the app is built, as [`BodyDoc::check`].
-    pub check: fn() -> Result<(), String>,
-}
-
-/// A documented response besides the success one (a 404 with its model, say).
-#[derive(Debug, Clone)]
-pub struct ExtraResponse {
-    /// The status.
-    pub status: u16,
-    /// What it means.
-    pub description: String,
-    /// The JSON Schema of its body, if it has one.
-    pub schema: Option<SchemaDoc>,
-}
-
-/// Everything the extractors say about an operation's inputs.
-#[derive(Debug, Default, Clone)]
-pub struct OperationDoc {
-    /// The names of the path parameters of the path the operation is served at.
-    pub path_params: Vec<String>,
-    /// Path, query, header and cookie parameters, in declaration order.
-    pub params: Vec<ParamDoc>,
-    /// The request body, if any.
-    pub body: Option<BodyDoc>,
-    /// Body parameters embedded in one JSON object (documented as `Body_<operationId>`).
-    pub embedded: Vec<EmbeddedDoc>,
-    /// App state types the operation needs (checked when the app is built).
-    pub required_state: Vec<(std::any::TypeId, &'static str)>,
-    /// The dependencies it uses, directly or through other dependencies.
-    pub dependencies: Vec<std::any::TypeId>,
-    /// The successful response, from the handler's return type.
-    pub response: Option<ResponseDoc>,
-    /// Security requirements, from the security schemes among its dependencies.
-    pub security: Vec<SecurityRequirement>,
-    /// Scopes required by the `#[security(scopes = …)]` parameters on the way from the
-    /// operation to the dependency being described.
-    pub scopes: Vec<&'static str>,
-    /// While describing: how many dependencies each level on the way to the one being
-    /// described has had so far.
-    pub(crate) dependency_counts: Vec<u32>,
-}
-
-impl OperationDoc {
-    /// Whether the operation takes any input (then FastAPI documents a 422).
-    pub fn takes_input(&self) -> bool {
-        !self.params.is_empty() || self.body.is_some() || !self.embedded.is_empty()
-    }
-
-    /// Add a security requirement: scopes join those of an earlier requirement of the
-    /// same scheme.
-    pub fn require(&mut self, req: SecurityRequirement) {
-        match self.security.iter_mut().find(|r| r.name == req.name) {
-            Some(r) => {
-                for s in req.scopes {
-                    if !r.scopes.contains(&s) {
-                        r.scopes.push(s);
-                    }
-                }
-            }
-            None => self.security.push(req),
-        }
-    }
-}
+use crate::openapi::model::{ExtraResponse, OperationDoc, SchemaDoc};
 
 /// A complete path operation: metadata, handler and input documentation.
 #[derive(Clone)]

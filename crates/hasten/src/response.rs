@@ -29,6 +29,8 @@ use crate::body::Body;
 pub type Response = http::Response<Body>;
 
 pub(crate) const APPLICATION_JSON: &str = "application/json";
+/// The media type of an urlencoded form.
+pub(crate) const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
 pub(crate) const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 const TEXT_HTML: &str = "text/html; charset=utf-8";
 const OCTET_STREAM: &str = "application/octet-stream";

@@ -25,7 +25,7 @@ pub struct Router {
     tags: Vec<String>,
     attached: Vec<crate::depends::AttachedDependency>,
     status: Option<u16>,
-    responses: Vec<crate::operation::ExtraResponse>,
+    responses: Vec<crate::openapi::ExtraResponse>,
     operations: Vec<Operation>,
     problems: Vec<String>,
     layers: crate::middleware::Layers,
@@ -97,7 +97,7 @@ impl Router {
     /// Document a response every operation may give (for the OpenAPI document); an
     /// operation's own entry for the same status wins.
     pub fn response(mut self, status: http::StatusCode, description: impl Into<String>) -> Self {
-        self.responses.push(crate::operation::ExtraResponse {
+        self.responses.push(crate::openapi::ExtraResponse {
             status: status.as_u16(),
             description: description.into(),
             schema: None,
@@ -111,7 +111,7 @@ impl Router {
         status: http::StatusCode,
         description: impl Into<String>,
     ) -> Self {
-        self.responses.push(crate::operation::ExtraResponse {
+        self.responses.push(crate::openapi::ExtraResponse {
             status: status.as_u16(),
             description: description.into(),
             schema: Some(crate::openapi::SchemaDoc::of::<T>()),

@@ -46,7 +46,6 @@
 //! # let _ = App::new().route(items).build().unwrap();
 //! ```
 
-use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
@@ -56,19 +55,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::operation::OperationDoc;
+use crate::openapi::OperationDoc;
 use crate::HttpError;
 
-/// One entry of an operation's `security`: a scheme, its definition and the scopes.
-#[derive(Debug, Clone)]
-pub struct SecurityRequirement {
-    /// The scheme's name in `components/securitySchemes`.
-    pub name: Cow<'static, str>,
-    /// The scheme's definition (an OpenAPI Security Scheme Object).
-    pub scheme: Value,
-    /// The scopes required (OAuth2 only; empty otherwise).
-    pub scopes: Vec<String>,
-}
+pub use crate::openapi::model::SecurityRequirement;
 
 fn not_authenticated(challenge: &'static str) -> HttpError {
     HttpError::new(StatusCode::UNAUTHORIZED, "Not authenticated")
@@ -145,7 +135,12 @@ impl<C: OAuth2Password> OAuth2PasswordBearer<C> {
         if let Some(d) = C::DESCRIPTION {
             scheme["description"] = json!(d);
         }
-        let scopes = doc.scopes.iter().map(|s| (*s).to_owned()).collect();
+        let scopes = doc
+            .describer
+            .scopes
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
         doc.require(SecurityRequirement {
             name: C::SCHEME_NAME.into(),
             scheme,
@@ -250,8 +245,8 @@ impl FromRequest for OAuth2PasswordRequestForm {
     fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
         // Documented as FastAPI documents its form of separate fields: a
         // `Body_<operationId>` component, the fields without descriptions.
-        doc.body = Some(crate::operation::BodyDoc {
-            content_types: vec![crate::form::FORM_URLENCODED],
+        doc.body = Some(crate::openapi::BodyDoc {
+            content_types: vec![crate::response::FORM_URLENCODED],
             required: true,
             schema: crate::openapi::SchemaDoc::Of(|generator| {
                 let mut schema = <Self as JsonSchema>::json_schema(generator);

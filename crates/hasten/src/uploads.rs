@@ -45,7 +45,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::body::RequestBody;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
-use crate::operation::{OperationDoc, ParamDoc};
+use crate::openapi::{OperationDoc, ParamDoc};
 use crate::validation::{LocItem, ValidationError};
 use crate::HttpError;
 

@@ -66,7 +66,8 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::connection::{Activity, UpgradeSlot};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::operation::{BoxFuture, OperationDoc};
+use crate::openapi::OperationDoc;
+use crate::operation::BoxFuture;
 use crate::response::Response;
 
 /// Bytes read from the socket at a time. The protocol library's default (128 KiB) is

@@ -36,7 +36,8 @@ pub use request::{Request, State};
 
 use crate::app::AppInner;
 use crate::body::RequestBody;
-use crate::operation::{OperationDoc, OperationMeta};
+use crate::openapi::OperationDoc;
+use crate::operation::OperationMeta;
 use crate::validation::{LocItem, RequestValidationError, ValidationError};
 
 /// Where a parameter's value comes from, as in FastAPI's `loc[0]`.

@@ -35,7 +35,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
-use crate::operation::{OperationDoc, ParamDoc};
+use crate::openapi::{OperationDoc, ParamDoc};
 use crate::validation::compiled::{compiled_of, Kind, Mode, Type};
 use crate::validation::{body, LocItem};
 

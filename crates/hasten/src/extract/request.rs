@@ -9,7 +9,7 @@ use http::{HeaderMap, Method, Uri};
 
 use super::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::body::RequestBody;
-use crate::operation::{BodyDoc, OperationDoc};
+use crate::openapi::{BodyDoc, OperationDoc};
 use crate::HttpError;
 
 /// The raw request: head and whatever of the body no earlier parameter consumed.
@@ -128,7 +128,8 @@ impl<T: Send + Sync + 'static> FromRequest for State<T> {
     }
 
     fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        doc.required_state
+        doc.checks
+            .required_state
             .push((TypeId::of::<T>(), std::any::type_name::<T>()));
     }
 }
