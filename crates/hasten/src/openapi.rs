@@ -589,338 +589,16 @@ fn status_description(status: u16) -> String {
 
 /// The document for `operations`.
 pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
-    let mut gen = generator();
+    let mut builder = Builder::new(info);
     let mut paths: Map<String, Value> = Map::new();
-    let mut uses_validation_error = false;
-    // Components that are not a type's: `Body_<operationId>` bodies, parameter enums.
-    let mut extra_components: Vec<(String, Value)> = Vec::new();
-    let style = info.style;
-    let mut schemes: BTreeMap<String, Value> = BTreeMap::new();
-
     for op in operations {
-        let meta = op.meta();
-        if !meta.include_in_schema {
+        if !op.meta().include_in_schema {
             continue;
         }
-        let doc = op.doc();
         // `{p:path}` is a routing detail: the document names the parameter `{p}`.
         let path = op.path().replace(":path}", "}");
-        for method in meta.methods {
-            let mut o = Map::new();
-            let tags: Vec<&str> = op.tags().collect();
-            if !tags.is_empty() {
-                o.insert("tags".into(), json!(tags));
-            }
-            o.insert("summary".into(), json!(meta.summary()));
-            if let Some(d) = meta.description() {
-                o.insert("description".into(), json!(d));
-            }
-            let operation_id = op.operation_id(method);
-            o.insert("operationId".into(), json!(operation_id));
-            if meta.deprecated {
-                o.insert("deprecated".into(), json!(true));
-            }
-
-            // Parameters, each (name, location) once: path, query, header, then cookie
-            // parameters, each in declaration order, as FastAPI lists them.
-            let mut params: Vec<Value> = Vec::new();
-            let mut seen: Vec<(String, Source)> = Vec::new();
-            let mut ordered: Vec<&ParamDoc> = doc.params.iter().collect();
-            // Within a location, the operation's own parameters, then each
-            // dependency's (its own before those of the dependencies it uses).
-            ordered.sort_by(|a, b| {
-                let rank = |p: &ParamDoc| match p.source {
-                    Source::Path => 0,
-                    Source::Query => 1,
-                    Source::Header => 2,
-                    Source::Cookie => 3,
-                    Source::Body | Source::Form => 4,
-                };
-                (rank(a), &a.dependency).cmp(&(rank(b), &b.dependency))
-            });
-            for p in ordered {
-                let location = match p.source {
-                    Source::Path => "path",
-                    Source::Query => "query",
-                    Source::Header => "header",
-                    Source::Cookie => "cookie",
-                    Source::Body | Source::Form => continue,
-                };
-                if !p.spec.include_in_schema
-                    || seen.iter().any(|(n, s)| *n == p.name && *s == p.source)
-                {
-                    continue;
-                }
-                seen.push((p.name.to_string(), p.source));
-                let mut entry = Map::new();
-                entry.insert("name".into(), json!(p.name));
-                entry.insert("in".into(), json!(location));
-                entry.insert(
-                    "required".into(),
-                    json!(p.required || p.source == Source::Path),
-                );
-                if p.spec.deprecated {
-                    entry.insert("deprecated".into(), json!(true));
-                }
-                let schema = param_schema(p, &mut extra_components);
-                // A parameter model's field is described by its doc comment, in the
-                // schema and on the parameter, as FastAPI describes it.
-                let description = p
-                    .spec
-                    .description
-                    .map(Value::from)
-                    .or_else(|| schema.get("description").cloned());
-                entry.insert("schema".into(), schema);
-                if let Some(d) = description {
-                    entry.insert("description".into(), d);
-                }
-                params.push(Value::Object(entry));
-            }
-            if !params.is_empty() {
-                o.insert("parameters".into(), Value::Array(params));
-            }
-
-            // `#[form]` fields and uploads make up a form body (multipart when a file
-            // is among them), a `Body_<operationId>` component as in FastAPI.
-            let form: Vec<&ParamDoc> = doc
-                .params
-                .iter()
-                .filter(|p| p.source == Source::Form && p.spec.include_in_schema)
-                .collect();
-            let mut form_body = false;
-            if doc.body.is_none() && !form.is_empty() {
-                let binary = |s: &Value| s.get("contentMediaType").is_some();
-                let multipart = form
-                    .iter()
-                    .any(|p| binary(&p.schema) || p.schema.get("items").is_some_and(binary));
-                let mut properties = Map::new();
-                let mut required = Vec::new();
-                for p in &form {
-                    properties.insert(p.name.to_string(), param_schema(p, &mut extra_components));
-                    if p.required && !required.contains(&p.name.as_ref()) {
-                        required.push(p.name.as_ref());
-                    }
-                }
-                let name = format!("Body_{operation_id}");
-                let mut component = json!({ "properties": properties, "type": "object" });
-                if !required.is_empty() {
-                    component["required"] = json!(required);
-                }
-                component["title"] = json!(name);
-                extra_components.push((name.clone(), component));
-                let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
-                let media = if multipart {
-                    "multipart/form-data"
-                } else {
-                    crate::response::FORM_URLENCODED
-                };
-                let mut rb = Map::new();
-                rb.insert("content".into(), json!({ media: { "schema": schema } }));
-                if !required.is_empty() {
-                    rb.insert("required".into(), json!(true));
-                }
-                o.insert("requestBody".into(), Value::Object(rb));
-                form_body = true;
-            }
-            // Several body parameters (or one embedded): one JSON object, documented as
-            // FastAPI documents it, a `Body_<operationId>` component.
-            let embedded_params: Vec<&ParamDoc> = doc
-                .params
-                .iter()
-                .filter(|p| p.source == Source::Body && p.spec.embed)
-                .collect();
-            if !doc.embedded.is_empty() || !embedded_params.is_empty() {
-                let mut properties = Map::new();
-                let mut required = Vec::new();
-                for e in &doc.embedded {
-                    let mut schema = e.schema.render(&mut gen);
-                    if schema.get("$ref").is_none() {
-                        if let Value::Object(m) = &mut schema {
-                            m.entry("title")
-                                .or_insert_with(|| json!(title_case(&e.name)));
-                        }
-                    }
-                    properties.insert(e.name.to_string(), schema);
-                    if e.required {
-                        required.push(e.name.to_string());
-                    }
-                }
-                for p in &embedded_params {
-                    properties.insert(p.name.to_string(), param_schema(p, &mut extra_components));
-                    if p.required {
-                        required.push(p.name.to_string());
-                    }
-                }
-                let name = format!("Body_{operation_id}");
-                let mut schema =
-                    json!({ "properties": properties, "type": "object", "title": name });
-                if !required.is_empty() {
-                    schema["required"] = json!(required);
-                }
-                extra_components.push((name.clone(), schema));
-                let mut rb = Map::new();
-                rb.insert(
-                    "content".into(),
-                    json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } }),
-                );
-                if !required.is_empty() {
-                    rb.insert("required".into(), json!(true));
-                }
-                o.insert("requestBody".into(), Value::Object(rb));
-            }
-            if let Some(body) = &doc.body {
-                let mut schema = body.schema.render(&mut gen);
-                // An optional JSON body may be `null`, and is titled after its
-                // parameter, as FastAPI documents `item: Item | None = None`.
-                if let (false, Some(name)) = (body.required, body.name) {
-                    schema = json!({
-                        "anyOf": [schema, { "type": "null" }],
-                        "title": title_case(name),
-                    });
-                }
-                if body.per_operation {
-                    let name = format!("Body_{operation_id}");
-                    if let Value::Object(m) = &mut schema {
-                        m.insert("title".into(), json!(name));
-                    }
-                    extra_components.push((name.clone(), schema));
-                    schema = json!({ "$ref": format!("#/components/schemas/{name}") });
-                }
-                if let (Some(name), Value::Object(m)) = (body.name, &mut schema) {
-                    if !m.is_empty() && !m.contains_key("$ref") {
-                        m.entry("title").or_insert_with(|| json!(title_case(name)));
-                    }
-                }
-                let mut content = Map::new();
-                for ct in &body.content_types {
-                    content.insert((*ct).to_owned(), json!({ "schema": schema.clone() }));
-                }
-                let mut rb = Map::new();
-                rb.insert("content".into(), Value::Object(content));
-                if body.required {
-                    rb.insert("required".into(), json!(true));
-                }
-                o.insert("requestBody".into(), Value::Object(rb));
-            }
-
-            // Responses: the success one, the documented extras, then the 422.
-            let mut responses: Map<String, Value> = Map::new();
-            let success = doc.response.clone().unwrap_or_else(ResponseDoc::any_json);
-            let status = op.status().or(success.status).unwrap_or(200);
-            let no_body = matches!(status, 204 | 304) || (100..200).contains(&status);
-            let mut schema = (!no_body && success.content_type.is_some())
-                .then(|| success.schema.render(&mut gen));
-            // A JSON response that is not a named type's is titled after the
-            // operation, as FastAPI titles it: `Response Read Items Items  Get`.
-            let json_response = success.content_type == Some(crate::response::APPLICATION_JSON);
-            if let (true, Some(Value::Object(m))) = (json_response, &mut schema) {
-                if !m.is_empty() && !m.contains_key("$ref") {
-                    m.insert(
-                        "title".into(),
-                        json!(title_case(&format!("Response_{operation_id}"))),
-                    );
-                }
-            }
-            responses.insert(
-                status.to_string(),
-                Value::Object(response_entry(
-                    meta.response_description.unwrap_or("Successful Response"),
-                    success.content_type,
-                    schema,
-                )),
-            );
-            for extra in op.responses() {
-                let schema = extra.schema.as_ref().map(|s| s.render(&mut gen));
-                let description = if extra.description.is_empty() {
-                    status_description(extra.status)
-                } else {
-                    extra.description.clone()
-                };
-                responses.insert(
-                    extra.status.to_string(),
-                    Value::Object(response_entry(
-                        &description,
-                        Some(crate::response::APPLICATION_JSON),
-                        schema,
-                    )),
-                );
-            }
-            let json_object = !doc.embedded.is_empty() || !embedded_params.is_empty();
-            if style.has_complete_statuses()
-                && (doc.body.is_some() || form_body || json_object)
-                && !responses.contains_key("400")
-            {
-                // A body that is not text in the declared encoding never reaches
-                // validation: FastAPI answers 400 without documenting it; hasten does.
-                responses.insert(
-                    "400".into(),
-                    Value::Object(response_entry(
-                        "The body could not be parsed",
-                        Some(crate::response::APPLICATION_JSON),
-                        Some(json!({
-                            "type": "object",
-                            "properties": { "detail": { "type": "string", "title": "Detail" } },
-                            "required": ["detail"]
-                        })),
-                    )),
-                );
-            }
-            if style.has_complete_statuses()
-                && !doc.security.is_empty()
-                && !responses.contains_key("401")
-            {
-                // Missing or refused credentials: documented, unlike in FastAPI.
-                responses.insert(
-                    "401".into(),
-                    Value::Object(response_entry(
-                        "Not authenticated",
-                        Some(crate::response::APPLICATION_JSON),
-                        Some(json!({
-                            "type": "object",
-                            "properties": { "detail": { "type": "string", "title": "Detail" } },
-                            "required": ["detail"]
-                        })),
-                    )),
-                );
-            }
-            if doc.takes_input() {
-                match &info.validation_response {
-                    // The app's own answer to invalid input, as it declared it.
-                    Some(v) => {
-                        let schema = v.schema.render(&mut gen);
-                        responses.insert(
-                            v.status.to_string(),
-                            Value::Object(response_entry(
-                                &v.description,
-                                Some(v.content_type),
-                                Some(schema),
-                            )),
-                        );
-                    }
-                    None => {
-                        uses_validation_error = true;
-                        responses.insert(
-                            "422".into(),
-                            Value::Object(response_entry(
-                                "Validation Error",
-                                Some(crate::response::APPLICATION_JSON),
-                                Some(json!({ "$ref": "#/components/schemas/HTTPValidationError" })),
-                            )),
-                        );
-                    }
-                }
-            }
-            o.insert("responses".into(), Value::Object(responses));
-
-            if !doc.security.is_empty() {
-                let mut reqs = Vec::new();
-                for s in &doc.security {
-                    schemes.insert(s.name.to_string(), s.scheme.clone());
-                    reqs.push(json!({ s.name.as_ref(): s.scopes }));
-                }
-                o.insert("security".into(), Value::Array(reqs));
-            }
-
+        for method in op.meta().methods {
+            let o = builder.operation(op, method);
             let item = paths
                 .entry(path.clone())
                 .or_insert_with(|| Value::Object(Map::new()));
@@ -929,75 +607,16 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
             }
         }
     }
-
-    let mut schemas: BTreeMap<String, Value> = gen.take_definitions(true).into_iter().collect();
-    for (name, schema) in extra_components {
-        schemas.entry(name).or_insert(schema);
-    }
-    // Named schemas carry their name as title, as pydantic's do. A generic type named
-    // as pydantic keys it (`#[schemars(rename = "Page_{T}_")]` → `Page_Item_`) is
-    // titled as pydantic titles it (`Page[Item]`), without the generic type's
-    // description, as pydantic writes a parametrised model.
-    for (name, schema) in schemas.iter_mut() {
-        if let Value::Object(m) = schema {
-            if m.contains_key("title") {
-                continue;
-            }
-            match generic_title(name) {
-                Some(title) => {
-                    m.remove("description");
-                    m.insert("title".into(), json!(title));
-                }
-                None => {
-                    m.insert("title".into(), json!(name));
-                }
-            }
-        }
-    }
-    if uses_validation_error {
-        for (name, schema) in validation_error_schemas() {
-            schemas.entry(name.to_owned()).or_insert(schema);
-        }
-    }
-
-    let mut info_obj = Map::new();
-    info_obj.insert("title".into(), json!(info.title));
-    if let Some(s) = &info.summary {
-        info_obj.insert("summary".into(), json!(s));
-    }
-    if let Some(d) = &info.description {
-        info_obj.insert("description".into(), json!(d));
-    }
-    if let Some(t) = &info.terms_of_service {
-        info_obj.insert("termsOfService".into(), json!(t));
-    }
-    if let Some(c) = &info.contact {
-        info_obj.insert("contact".into(), json!(c));
-    }
-    if let Some(l) = &info.license {
-        info_obj.insert("license".into(), json!(l));
-    }
-    info_obj.insert("version".into(), json!(info.version));
-
-    for schema in schemas.values_mut() {
-        style::schema(schema, style);
-    }
-    restyle_operations(&mut paths, style);
+    let components = builder.components();
+    restyle_operations(&mut paths, info.style);
 
     let mut root = Map::new();
     root.insert("openapi".into(), json!("3.1.0"));
-    root.insert("info".into(), Value::Object(info_obj));
+    root.insert("info".into(), info_object(info));
     if !info.servers.is_empty() {
         root.insert("servers".into(), json!(info.servers));
     }
     root.insert("paths".into(), Value::Object(paths));
-    let mut components = Map::new();
-    if !schemas.is_empty() {
-        components.insert("schemas".into(), json!(schemas));
-    }
-    if !schemes.is_empty() {
-        components.insert("securitySchemes".into(), json!(schemes));
-    }
     if !components.is_empty() {
         root.insert("components".into(), Value::Object(components));
     }
@@ -1005,6 +624,448 @@ pub(crate) fn document(operations: &[&Operation], info: &DocInfo) -> Value {
         root.insert("tags".into(), json!(info.tags));
     }
     Value::Object(root)
+}
+
+/// The document's `info`.
+fn info_object(info: &DocInfo) -> Value {
+    let mut o = Map::new();
+    o.insert("title".into(), json!(info.title));
+    if let Some(s) = &info.summary {
+        o.insert("summary".into(), json!(s));
+    }
+    if let Some(d) = &info.description {
+        o.insert("description".into(), json!(d));
+    }
+    if let Some(t) = &info.terms_of_service {
+        o.insert("termsOfService".into(), json!(t));
+    }
+    if let Some(c) = &info.contact {
+        o.insert("contact".into(), json!(c));
+    }
+    if let Some(l) = &info.license {
+        o.insert("license".into(), json!(l));
+    }
+    o.insert("version".into(), json!(info.version));
+    Value::Object(o)
+}
+
+/// `{"detail": "…"}`: the body of the 400 and 401 the complete style documents.
+fn detail_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": { "detail": { "type": "string", "title": "Detail" } },
+        "required": ["detail"]
+    })
+}
+
+/// A request body object: `content` under `media`, and `required`.
+fn request_body(content: Value, required: bool) -> Value {
+    let mut rb = Map::new();
+    rb.insert("content".into(), content);
+    if required {
+        rb.insert("required".into(), json!(true));
+    }
+    Value::Object(rb)
+}
+
+/// What building the document gathers on its way through the operations: the schema
+/// generator (named types, in the order first used), the components that are not a
+/// type's (`Body_<operationId>`, parameter enums) and the security schemes.
+struct Builder<'a> {
+    info: &'a DocInfo,
+    gen: SchemaGenerator,
+    extra_components: Vec<(String, Value)>,
+    schemes: BTreeMap<String, Value>,
+    uses_validation_error: bool,
+}
+
+impl<'a> Builder<'a> {
+    fn new(info: &'a DocInfo) -> Self {
+        Builder {
+            info,
+            gen: generator(),
+            extra_components: Vec::new(),
+            schemes: BTreeMap::new(),
+            uses_validation_error: false,
+        }
+    }
+
+    /// One operation object.
+    fn operation(&mut self, op: &Operation, method: &str) -> Map<String, Value> {
+        let meta = op.meta();
+        let doc = op.doc();
+        let mut o = Map::new();
+        let tags: Vec<&str> = op.tags().collect();
+        if !tags.is_empty() {
+            o.insert("tags".into(), json!(tags));
+        }
+        o.insert("summary".into(), json!(meta.summary()));
+        if let Some(d) = meta.description() {
+            o.insert("description".into(), json!(d));
+        }
+        let operation_id = op.operation_id(method);
+        o.insert("operationId".into(), json!(operation_id));
+        if meta.deprecated {
+            o.insert("deprecated".into(), json!(true));
+        }
+        let params = self.parameters(doc);
+        if !params.is_empty() {
+            o.insert("parameters".into(), Value::Array(params));
+        }
+        let form = self.form_body(doc, &operation_id);
+        let embedded = self.embedded_body(doc, &operation_id);
+        let json = doc.body.as_ref().map(|b| self.json_body(b, &operation_id));
+        let has_body = form.is_some() || embedded.is_some() || json.is_some();
+        for body in [form, embedded, json].into_iter().flatten() {
+            o.insert("requestBody".into(), body);
+        }
+        let responses = self.responses(op, &operation_id, has_body);
+        o.insert("responses".into(), Value::Object(responses));
+        if !doc.security.is_empty() {
+            let mut reqs = Vec::new();
+            for s in &doc.security {
+                self.schemes.insert(s.name.to_string(), s.scheme.clone());
+                reqs.push(json!({ s.name.as_ref(): s.scopes }));
+            }
+            o.insert("security".into(), Value::Array(reqs));
+        }
+        o
+    }
+
+    /// Path, query, header and cookie parameters, each (name, location) once: by
+    /// location as FastAPI lists them, and within one the operation's own, then each
+    /// dependency's (its own before those of the dependencies it uses).
+    fn parameters(&mut self, doc: &OperationDoc) -> Vec<Value> {
+        let rank = |p: &ParamDoc| match p.source {
+            Source::Path => 0,
+            Source::Query => 1,
+            Source::Header => 2,
+            Source::Cookie => 3,
+            Source::Body | Source::Form => 4,
+        };
+        let mut ordered: Vec<&ParamDoc> = doc.params.iter().collect();
+        ordered.sort_by(|a, b| (rank(a), &a.dependency).cmp(&(rank(b), &b.dependency)));
+        let mut seen: Vec<(&str, Source)> = Vec::new();
+        let mut params = Vec::new();
+        for p in ordered {
+            if rank(p) == 4
+                || !p.spec.include_in_schema
+                || seen.iter().any(|(n, s)| *n == p.name && *s == p.source)
+            {
+                continue;
+            }
+            seen.push((&p.name, p.source));
+            params.push(self.parameter(p));
+        }
+        params
+    }
+
+    /// One parameter object.
+    fn parameter(&mut self, p: &ParamDoc) -> Value {
+        let location = match p.source {
+            Source::Path => "path",
+            Source::Query => "query",
+            Source::Header => "header",
+            _ => "cookie",
+        };
+        let mut entry = Map::new();
+        entry.insert("name".into(), json!(p.name));
+        entry.insert("in".into(), json!(location));
+        entry.insert(
+            "required".into(),
+            json!(p.required || p.source == Source::Path),
+        );
+        if p.spec.deprecated {
+            entry.insert("deprecated".into(), json!(true));
+        }
+        let schema = param_schema(p, &mut self.extra_components);
+        // A parameter model's field is described by its doc comment, in the schema and
+        // on the parameter, as FastAPI describes it.
+        let description = p
+            .spec
+            .description
+            .map(Value::from)
+            .or_else(|| schema.get("description").cloned());
+        entry.insert("schema".into(), schema);
+        if let Some(d) = description {
+            entry.insert("description".into(), d);
+        }
+        Value::Object(entry)
+    }
+
+    /// `#[form]` fields and uploads: a form body (multipart when a file is among them),
+    /// a `Body_<operationId>` component as in FastAPI.
+    fn form_body(&mut self, doc: &OperationDoc, operation_id: &str) -> Option<Value> {
+        let form: Vec<&ParamDoc> = doc
+            .params
+            .iter()
+            .filter(|p| p.source == Source::Form && p.spec.include_in_schema)
+            .collect();
+        if doc.body.is_some() || form.is_empty() {
+            return None;
+        }
+        let binary = |s: &Value| s.get("contentMediaType").is_some();
+        let multipart = form
+            .iter()
+            .any(|p| binary(&p.schema) || p.schema.get("items").is_some_and(binary));
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for p in &form {
+            properties.insert(
+                p.name.to_string(),
+                param_schema(p, &mut self.extra_components),
+            );
+            if p.required && !required.contains(&p.name.as_ref()) {
+                required.push(p.name.as_ref());
+            }
+        }
+        let name = format!("Body_{operation_id}");
+        let mut component = json!({ "properties": properties, "type": "object" });
+        if !required.is_empty() {
+            component["required"] = json!(required);
+        }
+        component["title"] = json!(name);
+        self.extra_components.push((name.clone(), component));
+        let media = if multipart {
+            "multipart/form-data"
+        } else {
+            crate::response::FORM_URLENCODED
+        };
+        let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+        Some(request_body(
+            json!({ media: { "schema": schema } }),
+            !required.is_empty(),
+        ))
+    }
+
+    /// Several body parameters (or one embedded): one JSON object, documented as
+    /// FastAPI documents it, a `Body_<operationId>` component.
+    fn embedded_body(&mut self, doc: &OperationDoc, operation_id: &str) -> Option<Value> {
+        let embedded_params: Vec<&ParamDoc> = doc
+            .params
+            .iter()
+            .filter(|p| p.source == Source::Body && p.spec.embed)
+            .collect();
+        if doc.embedded.is_empty() && embedded_params.is_empty() {
+            return None;
+        }
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for e in &doc.embedded {
+            let mut schema = e.schema.render(&mut self.gen);
+            if schema.get("$ref").is_none() {
+                if let Value::Object(m) = &mut schema {
+                    m.entry("title")
+                        .or_insert_with(|| json!(title_case(&e.name)));
+                }
+            }
+            properties.insert(e.name.to_string(), schema);
+            if e.required {
+                required.push(e.name.to_string());
+            }
+        }
+        for p in &embedded_params {
+            properties.insert(
+                p.name.to_string(),
+                param_schema(p, &mut self.extra_components),
+            );
+            if p.required {
+                required.push(p.name.to_string());
+            }
+        }
+        let name = format!("Body_{operation_id}");
+        let mut schema = json!({ "properties": properties, "type": "object", "title": name });
+        if !required.is_empty() {
+            schema["required"] = json!(required);
+        }
+        self.extra_components.push((name.clone(), schema));
+        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+        Some(request_body(
+            json!({ "application/json": { "schema": reference } }),
+            !required.is_empty(),
+        ))
+    }
+
+    /// The body one parameter reads (`Json<T>`, `Form<T>`, raw bytes …).
+    fn json_body(&mut self, body: &BodyDoc, operation_id: &str) -> Value {
+        let mut schema = body.schema.render(&mut self.gen);
+        // An optional JSON body may be `null`, and is titled after its parameter, as
+        // FastAPI documents `item: Item | None = None`.
+        if let (false, Some(name)) = (body.required, body.name) {
+            schema = json!({
+                "anyOf": [schema, { "type": "null" }],
+                "title": title_case(name),
+            });
+        }
+        if body.per_operation {
+            let name = format!("Body_{operation_id}");
+            if let Value::Object(m) = &mut schema {
+                m.insert("title".into(), json!(name));
+            }
+            self.extra_components.push((name.clone(), schema));
+            schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+        }
+        if let (Some(name), Value::Object(m)) = (body.name, &mut schema) {
+            if !m.is_empty() && !m.contains_key("$ref") {
+                m.entry("title").or_insert_with(|| json!(title_case(name)));
+            }
+        }
+        let mut content = Map::new();
+        for ct in &body.content_types {
+            content.insert((*ct).to_owned(), json!({ "schema": schema.clone() }));
+        }
+        request_body(Value::Object(content), body.required)
+    }
+
+    /// Responses: the success one, the documented extras, then the errors.
+    fn responses(
+        &mut self,
+        op: &Operation,
+        operation_id: &str,
+        has_body: bool,
+    ) -> Map<String, Value> {
+        let doc = op.doc();
+        let mut responses: Map<String, Value> = Map::new();
+        let (status, success) = self.success_response(op, operation_id);
+        responses.insert(status.to_string(), Value::Object(success));
+        for extra in op.responses() {
+            let schema = extra.schema.as_ref().map(|s| s.render(&mut self.gen));
+            let description = if extra.description.is_empty() {
+                status_description(extra.status)
+            } else {
+                extra.description.clone()
+            };
+            let entry = response_entry(
+                &description,
+                Some(crate::response::APPLICATION_JSON),
+                schema,
+            );
+            responses.insert(extra.status.to_string(), Value::Object(entry));
+        }
+        self.error_responses(&mut responses, doc, has_body);
+        responses
+    }
+
+    /// The success response: its status and object.
+    fn success_response(
+        &mut self,
+        op: &Operation,
+        operation_id: &str,
+    ) -> (u16, Map<String, Value>) {
+        let doc = op.doc();
+        let success = doc.response.clone().unwrap_or_else(ResponseDoc::any_json);
+        let status = op.status().or(success.status).unwrap_or(200);
+        let no_body = matches!(status, 204 | 304) || (100..200).contains(&status);
+        let mut schema = (!no_body && success.content_type.is_some())
+            .then(|| success.schema.render(&mut self.gen));
+        // A JSON response that is not a named type's is titled after the operation, as
+        // FastAPI titles it: `Response Read Items Items  Get`.
+        let json_response = success.content_type == Some(crate::response::APPLICATION_JSON);
+        if let (true, Some(Value::Object(m))) = (json_response, &mut schema) {
+            if !m.is_empty() && !m.contains_key("$ref") {
+                let title = title_case(&format!("Response_{operation_id}"));
+                m.insert("title".into(), json!(title));
+            }
+        }
+        let description = op
+            .meta()
+            .response_description
+            .unwrap_or("Successful Response");
+        (
+            status,
+            response_entry(description, success.content_type, schema),
+        )
+    }
+
+    /// The 400 and 401 of the complete style, and the answer to invalid input.
+    fn error_responses(
+        &mut self,
+        responses: &mut Map<String, Value>,
+        doc: &OperationDoc,
+        has_body: bool,
+    ) {
+        let json_ct = Some(crate::response::APPLICATION_JSON);
+        let complete = self.info.style.has_complete_statuses();
+        if complete && has_body && !responses.contains_key("400") {
+            // A body that is not text in the declared encoding never reaches
+            // validation: FastAPI answers 400 without documenting it.
+            let entry = response_entry(
+                "The body could not be parsed",
+                json_ct,
+                Some(detail_schema()),
+            );
+            responses.insert("400".into(), Value::Object(entry));
+        }
+        if complete && !doc.security.is_empty() && !responses.contains_key("401") {
+            // Missing or refused credentials: documented, unlike in FastAPI.
+            let entry = response_entry("Not authenticated", json_ct, Some(detail_schema()));
+            responses.insert("401".into(), Value::Object(entry));
+        }
+        if !doc.takes_input() {
+            return;
+        }
+        let (status, entry) = match &self.info.validation_response {
+            // The app's own answer to invalid input, as it declared it.
+            Some(v) => {
+                let schema = v.schema.render(&mut self.gen);
+                let entry = response_entry(&v.description, Some(v.content_type), Some(schema));
+                (v.status.to_string(), entry)
+            }
+            None => {
+                self.uses_validation_error = true;
+                let schema = json!({ "$ref": "#/components/schemas/HTTPValidationError" });
+                (
+                    "422".to_owned(),
+                    response_entry("Validation Error", json_ct, Some(schema)),
+                )
+            }
+        };
+        responses.insert(status, Value::Object(entry));
+    }
+
+    /// `components`: the named schemas (each titled as pydantic titles it, in the
+    /// document's style) and the security schemes.
+    fn components(mut self) -> Map<String, Value> {
+        let mut schemas: BTreeMap<String, Value> =
+            self.gen.take_definitions(true).into_iter().collect();
+        for (name, schema) in self.extra_components {
+            schemas.entry(name).or_insert(schema);
+        }
+        // Named schemas carry their name as title, as pydantic's do. A generic type
+        // named as pydantic keys it (`#[schemars(rename = "Page_{T}_")]` →
+        // `Page_Item_`) is titled as pydantic titles it (`Page[Item]`), without the
+        // generic type's description, as pydantic writes a parametrised model.
+        for (name, schema) in schemas.iter_mut() {
+            let Value::Object(m) = schema else { continue };
+            if m.contains_key("title") {
+                continue;
+            }
+            let title = match generic_title(name) {
+                Some(title) => {
+                    m.remove("description");
+                    title
+                }
+                None => name.clone(),
+            };
+            m.insert("title".into(), json!(title));
+        }
+        if self.uses_validation_error {
+            for (name, schema) in validation_error_schemas() {
+                schemas.entry(name.to_owned()).or_insert(schema);
+            }
+        }
+        for schema in schemas.values_mut() {
+            style::schema(schema, self.info.style);
+        }
+        let mut components = Map::new();
+        if !schemas.is_empty() {
+            components.insert("schemas".into(), json!(schemas));
+        }
+        if !self.schemes.is_empty() {
+            components.insert("securitySchemes".into(), json!(self.schemes));
+        }
+        components
+    }
 }
 
 #[cfg(test)]
