@@ -7,7 +7,7 @@ usage: python twins.py TWINS_BINARY [NAME ...]
 For each app (all of `apps/*.py` unless NAMEs are given):
 
 1. the OpenAPI documents — FastAPI's `app.openapi()` and `TWINS_BINARY NAME --openapi` —
-   must be equal, key for key (`compare.diff`);
+   must be equal, key for key (`compare.diff`), and hasten's valid OpenAPI 3.1;
 2. both are served (FastAPI under uvicorn, hasten by `TWINS_BINARY NAME`), the module's
    `CASES` are sent to each, and status, the headers of `live.HEADERS` and the body
    must be the same (`live.replay`).
@@ -95,6 +95,12 @@ def check(binary, name, port):
     hasten_doc = subprocess.run([binary, name, "--openapi"], check=True, capture_output=True,
                                 text=True).stdout
     fastapi_doc, hasten_doc = module.app.openapi(), json.loads(hasten_doc)
+    # The default (FastAPI-style) document is a valid OpenAPI 3.1 document too.
+    from openapi_spec_validator import validate
+    try:
+        validate(hasten_doc)
+    except Exception as e:  # noqa: BLE001 - any validation error is a problem
+        problems.append(f"document: not valid OpenAPI 3.1: {str(e).splitlines()[0]}")
     shared_operation_ids(fastapi_doc, hasten_doc)
     for p in diff(fastapi_doc, hasten_doc):
         problems.append(f"document: {p}")

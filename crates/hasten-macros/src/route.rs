@@ -13,7 +13,7 @@ use syn::{
 use crate::errors::Errors;
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
-const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, response_model_exclude_unset, response_model_exclude_none, response_model_exclude_defaults, response_model_include, response_model_exclude, response_description, responses (and methods for #[route])";
+const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, response_model_exclude_unset, response_model_exclude_none, response_model_exclude_defaults, response_model_include, response_model_exclude, response_model_by_alias, response_description, responses (and methods for #[route])";
 const PARAM_ATTRS: [&str; 6] = ["path", "query", "header", "cookie", "form", "body"];
 const PARAM_KEYS: &str = "gt, ge, lt, le, min_length, max_length, pattern, alias, default, \
                           deprecated, title, description, example, convert_underscores, embed, validate, \
@@ -247,6 +247,18 @@ fn parse_route_options(
                     _ => 2,
                 };
                 o.model_exclude[i] = on;
+            }
+            ("response_model_by_alias", Meta::NameValue(nv)) => {
+                // serde writes each field under its one serialised name: FastAPI's
+                // default (`True`) is the only behaviour there is.
+                if lit_bool(&nv.value, "response_model_by_alias", errors) == Some(false) {
+                    errors.push(
+                        nv.value.span(),
+                        "response_model_by_alias = false is not supported: serde writes each \
+                         field under its serialised name (`#[serde(rename)]`); for other names, \
+                         use a response model without the renames",
+                    );
+                }
             }
             ("response_model_include", Meta::NameValue(nv)) => {
                 o.model_include = Some(str_list(&nv.value, "response_model_include", errors))

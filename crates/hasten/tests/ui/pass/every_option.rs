@@ -32,6 +32,7 @@ struct Found {
     response_model_exclude_defaults = false,
     response_model_include = ["a"],
     response_model_exclude = ["b"],
+    response_model_by_alias = true,
     response_description = "Found it",
     responses = [(404, "Not found", Found), (409, "Conflict")]
 )]
