@@ -6,14 +6,11 @@ use hasten::testing::TestClient;
 use hasten::{SameSite, SetCookie, SetResponse};
 use serde_json::{json, Value};
 
-/// Marks every response of the routes it guards, from a dependency.
+/// Marks every response of the routes it guards, from a dependency: a header, and
+/// the session cookie.
 #[dependency]
 async fn traced(response: SetResponse, #[header] x_trace: Option<String>) {
     response.append_header("x-trace", x_trace.unwrap_or_else(|| "none".into()));
-}
-
-#[post("/login", status = 201)]
-async fn login(response: SetResponse, _t: Depends<traced>) -> Json<Value> {
     response.set_cookie(
         SetCookie::new("session", "abc123")
             .max_age(3600)
@@ -21,6 +18,11 @@ async fn login(response: SetResponse, _t: Depends<traced>) -> Json<Value> {
             .secure(true)
             .same_site(Some(SameSite::Strict)),
     );
+}
+
+#[post("/login", status = 201)]
+async fn login(response: SetResponse, _t: Depends<traced>) -> Json<Value> {
+    response.append_header("x-login", "fresh");
     Json(json!({"ok": true}))
 }
 
@@ -38,7 +40,7 @@ async fn logout(response: SetResponse) -> Json<Value> {
 
 #[get("/fails")]
 async fn fails(response: SetResponse, _t: Depends<traced>) -> Result<Json<Value>, HttpError> {
-    response.set_cookie(SetCookie::new("half", "done"));
+    response.append_header("x-half", "done");
     Err(HttpError::new(StatusCode::CONFLICT, "No"))
 }
 
@@ -51,11 +53,12 @@ fn app() -> App {
 }
 
 #[tokio::test]
-async fn cookies_and_headers_from_the_handler_and_a_dependency_are_merged() {
+async fn a_cookie_from_a_dependency_and_a_header_from_the_handler_are_merged() {
     let c = TestClient::new(app());
     let resp = c.post("/login").header("x-trace", "t-1").send().await;
     assert_eq!(resp.status(), 201);
     assert_eq!(resp.header("x-trace"), Some("t-1"));
+    assert_eq!(resp.header("x-login"), Some("fresh"));
     assert_eq!(
         resp.header("set-cookie"),
         Some("session=abc123; HttpOnly; Max-Age=3600; Path=/; SameSite=strict; Secure")
