@@ -1448,7 +1448,7 @@ fn generate(
         ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
         #(#extracts)*
         #guarded_call
-        let __resp = ::hasten::__private::validation_failed(&__ctx, __errors);
+        let __resp = ::hasten::__private::validation_failed(&mut __ctx, __errors);
         match ::hasten::__private::finish(&mut __ctx, __resp) {
             ::hasten::__private::Ok(__resp) => __resp,
             ::hasten::__private::Err(__rest) => __rest.await,

@@ -1255,11 +1255,12 @@ fn strip_body(resp: &mut Response) {
 
 /// The response for failed extraction: an outright rejection (413 …), or the 422 —
 /// rendered by the app's validation handler when it has one. Used by generated code.
-pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
+pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
+    // The request failed: its background tasks do not run (its cleanups do), as
+    // FastAPI drops them when an exception ends the request.
+    ctx.post = None;
     if let Some(rejection) = errors.rejection {
-        let mut resp = *rejection;
-        resp.extensions_mut().insert(crate::error::Failed);
-        return resp;
+        return *rejection;
     }
     let validation = errors.into_ordered();
     // Over a WebSocket the errors are also the reason of the 1008 close.
@@ -1291,6 +1292,5 @@ pub fn validation_failed(ctx: &RequestCtx, errors: Errors) -> Response {
         resp.extensions_mut()
             .insert(crate::ws::InputRefused(reason));
     }
-    resp.extensions_mut().insert(crate::error::Failed);
     resp
 }

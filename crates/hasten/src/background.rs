@@ -163,8 +163,7 @@ pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxF
         .extensions()
         .get::<crate::error::ErrorMarker>()
         .is_some()
-        || resp.extensions().get::<crate::raise::Raised>().is_some()
-        || resp.extensions().get::<crate::error::Failed>().is_some();
+        || resp.extensions().get::<crate::raise::Raised>().is_some();
     let queue = ctx.post.take().filter(|_| !failed);
     if file.is_none() && !before {
         hand_over(&mut resp, queue, cleanups);

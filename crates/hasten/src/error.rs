@@ -179,11 +179,6 @@ pub(crate) fn reason_phrase(status: StatusCode) -> Option<&'static str> {
 #[derive(Clone)]
 pub(crate) struct ErrorMarker(pub(crate) HttpError);
 
-/// On the response to a request whose input failed validation (whatever the app's
-/// validation handler renders).
-#[derive(Clone, Copy)]
-pub(crate) struct Failed;
-
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let mut resp = self.render();

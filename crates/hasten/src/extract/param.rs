@@ -385,19 +385,19 @@ fn parse_one<T: ParamValue>(
     source: Source,
     errors: &mut Errors,
 ) -> Option<T> {
-    match T::parse(raw).and_then(|v| check_constraints(&v, spec, raw).map(|()| v)) {
+    let parsed = T::parse(raw).map_err(|e| declared_bound_first(e, spec, raw));
+    match parsed.and_then(|v| check_constraints(&v, spec, raw).map(|()| v)) {
         Ok(v) => Some(v),
         Err(e) => {
-            let e = declared_bound_first(e, spec, raw);
             errors.push(e.into_inner().at(loc_for(spec, source)));
             None
         }
     }
 }
 
-/// An integer past its Rust type's range that also breaks a bound the parameter
-/// declares: the declared bound is reported, as pydantic (whose `int` has no range)
-/// reports it.
+/// A value that did not parse because it is an integer past its Rust type's range,
+/// and that also breaks a bound the parameter declares: the declared bound is
+/// reported, as pydantic (whose `int` has no range) reports it.
 fn declared_bound_first(e: ParseError, spec: &ParamSpec, raw: &str) -> ParseError {
     if !matches!(&*e.0.kind, "less_than_equal" | "greater_than_equal") {
         return e;
