@@ -14,6 +14,7 @@ unexpected difference.
 
 import json
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -57,8 +58,13 @@ def replay_cases(cases, fastapi, hasten, accepted=lambda part, a, b: False):
     compared as written: `0` and `0.0` differ (json.dumps keeps the distinction that
     `==` loses)."""
     problems = []
-    for label, (method, path, headers, body) in cases:
+    for label, (method, path, headers, body, *rest) in cases:
+        # An optional fifth element: seconds to wait first (for work that runs after
+        # the previous response, such as background tasks), before each server.
+        wait = rest[0] if rest else 0
+        time.sleep(wait)
         a = call(fastapi, method, path, headers, body)
+        time.sleep(wait)
         b = call(hasten, method, path, headers, body)
         parts = [("status", a[0], b[0])]
         parts += [(h, a[1].get(h), b[1].get(h)) for h in HEADERS]
