@@ -87,7 +87,7 @@ async def send_notification(
     return {"message": "Notification sent in the background"}
 
 
-@app.read_log()
+@app.get("/log")
 async def read_log(log: Log) -> list[str]:
     """What the tasks did so far."""
     return log
