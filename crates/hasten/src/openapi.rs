@@ -374,22 +374,9 @@ fn validation_error_schemas() -> [(&'static str, Value); 2] {
         ),
         (
             "ValidationError",
-            json!({
-                "properties": {
-                    "loc": {
-                        "items": { "anyOf": [{ "type": "string" }, { "type": "integer" }] },
-                        "type": "array",
-                        "title": "Location"
-                    },
-                    "msg": { "type": "string", "title": "Message" },
-                    "type": { "type": "string", "title": "Error Type" },
-                    "input": { "title": "Input" },
-                    "ctx": { "type": "object", "title": "Context" }
-                },
-                "type": "object",
-                "required": ["loc", "msg", "type"],
-                "title": "ValidationError"
-            }),
+            // One definition, the one `ProblemDetails` uses too.
+            <crate::ValidationError as JsonSchema>::json_schema(&mut SchemaGenerator::default())
+                .to_value(),
         ),
     ]
 }
