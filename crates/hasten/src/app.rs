@@ -596,8 +596,29 @@ impl App {
             content_type: crate::problem::PROBLEM_JSON,
             schema: crate::openapi::SchemaDoc::of::<crate::ProblemDetails>(),
         });
+        self.info.error_body = Some((
+            crate::problem::PROBLEM_JSON,
+            crate::openapi::SchemaDoc::of::<crate::ProblemDetails>(),
+        ));
         self.on_validation_error(crate::problem::validation)
             .on_http_error(crate::problem::http)
+    }
+
+    /// Replace the rendering of every [`HttpError`], and say so in the document: the
+    /// error statuses it documents (the 400 and 401 of
+    /// [`DocStyle::complete_statuses`](crate::DocStyle::complete_statuses)) show `T`'s
+    /// schema instead of FastAPI's `{"detail": …}`. `f` renders, as with
+    /// [`on_http_error`](Self::on_http_error).
+    pub fn on_http_error_documented<T, F>(mut self, f: F) -> Self
+    where
+        T: schemars::JsonSchema + 'static,
+        F: Fn(&HttpError, &ErrorContext) -> Response + Send + Sync + 'static,
+    {
+        self.info.error_body = Some((
+            crate::response::APPLICATION_JSON,
+            crate::openapi::SchemaDoc::of::<T>(),
+        ));
+        self.on_http_error(f)
     }
 
     /// Replace the rendering of every [`HttpError`]: those returned by handlers and the

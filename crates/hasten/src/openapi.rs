@@ -249,6 +249,9 @@ pub(crate) struct DocInfo {
     /// What the app answers for invalid input, when its validation handler replaces
     /// FastAPI's 422: the status, description, media type and schema documented.
     pub(crate) validation_response: Option<ValidationResponse>,
+    /// The media type and schema of an `HttpError`'s body, when the app's error handler
+    /// replaces FastAPI's `{"detail": …}`: what the documented 400 and 401 show.
+    pub(crate) error_body: Option<(&'static str, SchemaDoc)>,
 }
 
 /// The documented answer to invalid input, when the app's validation handler replaces
@@ -275,6 +278,7 @@ impl Default for DocInfo {
             tags: Vec::new(),
             style: DocStyle::default(),
             validation_response: None,
+            error_body: None,
         }
     }
 }
@@ -973,19 +977,23 @@ impl<'a> Builder<'a> {
     ) {
         let json_ct = Some(crate::response::APPLICATION_JSON);
         let complete = self.info.style.has_complete_statuses();
+        // The body of an `HttpError`: FastAPI's `detail`, or the app's own.
+        let info = self.info;
+        let error_body = |gen: &mut SchemaGenerator| match &info.error_body {
+            Some((ct, schema)) => (Some(*ct), Some(schema.render(gen))),
+            None => (json_ct, Some(detail_schema())),
+        };
         if complete && has_body && !responses.contains_key("400") {
             // A body that is not text in the declared encoding never reaches
             // validation: FastAPI answers 400 without documenting it.
-            let entry = response_entry(
-                "The body could not be parsed",
-                json_ct,
-                Some(detail_schema()),
-            );
+            let (ct, schema) = error_body(&mut self.gen);
+            let entry = response_entry("The body could not be parsed", ct, schema);
             responses.insert("400".into(), Value::Object(entry));
         }
         if complete && !doc.security.is_empty() && !responses.contains_key("401") {
             // Missing or refused credentials: documented, unlike in FastAPI.
-            let entry = response_entry("Not authenticated", json_ct, Some(detail_schema()));
+            let (ct, schema) = error_body(&mut self.gen);
+            let entry = response_entry("Not authenticated", ct, schema);
             responses.insert("401".into(), Value::Object(entry));
         }
         if !doc.takes_input() {

@@ -292,3 +292,38 @@ async fn problem_details_in_one_line() {
     );
     assert!(doc["components"]["schemas"]["ProblemDetails"]["properties"]["errors"].is_object());
 }
+
+#[tokio::test]
+async fn a_replaced_error_body_is_documented_on_the_error_statuses() {
+    // The complete style documents the 400 of a body that is not text: with problem
+    // details, as the problem it is answered with.
+    let doc = App::new()
+        .problem_details()
+        .openapi_style(hasten::DocStyle::complete())
+        .route(create_item)
+        .openapi_document()
+        .unwrap();
+    let bad = &doc["paths"]["/items/"]["post"]["responses"]["400"];
+    assert_eq!(
+        bad["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/ProblemDetails"
+    );
+    // An app's own HttpError body, declared with its handler.
+    let doc = App::new()
+        .on_http_error_documented::<BadInput, _>(|e, _ctx| {
+            let body = BadInput {
+                message: e.detail().to_string(),
+                count: 0,
+            };
+            (e.status(), Json(body)).into_response()
+        })
+        .openapi_style(hasten::DocStyle::complete())
+        .route(create_item)
+        .openapi_document()
+        .unwrap();
+    let bad = &doc["paths"]["/items/"]["post"]["responses"]["400"];
+    assert_eq!(
+        bad["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/BadInput"
+    );
+}
