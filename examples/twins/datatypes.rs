@@ -7,8 +7,7 @@ use std::collections::BTreeSet;
 
 use hasten::prelude::*;
 use hasten::validation::ValidationError;
-// `ParamValue::parse` returns `ParseError`, which the crate root does not export.
-use hasten::__private::ParseError;
+use hasten::ParseError;
 use serde_json::{json, Value};
 
 /// A paint colour.

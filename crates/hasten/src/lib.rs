@@ -44,7 +44,7 @@ pub use depends::{
 pub use error::HttpError;
 pub use extract::{
     BodyError, BodyUse, Checkable, Constraints, Cookie, Errors, Extracted, FromRequest, Header,
-    Number, ParamSpec, ParamValue, Query, Request, RequestCtx, Source, State,
+    Number, ParamSpec, ParamValue, ParseError, Query, Request, RequestCtx, Source, State,
 };
 pub use form::Form;
 pub use json::Json;

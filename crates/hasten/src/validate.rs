@@ -49,8 +49,10 @@ use serde_json::{json, Value};
 use crate::extract::{Errors, ParamSpec, RequestCtx};
 use crate::validation::{LocItem, ValidationError};
 
-/// A rule a value must keep beyond its fields' own checks. See the [module
-/// docs](self).
+/// A rule a value must keep beyond its fields' own checks (pydantic's
+/// `model_validator`): it runs once the value's fields are valid, wherever the value is
+/// read (`Json<T>`, `Form<T>`, an embedded body parameter, `Query<T>`, `Header<T>`,
+/// `Cookie<T>`), and what it reports through [`Validation`] joins the same 422.
 pub trait Validate {
     /// Check `self`, reporting what breaks the rule through `v`.
     fn validate(&self, v: &mut Validation<'_>);
