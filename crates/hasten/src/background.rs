@@ -159,12 +159,14 @@ pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxF
     // Background tasks run after a response the handler returned, not after an error
     // (invalid input, an `HttpError`, a raised `Error`): as FastAPI drops them when an
     // exception ends the request. Cleanups run either way.
-    let failed = resp
-        .extensions()
-        .get::<crate::error::ErrorMarker>()
-        .is_some()
-        || resp.extensions().get::<crate::raise::Raised>().is_some();
-    let queue = ctx.post.take().filter(|_| !failed);
+    // Looked at only when there are tasks.
+    let failed = |resp: &Response| {
+        resp.extensions()
+            .get::<crate::error::ErrorMarker>()
+            .is_some()
+            || resp.extensions().get::<crate::raise::Raised>().is_some()
+    };
+    let queue = ctx.post.take().filter(|_| !failed(&resp));
     if file.is_none() && !before {
         hand_over(&mut resp, queue, cleanups);
         return Ok(resp);

@@ -111,10 +111,11 @@ fn filter<M>(bytes: &[u8], options: &ModelOptions) -> Result<Vec<u8>, serde_json
 where
     M: DeserializeOwned + Serialize + JsonSchema,
 {
-    let original: Value = serde_json::from_slice(bytes)?;
-    let model: M = serde_json::from_value(original.clone())?;
+    let model: M = serde_json::from_slice(bytes)?;
     let mut out = serde_json::to_value(&model)?;
     if options.exclude_unset {
+        // What the handler returned, read again only for this option.
+        let original: Value = serde_json::from_slice(bytes)?;
         keep_set(&mut out, &original);
     }
     if options.exclude_defaults {
