@@ -1290,12 +1290,7 @@ pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
         .extensions
         .get::<crate::ws::WebSocketRequest>()
         .is_some()
-        .then(|| {
-            serde_json::from_slice::<serde_json::Value>(&validation.to_json_bytes())
-                .ok()
-                .and_then(|v| v.get("detail").map(|d| d.to_string()))
-                .unwrap_or_default()
-        });
+        .then(|| validation.to_json()["detail"].to_string());
     let mut resp = match &ctx.app.handlers.validation {
         Some(h) => h(
             &validation,

@@ -356,13 +356,7 @@ fn check_constraints<T: ParamValue>(
 ) -> Result<(), ParseError> {
     let c = &spec.constraints;
     let input = || Value::String(raw.to_owned());
-    let bounds = || constraints::Bounds {
-        gt: c.gt.map(Number::bound),
-        ge: c.ge.map(Number::bound),
-        lt: c.lt.map(Number::bound),
-        le: c.le.map(Number::bound),
-        multiple_of: None,
-    };
+    let bounds = || declared_bounds(spec);
     let checked = match value.checkable() {
         Checkable::Int(v) => bounds().check(constraints::Num::int(v), input),
         Checkable::Float(v) => bounds().check(constraints::Num::float(v), input),
@@ -395,6 +389,18 @@ fn parse_one<T: ParamValue>(
     }
 }
 
+/// The `gt ge lt le` a parameter declares.
+fn declared_bounds(spec: &ParamSpec) -> constraints::Bounds {
+    let c = &spec.constraints;
+    constraints::Bounds {
+        gt: c.gt.map(Number::bound),
+        ge: c.ge.map(Number::bound),
+        lt: c.lt.map(Number::bound),
+        le: c.le.map(Number::bound),
+        multiple_of: None,
+    }
+}
+
 /// A value that did not parse because it is an integer past its Rust type's range,
 /// and that also breaks a bound the parameter declares: the declared bound is
 /// reported, as pydantic (whose `int` has no range) reports it.
@@ -405,15 +411,7 @@ fn declared_bound_first(e: ParseError, spec: &ParamSpec, raw: &str) -> ParseErro
     let Some(wide) = lax::int(raw) else {
         return e;
     };
-    let c = &spec.constraints;
-    let bounds = constraints::Bounds {
-        gt: c.gt.map(Number::bound),
-        ge: c.ge.map(Number::bound),
-        lt: c.lt.map(Number::bound),
-        le: c.le.map(Number::bound),
-        multiple_of: None,
-    };
-    match bounds.check(constraints::Num::int(wide), || {
+    match declared_bounds(spec).check(constraints::Num::int(wide), || {
         Value::String(raw.to_owned())
     }) {
         Err(declared) => ParseError(declared),

@@ -11,11 +11,13 @@ pub(crate) fn json_invalid(body: &[u8], err: &serde_json::Error) -> ValidationEr
     let total_chars = text.chars().count();
     let message = err.to_string();
     let eof = err.classify() == serde_json::error::Category::Eof;
-    let python = match python_message(&message, eof) {
+    let python = if message.starts_with("EOF while parsing a string") {
+        "Unterminated string starting at"
+    } else if eof {
         // At the end of the input Python says what it expected next.
-        "Unterminated string starting at" => "Unterminated string starting at",
-        _ if eof => expected_at_end(&text),
-        other => other,
+        expected_at_end(&text)
+    } else {
+        python_message(&message)
     };
     // serde_json counts columns in bytes, 1-based, pointing just past the offending
     // byte; Python's position is the character index of the offending character. At
@@ -137,18 +139,10 @@ fn unterminated_string_start(text: &str) -> Option<usize> {
     start
 }
 
-/// Python's `json` module message for serde_json's error.
-fn python_message(serde_message: &str, eof: bool) -> &'static str {
+/// Python's `json` module message for serde_json's error before the end of the input.
+fn python_message(serde_message: &str) -> &'static str {
     let m = serde_message;
-    if m.starts_with("EOF while parsing a string") {
-        "Unterminated string starting at"
-    } else if m.starts_with("EOF while parsing a list")
-        || m.starts_with("EOF while parsing an object")
-    {
-        "Expecting ',' delimiter"
-    } else if eof {
-        "Expecting value"
-    } else if m.starts_with("key must be a string") {
+    if m.starts_with("key must be a string") {
         "Expecting property name enclosed in double quotes"
     } else if m.starts_with("expected `:`") {
         "Expecting ':' delimiter"
