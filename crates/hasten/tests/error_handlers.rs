@@ -199,19 +199,22 @@ struct BadInput {
     count: usize,
 }
 
+/// The app's answer to invalid input: a 400 with a `BadInput`.
+fn bad_input(errors: &hasten::RequestValidationError, _ctx: &hasten::ErrorContext) -> Response {
+    let body = BadInput {
+        message: "invalid input".into(),
+        count: errors.errors().len(),
+    };
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
 #[tokio::test]
 async fn a_replaced_validation_answer_is_documented() {
     let app = App::new()
         .on_validation_error_documented::<BadInput, _>(
             StatusCode::BAD_REQUEST,
             "The input is invalid",
-            |errors, _ctx| {
-                let body = BadInput {
-                    message: "invalid input".into(),
-                    count: errors.errors().len(),
-                };
-                (StatusCode::BAD_REQUEST, Json(body)).into_response()
-            },
+            bad_input,
         )
         .route(create_item);
     let doc = app.openapi_document().unwrap();
@@ -226,13 +229,7 @@ async fn a_replaced_validation_answer_is_documented() {
         .get("HTTPValidationError")
         .is_none());
     let app = App::new()
-        .on_validation_error_documented::<BadInput, _>(StatusCode::BAD_REQUEST, "", |errors, _| {
-            let body = BadInput {
-                message: "invalid input".into(),
-                count: errors.errors().len(),
-            };
-            (StatusCode::BAD_REQUEST, Json(body)).into_response()
-        })
+        .on_validation_error_documented::<BadInput, _>(StatusCode::BAD_REQUEST, "", bad_input)
         .route(create_item);
     let c = TestClient::new(app);
     let resp = c
