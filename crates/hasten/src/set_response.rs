@@ -334,4 +334,17 @@ mod tests {
             "e=\"\""
         );
     }
+
+    #[test]
+    fn partitioned_sits_where_python_sorts_it() {
+        // Python 3.14's `SimpleCookie` (the first that writes it) sorts attributes by name.
+
+        assert_eq!(
+            SetCookie::new("c", "v")
+                .max_age(5)
+                .partitioned(true)
+                .to_string(),
+            "c=v; Max-Age=5; Partitioned; Path=/; SameSite=lax"
+        );
+    }
 }

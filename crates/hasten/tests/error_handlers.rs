@@ -324,3 +324,24 @@ async fn a_replaced_error_body_is_documented_on_the_error_statuses() {
         "#/components/schemas/BadInput"
     );
 }
+
+#[tokio::test]
+async fn the_innermost_routers_handler_wins() {
+    // Both routers answer `UnicornError`: the one the operation sits in comes first,
+    // then the one it is included in, then the app's.
+    let inner = Router::new()
+        .on_error(|_: &UnicornError, _ctx| (StatusCode::FORBIDDEN, "inner").into_response())
+        .route(admin_unicorn);
+    let outer = Router::new()
+        .prefix("/v1")
+        .on_error(|_: &UnicornError, _ctx| (StatusCode::GONE, "outer").into_response())
+        .include(inner)
+        .route(read_unicorn);
+    let c = TestClient::new(app().include(outer));
+    let resp = c.get("/v1/admin/unicorns/yolo").send().await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.text(), "inner");
+    let resp = c.get("/v1/unicorns/yolo").send().await;
+    assert_eq!(resp.status(), 410);
+    assert_eq!(resp.text(), "outer");
+}
