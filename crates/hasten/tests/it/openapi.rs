@@ -2,7 +2,7 @@
 //!
 //! `openapi_document_snapshot` compares a whole document with
 //! `tests/snapshots/openapi.json`; after an intended change, rewrite the snapshot with
-//! `UPDATE_SNAPSHOTS=1 cargo test -p hasten --test openapi` and review the diff.
+//! `UPDATE_SNAPSHOTS=1 cargo test -p hasten --test it openapi::` and review the diff.
 
 use hasten::prelude::*;
 use hasten::security::{ApiKey, ApiKeyCookie, ApiKeyQuery, HttpBearer};

@@ -10,8 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-mod common;
-use common::{gated_body, Events, BOUND};
+
+use crate::common::{gated_body, Events, BOUND};
 
 fn describe(outcome: Outcome) -> String {
     match outcome {

@@ -11,8 +11,8 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 
-mod common;
-use common::{gated_body, Events, BOUND};
+
+use crate::common::{gated_body, Events, BOUND};
 
 fn explode() {
     panic!("task 2 exploded")

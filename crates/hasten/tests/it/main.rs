@@ -1,0 +1,25 @@
+//! The integration tests, one module per concept, in one binary: one link step instead of
+//! one per file.
+
+mod background;
+mod blocking;
+mod cleanup;
+mod common;
+mod defaults;
+mod dependencies;
+mod error_handlers;
+mod files;
+mod hostile;
+mod lifespan;
+mod middleware;
+mod nested_constraints;
+mod openapi;
+mod response_model;
+mod routers;
+mod routing;
+mod server;
+mod set_response;
+mod streaming;
+mod uploads;
+mod validation;
+mod websocket;
