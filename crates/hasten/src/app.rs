@@ -1,6 +1,6 @@
 //! [`App`]: routes, state, limits and error handlers; built into an [`AppService`].
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
@@ -14,64 +14,14 @@ use http::header::{ALLOW, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body::Body as _;
 
-use crate::blocking::{BlockingPool, DEFAULT_BLOCKING_THREADS};
 use crate::body::{Body, RequestBody};
 use crate::error::{ErrorMarker, HttpError};
 use crate::extract::{Errors, RequestCtx};
 use crate::operation::{BoxFuture, Endpoint, Operation, OperationMeta};
 use crate::response::{internal_error, IntoResponse, Response};
 use crate::routing::{Match, Routes};
+use crate::runtime::{ErrorContext, ErrorHandlers, Limits, Runtime, Slots, TypeMap};
 use crate::validation::RequestValidationError;
-
-/// The default request body limit: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-
-/// What an error handler knows of the request that failed.
-#[derive(Debug, Clone)]
-pub struct ErrorContext {
-    /// The request method.
-    pub method: Method,
-    /// The request URI.
-    pub uri: Uri,
-    /// The request headers.
-    pub headers: HeaderMap,
-    /// The operation that was serving it, if routing got that far.
-    pub operation: Option<&'static OperationMeta>,
-    /// The request body as read, for a validation error's handler (FastAPI's
-    /// `exc.body`); `None` elsewhere, or when no parameter read the body.
-    pub body: Option<bytes::Bytes>,
-}
-
-type ValidationHandler =
-    dyn Fn(&RequestValidationError, &ErrorContext) -> Response + Send + Sync + 'static;
-type HttpErrorHandler = dyn Fn(&HttpError, &ErrorContext) -> Response + Send + Sync + 'static;
-type PanicHandler = dyn Fn(&ErrorContext) -> Response + Send + Sync + 'static;
-
-#[derive(Default, Clone)]
-struct ErrorHandlers {
-    validation: Option<Arc<ValidationHandler>>,
-    http: Option<Arc<HttpErrorHandler>>,
-    panic: Option<Arc<PanicHandler>>,
-    /// By error type, in registration order.
-    errors: Vec<crate::raise::ErrorHandler>,
-}
-
-/// Typed app state, one value per type.
-#[derive(Default, Clone)]
-pub(crate) struct StateMap(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
-
-impl StateMap {
-    pub(crate) fn insert_erased(&mut self, ty: TypeId, value: Arc<dyn Any + Send + Sync>) {
-        self.0.insert(ty, value);
-    }
-
-    pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        self.0
-            .get(&TypeId::of::<T>())
-            .cloned()
-            .and_then(|v| v.downcast::<T>().ok())
-    }
-}
 
 /// A web application: its path operations, state, limits and error handlers.
 ///
@@ -99,15 +49,10 @@ pub struct App {
     mounts: Vec<crate::mount::Mount>,
     /// State types startup hooks will provide.
     promised: Vec<TypeId>,
-    state: StateMap,
-    body_limit: usize,
-    max_errors: usize,
-    blocking_threads: usize,
+    state: TypeMap,
+    limits: Limits,
     redirect_slashes: bool,
     handlers: ErrorHandlers,
-    websocket_limits: (usize, usize),
-    websocket_keepalive: crate::ws::Keepalive,
-    upload_limits: crate::uploads::UploadLimits,
     layers: crate::middleware::Layers,
 }
 
@@ -123,8 +68,7 @@ impl fmt::Debug for App {
             .field("title", &self.info.title)
             .field("version", &self.info.version)
             .field("operations", &self.operations.len())
-            .field("body_limit", &self.body_limit)
-            .field("blocking_threads", &self.blocking_threads)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -143,18 +87,10 @@ impl App {
             shutdown: Vec::new(),
             mounts: Vec::new(),
             promised: Vec::new(),
-            state: StateMap::default(),
-            body_limit: DEFAULT_BODY_LIMIT,
-            max_errors: crate::validation::DEFAULT_MAX_ERRORS,
-            blocking_threads: DEFAULT_BLOCKING_THREADS,
+            state: TypeMap::default(),
+            limits: Limits::default(),
             redirect_slashes: true,
             handlers: ErrorHandlers::default(),
-            websocket_limits: (
-                crate::ws::DEFAULT_MAX_MESSAGE,
-                crate::ws::DEFAULT_MAX_MESSAGE,
-            ),
-            websocket_keepalive: crate::ws::Keepalive::default(),
-            upload_limits: crate::uploads::UploadLimits::default(),
             layers: crate::middleware::Layers::default(),
         }
     }
@@ -242,7 +178,8 @@ impl App {
     /// The largest WebSocket message and frame accepted, in bytes (16 MiB each by
     /// default); a peer that sends more is disconnected with close code 1009.
     pub fn websocket_limits(mut self, max_message: usize, max_frame: usize) -> Self {
-        self.websocket_limits = (max_message, max_frame.min(max_message));
+        self.limits.websocket.max_message = max_message;
+        self.limits.websocket.max_frame = max_frame.min(max_message);
         self
     }
 
@@ -256,7 +193,7 @@ impl App {
         interval: Option<std::time::Duration>,
         timeout: std::time::Duration,
     ) -> Self {
-        self.websocket_keepalive = crate::ws::Keepalive { interval, timeout };
+        self.limits.websocket.keepalive = crate::runtime::Keepalive { interval, timeout };
         self
     }
 
@@ -287,7 +224,7 @@ impl App {
     /// [`UploadLimits`](crate::uploads::UploadLimits) for the defaults. The app's body
     /// limit does not apply to multipart bodies; these do.
     pub fn upload_limits(mut self, limits: crate::uploads::UploadLimits) -> Self {
-        self.upload_limits = limits;
+        self.limits.upload = limits;
         self
     }
 
@@ -478,20 +415,20 @@ impl App {
 
     /// Share a value with every request; handlers take it as [`State<T>`](crate::State).
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.state.0.insert(TypeId::of::<T>(), Arc::new(value));
+        self.state.insert_erased(TypeId::of::<T>(), Arc::new(value));
         self
     }
 
     /// Share a value that is already in an `Arc` (keep a handle to it outside the app).
     pub fn state_arc<T: Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
-        self.state.0.insert(TypeId::of::<T>(), value);
+        self.state.insert_erased(TypeId::of::<T>(), value);
         self
     }
 
     /// The largest request body accepted, in bytes (default 1 MiB). A larger body gets
     /// 413 "Content Too Large" without being read.
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
+        self.limits.body = bytes;
         self
     }
 
@@ -500,14 +437,14 @@ impl App {
     /// list ends with a `too_many_errors` entry and validation stops, so one request's
     /// errors cost bounded time and memory.
     pub fn max_validation_errors(mut self, n: usize) -> Self {
-        self.max_errors = n.max(1);
+        self.limits.max_errors = n.max(1);
         self
     }
 
     /// How many plain (non-async) handlers may run at once on the blocking pool
     /// (default 40, like FastAPI's thread pool).
     pub fn blocking_threads(mut self, n: usize) -> Self {
-        self.blocking_threads = n.max(1);
+        self.limits.blocking_threads = n.max(1);
         self
     }
 
@@ -705,7 +642,7 @@ impl App {
                 }
             }
             for (ty, name) in &op.doc.checks.required_state {
-                if !self.state.0.contains_key(ty) && !self.promised.contains(ty) {
+                if !self.state.contains(ty) && !self.promised.contains(ty) {
                     problems.push(format!(
                         "`{}` takes `State<{name}>` but the app has no such state; add it with `App::state`",
                         op.meta.fn_name
@@ -722,8 +659,11 @@ impl App {
         let openapi = crate::openapi::document(&routes.operations(), &self.info);
         let docs = crate::docs_ui::files(&self.info.title, &openapi, &self.docs);
         let layers = self.layers;
+        let mut slots = Slots::default();
+        slots.insert(crate::depends::AppScope::new(self.overrides));
+        let rt = Arc::new(Runtime::new(self.state, self.limits, self.handlers, slots));
         Ok(AppService {
-            inner: Arc::new_cyclic(|me: &std::sync::Weak<AppInner>| AppInner {
+            inner: Arc::new_cyclic(|me: &std::sync::Weak<Dispatcher>| Dispatcher {
                 // App middleware ends in the app itself; a weak reference, so the app
                 // does not keep itself alive.
                 entry: (!layers.0.is_empty()).then(|| {
@@ -740,26 +680,13 @@ impl App {
                     crate::middleware::apply(inner, &layers.0)
                 }),
                 routes,
-                state: self.state,
-                body_limit: self.body_limit,
-                max_errors: self.max_errors,
-                blocking: BlockingPool::new(self.blocking_threads),
                 redirect_slashes: self.redirect_slashes,
-                handlers: self.handlers,
-                overrides: self.overrides,
                 mounts: self.mounts,
-                tasks: Default::default(),
-                shutdown: crate::lifespan::ShutdownWork {
-                    hooks: std::sync::Mutex::new(self.shutdown),
-                    app_cleanups: Default::default(),
-                },
-                app_dependencies: Default::default(),
+                shutdown_hooks: std::sync::Mutex::new(self.shutdown),
                 info: self.info,
                 openapi,
                 docs,
-                websocket_limits: self.websocket_limits,
-                websocket_keepalive: self.websocket_keepalive,
-                upload_limits: self.upload_limits,
+                rt,
             }),
         })
     }
@@ -790,40 +717,28 @@ impl fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-pub(crate) struct AppInner {
+/// A built app's dispatch: its routes, mounts, documentation pages and middleware,
+/// and the runtime each request is handed.
+pub(crate) struct Dispatcher {
     routes: Routes,
-    pub(crate) state: StateMap,
-    pub(crate) body_limit: usize,
-    pub(crate) max_errors: usize,
-    pub(crate) blocking: BlockingPool,
     redirect_slashes: bool,
-    handlers: ErrorHandlers,
-    pub(crate) overrides: HashMap<TypeId, crate::depends::Resolver>,
     mounts: Vec<crate::mount::Mount>,
-    pub(crate) tasks: crate::background::TaskTracker,
-    pub(crate) shutdown: crate::lifespan::ShutdownWork,
-    /// App-scoped dependencies, resolved on first use.
-    #[allow(clippy::type_complexity)]
-    pub(crate) app_dependencies:
-        std::sync::Mutex<HashMap<TypeId, Arc<tokio::sync::OnceCell<Arc<dyn Any + Send + Sync>>>>>,
+    /// Taken once, at shutdown.
+    shutdown_hooks: std::sync::Mutex<Vec<crate::lifespan::ShutdownHook>>,
     pub(crate) info: crate::openapi::DocInfo,
     /// The OpenAPI document, built with the app.
     openapi: serde_json::Value,
     /// The document and documentation pages, by path.
     docs: HashMap<String, crate::docs_ui::StaticFile>,
-    /// Largest WebSocket message and frame.
-    pub(crate) websocket_limits: (usize, usize),
-    pub(crate) websocket_keepalive: crate::ws::Keepalive,
-    /// Limits on multipart bodies.
-    pub(crate) upload_limits: crate::uploads::UploadLimits,
-    /// App middleware around [`dispatch`](AppInner::dispatch), if any.
+    /// App middleware around [`dispatch`](Dispatcher::dispatch), if any.
     entry: Option<crate::middleware::Next>,
+    pub(crate) rt: Arc<Runtime>,
 }
 
 /// A built app: a cheap-to-clone [`tower_service::Service`] over HTTP requests.
 #[derive(Clone)]
 pub struct AppService {
-    pub(crate) inner: Arc<AppInner>,
+    pub(crate) inner: Arc<Dispatcher>,
 }
 
 impl fmt::Debug for AppService {
@@ -870,27 +785,19 @@ impl AppService {
     pub async fn shutdown(&self) {
         let hooks = self
             .inner
-            .shutdown
-            .hooks
+            .shutdown_hooks
             .lock()
             .map(|mut h| std::mem::take(&mut *h))
             .unwrap_or_default();
         for hook in hooks.into_iter().rev() {
             let state = crate::AppState {
-                map: self.inner.state.clone(),
+                map: self.inner.rt.state.clone(),
             };
             if let Err(e) = tokio::spawn(hook(state)).await {
                 tracing::error!(target: "hasten::server", error = %e, "shutdown hook failed");
             }
         }
-        let cleanups = self
-            .inner
-            .shutdown
-            .app_cleanups
-            .lock()
-            .map(|mut c| std::mem::take(&mut *c))
-            .unwrap_or_default();
-        crate::depends::run_late_cleanups(cleanups, crate::Outcome::Shutdown).await;
+        crate::depends::shut_down(&self.inner.rt).await;
     }
 }
 
@@ -915,17 +822,6 @@ where
     }
 }
 
-/// The text of a panic payload.
-pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
-    }
-}
-
 /// The future of one request. Kept small on purpose: the server moves it into place
 /// for every request, so routing happens before it exists and rare, large futures
 /// (middleware, mounts) are boxed.
@@ -941,7 +837,7 @@ pub(crate) enum Dispatch {
 /// A handler's future and what its response needs afterwards.
 pub(crate) struct HandlerCall {
     future: BoxFuture<Response>,
-    app: Arc<AppInner>,
+    rt: Arc<Runtime>,
     meta: &'static OperationMeta,
     status: Option<u16>,
     /// The operation's routers' error handlers, innermost first.
@@ -977,28 +873,28 @@ impl HandlerCall {
             }
         }
         if resp.extensions().get::<crate::raise::Raised>().is_some() {
-            let app = self.app.clone();
+            let rt = self.rt.clone();
             let routers = self.errors.take();
-            let handlers = [routers.as_deref().unwrap_or(&[]), &app.handlers.errors[..]];
+            let handlers = [routers.as_deref().unwrap_or(&[]), &rt.handlers.errors[..]];
             resp = crate::raise::answer(resp, &handlers, || self.error_context());
         }
-        if self.app.handlers.http.is_some() && resp.extensions().get::<ErrorMarker>().is_some() {
+        if self.rt.handlers.http.is_some() && resp.extensions().get::<ErrorMarker>().is_some() {
             let ctx = self.error_context();
-            resp = self.app.replace_http_error(resp, &ctx);
+            resp = self.rt.handlers.replace_http_error(resp, &ctx);
         }
         if self.is_head {
             // Strip before attaching: dropping a wrapped body would look like a
             // client that went away.
             strip_body(&mut resp);
         }
-        crate::background::attach(&mut resp, post, &self.app);
+        crate::background::attach(&mut resp, post, &self.rt);
         resp
     }
 
     fn panicked(&mut self, message: &str) -> Response {
         crate::panics::log_handler_panic(self.meta.path, self.meta.fn_name, message);
-        let app = self.app.clone();
-        match &app.handlers.panic {
+        let rt = self.rt.clone();
+        match &rt.handlers.panic {
             Some(h) => h(&self.error_context()),
             None => internal_error(),
         }
@@ -1018,14 +914,14 @@ impl Future for Dispatch {
                 match std::panic::catch_unwind(AssertUnwindSafe(poll)) {
                     Ok(Poll::Pending) => Poll::Pending,
                     Ok(Poll::Ready(resp)) => Poll::Ready(call.complete(resp)),
-                    Err(payload) => Poll::Ready(call.panicked(&panic_message(payload))),
+                    Err(payload) => Poll::Ready(call.panicked(&crate::panics::panic_message(payload))),
                 }
             }
         }
     }
 }
 
-impl AppInner {
+impl Dispatcher {
     /// Serve one request: through the app's middleware, then routing.
     pub(crate) fn handle(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
         match &self.entry {
@@ -1065,10 +961,7 @@ impl AppInner {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
                 // Only kept when an error handler may need them.
-                let keep = self.handlers.http.is_some()
-                    || self.handlers.panic.is_some()
-                    || !self.handlers.errors.is_empty()
-                    || route.op.error_handlers.is_some();
+                let keep = self.rt.handlers.need_head() || route.op.error_handlers.is_some();
                 let head = keep.then(|| {
                     Box::new((
                         parts.method.clone(),
@@ -1079,7 +972,7 @@ impl AppInner {
                 let ctx = Box::new(RequestCtx {
                     parts,
                     body: Some(body),
-                    app: self.clone(),
+                    rt: self.rt.clone(),
                     path_names: route.param_names.clone(),
                     path_params: params,
                     query: None,
@@ -1099,7 +992,7 @@ impl AppInner {
                 });
                 return Dispatch::Handler(HandlerCall {
                     future: (route.op.handler)(ctx),
-                    app: self.clone(),
+                    rt: self.rt.clone(),
                     meta,
                     status: route.op.status,
                     errors: route.op.error_handlers.clone(),
@@ -1110,7 +1003,7 @@ impl AppInner {
             Match::MethodNotAllowed(allow) => {
                 let err = HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
                     .with_header(ALLOW, allow.clone());
-                self.framework_error(err, parts)
+                self.rt.handlers.framework_error(err, &parts)
             }
             Match::NotFound if self.docs.contains_key(parts.uri.path()) => self.serve_docs(&parts),
             // Like Starlette: an upgrade to an unknown WebSocket route is refused.
@@ -1155,8 +1048,10 @@ impl AppInner {
                         };
                         crate::Redirect::to(&location).into_response()
                     }
-                    None => self
-                        .framework_error(HttpError::new(StatusCode::NOT_FOUND, "Not Found"), parts),
+                    None => self.rt.handlers.framework_error(
+                        HttpError::new(StatusCode::NOT_FOUND, "Not Found"),
+                        &parts,
+                    ),
                 }
             }
         };
@@ -1188,29 +1083,6 @@ impl AppInner {
         resp
     }
 
-    fn framework_error(&self, err: HttpError, parts: http::request::Parts) -> Response {
-        match &self.handlers.http {
-            Some(h) => h(
-                &err,
-                &ErrorContext {
-                    method: parts.method,
-                    uri: parts.uri,
-                    headers: parts.headers,
-                    operation: None,
-                    body: None,
-                },
-            ),
-            None => err.render(),
-        }
-    }
-
-    fn replace_http_error(&self, resp: Response, ctx: &ErrorContext) -> Response {
-        match (&self.handlers.http, resp.extensions().get::<ErrorMarker>()) {
-            (Some(h), Some(ErrorMarker(err))) => h(err, ctx),
-            _ => resp,
-        }
-    }
-
     /// The other spelling of the path (with or without a trailing slash), if routed.
     fn slash_redirect(&self, uri: &Uri) -> Option<String> {
         if !self.redirect_slashes {
@@ -1231,25 +1103,6 @@ impl AppInner {
             Some(q) => format!("{other}?{q}"),
             None => other,
         })
-    }
-
-    /// What a panic handler will need, taken only when there is one.
-    pub(crate) fn panic_context(&self, ctx: &RequestCtx) -> Option<ErrorContext> {
-        self.handlers.panic.as_ref().map(|_| ErrorContext {
-            method: ctx.parts.method.clone(),
-            uri: ctx.parts.uri.clone(),
-            headers: ctx.parts.headers.clone(),
-            operation: Some(ctx.meta),
-            body: None,
-        })
-    }
-
-    /// The response for a panic in a plain handler.
-    pub(crate) fn panic_response(&self, ctx: Option<ErrorContext>) -> Response {
-        match (&self.handlers.panic, ctx) {
-            (Some(h), Some(ctx)) => h(&ctx),
-            _ => internal_error(),
-        }
     }
 }
 
@@ -1291,7 +1144,7 @@ pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
         .get::<crate::ws::WebSocketRequest>()
         .is_some()
         .then(|| validation.to_json()["detail"].to_string());
-    let mut resp = match &ctx.app.handlers.validation {
+    let mut resp = match &ctx.rt.handlers.validation {
         Some(h) => h(
             &validation,
             &ErrorContext {

@@ -11,16 +11,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body as _, Frame, SizeHint};
-use tokio::sync::Notify;
 
-use crate::app::AppInner;
+use crate::runtime::Runtime;
 use crate::body::{Body, BoxError};
 use crate::depends::{run_cleanups, run_late_cleanups, CleanupEntry, CleanupScope, Outcome};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
@@ -204,33 +201,9 @@ fn hand_over(resp: &mut Response, queue: Option<Arc<TaskQueue>>, later: Vec<Clea
     }
 }
 
-/// Counts running task queues, so shutdown can wait for them.
-#[derive(Default)]
-pub(crate) struct TaskTracker {
-    running: AtomicUsize,
-    idle: Notify,
-}
-
-impl TaskTracker {
-    /// Wait until no queue is running, or `timeout` passes; returns how many are left.
-    pub(crate) async fn wait(&self, timeout: Duration) -> usize {
-        let wait = async {
-            loop {
-                let idle = self.idle.notified();
-                if self.running.load(Ordering::Acquire) == 0 {
-                    return;
-                }
-                idle.await;
-            }
-        };
-        let _ = tokio::time::timeout(timeout, wait).await;
-        self.running.load(Ordering::Acquire)
-    }
-}
-
 /// Run a request's post-response work now: its tasks in order, each isolated, then
 /// its cleanups in reverse order of setup.
-fn start(work: Arc<PostWork>, outcome: Outcome, app: Arc<AppInner>) {
+fn start(work: Arc<PostWork>, outcome: Outcome, rt: Arc<Runtime>) {
     let tasks = match &work.queue {
         Some(q) => q
             .tasks
@@ -256,42 +229,19 @@ fn start(work: Arc<PostWork>, outcome: Outcome, app: Arc<AppInner>) {
         );
         return;
     };
-    let work_app = app.clone();
-    spawn_tracked(&handle, app, async move {
-        run_tasks(tasks, &work_app).await;
+    let work_rt = rt.clone();
+    rt.spawn_tracked(&handle, async move {
+        run_tasks(tasks, &work_rt).await;
         run_late_cleanups(cleanups, outcome).await;
     });
 }
 
-/// Spawn post-response work that graceful shutdown waits for (within its deadline).
-pub(crate) fn spawn_tracked(
-    handle: &tokio::runtime::Handle,
-    app: Arc<AppInner>,
-    work: impl Future<Output = ()> + Send + 'static,
-) {
-    app.tasks.running.fetch_add(1, Ordering::AcqRel);
-    handle.spawn(async move {
-        work.await;
-        if app.tasks.running.fetch_sub(1, Ordering::AcqRel) == 1 {
-            app.tasks.idle.notify_waiters();
-        }
-    });
-}
-
-async fn run_tasks(tasks: Vec<Task>, app: &Arc<AppInner>) {
+async fn run_tasks(tasks: Vec<Task>, rt: &Runtime) {
     let total = tasks.len();
     for (i, task) in tasks.into_iter().enumerate() {
         let joined = match task {
             Task::Async(fut) => tokio::spawn(fut).await,
-            Task::Blocking(f) => {
-                let permit = app.blocking.slots.clone().acquire_owned().await;
-                tokio::task::spawn_blocking(move || {
-                    let out = f();
-                    drop(permit);
-                    out
-                })
-                .await
-            }
+            Task::Blocking(f) => rt.blocking.run(f).await,
         };
         match joined {
             Ok(Ok(())) => {}
@@ -299,7 +249,7 @@ async fn run_tasks(tasks: Vec<Task>, app: &Arc<AppInner>) {
                 tracing::error!(target: "hasten::background", task = i + 1, of = total, error = %e, "background task failed")
             }
             Err(e) if e.is_panic() => {
-                let message = crate::app::panic_message(e.into_panic());
+                let message = crate::panics::panic_message(e.into_panic());
                 tracing::error!(target: "hasten::background", task = i + 1, of = total, panic = %message, "background task panicked");
             }
             Err(_) => {
@@ -316,13 +266,13 @@ struct OnEnd {
     /// The body's exact length, when known: hyper stops polling after that many bytes.
     expected: Option<u64>,
     sent: u64,
-    pending: Option<(Arc<PostWork>, Arc<AppInner>)>,
+    pending: Option<(Arc<PostWork>, Arc<Runtime>)>,
 }
 
 impl OnEnd {
     fn fire(&mut self, outcome: Outcome) {
-        if let Some((work, app)) = self.pending.take() {
-            start(work, outcome, app);
+        if let Some((work, rt)) = self.pending.take() {
+            start(work, outcome, rt);
         }
     }
 }
@@ -376,7 +326,7 @@ impl Drop for OnEnd {
 
 /// If the request left work for after the response, wrap the body so the work starts
 /// when the body ends (or is dropped: then the outcome is `Disconnected`).
-pub(crate) fn attach(resp: &mut Response, post: Option<PostResponse>, app: &Arc<AppInner>) {
+pub(crate) fn attach(resp: &mut Response, post: Option<PostResponse>, rt: &Arc<Runtime>) {
     let Some(PostResponse(work)) = post else {
         return;
     };
@@ -388,6 +338,6 @@ pub(crate) fn attach(resp: &mut Response, post: Option<PostResponse>, app: &Arc<
         status,
         expected,
         sent: 0,
-        pending: Some((work, app.clone())),
+        pending: Some((work, rt.clone())),
     });
 }

@@ -1,30 +1,9 @@
 //! The bounded pool that runs plain (non-async) handlers, never on the reactor.
 
 use std::future::Future;
-use std::sync::Arc;
-
-use tokio::sync::Semaphore;
 
 use crate::extract::RequestCtx;
-use crate::response::{internal_error, Response};
-
-/// FastAPI's (AnyIO's) default thread limit.
-pub(crate) const DEFAULT_BLOCKING_THREADS: usize = 40;
-
-/// Limits how many plain handlers run at once; the rest wait (asynchronously) for a
-/// slot, so the reactor keeps serving.
-#[derive(Debug)]
-pub(crate) struct BlockingPool {
-    pub(crate) slots: Arc<Semaphore>,
-}
-
-impl BlockingPool {
-    pub(crate) fn new(size: usize) -> Self {
-        BlockingPool {
-            slots: Arc::new(Semaphore::new(size.max(1))),
-        }
-    }
-}
+use crate::response::Response;
 
 /// Run a plain handler on the blocking pool. A panic becomes a 500 and is logged.
 ///
@@ -47,27 +26,19 @@ where
     R: Send + 'static,
     F: FnOnce() -> R + Send + 'static,
 {
-    let app = ctx.app.clone();
+    let rt = ctx.rt.clone();
     let meta = ctx.operation();
-    let error_ctx = app.panic_context(ctx);
+    let error_ctx = rt.handlers.panic_context(&ctx.parts, meta);
     async move {
-        let Ok(permit) = app.blocking.slots.clone().acquire_owned().await else {
-            return Err(internal_error());
-        };
-        let joined = tokio::task::spawn_blocking(move || {
-            let out = crate::panics::in_handler(f);
-            drop(permit);
-            out
-        })
-        .await;
+        let joined = rt.blocking.run(|| crate::panics::in_handler(f)).await;
         joined.map_err(|e| {
             let message = if e.is_panic() {
-                crate::app::panic_message(e.into_panic())
+                crate::panics::panic_message(e.into_panic())
             } else {
                 "cancelled".to_owned()
             };
             crate::panics::log_handler_panic(meta.path, meta.fn_name, &message);
-            app.panic_response(error_ctx)
+            rt.handlers.panic_response(error_ctx)
         })
     }
 }

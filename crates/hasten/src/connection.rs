@@ -42,7 +42,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::{Instant, Sleep};
 
-use crate::app::AppInner;
+use crate::app::Dispatcher;
 use crate::body::{Body, BoxError, RequestBody};
 
 /// How long a request body may keep the app waiting.
@@ -558,7 +558,7 @@ fn watch_stream(body: Body, conn: Arc<Activity>) -> Body {
 pub(crate) async fn serve_connection<I>(
     io: I,
     peer: Option<SocketAddr>,
-    app: Arc<AppInner>,
+    app: Arc<Dispatcher>,
     builder: &auto::Builder<TokioExecutor>,
     settings: ConnSettings,
     slot: Option<OwnedSemaphorePermit>,

@@ -30,12 +30,16 @@
 //! ```
 
 use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::openapi::OperationDoc;
+use crate::runtime::Runtime;
 
 /// A dependency: something resolved from the request, once per request by default.
 /// `#[dependency]` implements it for a function; implement it by hand for a type (a
@@ -122,6 +126,42 @@ where
     }
 }
 
+/// A resolved value, shared by every `Depends` on it.
+type Shared = Arc<dyn Any + Send + Sync>;
+
+/// Dependency injection's app-wide state, kept in the runtime's slot for it: the
+/// overrides, app-scoped values (resolved on first use) and their cleanups.
+#[derive(Default)]
+pub(crate) struct AppScope {
+    overrides: HashMap<TypeId, Resolver>,
+    values: Mutex<HashMap<TypeId, Arc<OnceCell<Shared>>>>,
+    /// The cleanups of app-scoped values, run at shutdown.
+    cleanups: Mutex<Vec<CleanupEntry>>,
+}
+
+impl AppScope {
+    pub(crate) fn new(overrides: HashMap<TypeId, Resolver>) -> Self {
+        AppScope {
+            overrides,
+            ..AppScope::default()
+        }
+    }
+
+    /// The replacement registered for dependency `id`, if any.
+    fn replacement(rt: &Runtime, id: TypeId) -> Option<Resolver> {
+        rt.slot::<AppScope>()?.overrides.get(&id).copied()
+    }
+}
+
+/// Run the cleanups of app-scoped dependencies (at shutdown), once.
+pub(crate) async fn shut_down(rt: &Runtime) {
+    let cleanups = rt
+        .slot::<AppScope>()
+        .and_then(|scope| scope.cleanups.lock().ok().map(|mut c| std::mem::take(&mut *c)))
+        .unwrap_or_default();
+    run_late_cleanups(cleanups, Outcome::Shutdown).await;
+}
+
 /// Resolve an app-scoped dependency once for the whole app; concurrent first requests
 /// wait for the one resolving it. A failed resolution is not kept: the next request
 /// tries again.
@@ -130,14 +170,15 @@ async fn app_scoped<D: Dependency>(
     errors: &mut Errors,
 ) -> Option<Arc<D::Output>> {
     let id = TypeId::of::<D>();
+    let rt = ctx.rt.clone();
+    let scope = rt.slot::<AppScope>()?;
     let cell = {
-        let mut map = ctx.app.app_dependencies.lock().ok()?;
-        map.entry(id).or_default().clone()
+        let mut values = scope.values.lock().ok()?;
+        values.entry(id).or_default().clone()
     };
-    let app = ctx.app.clone();
     let shared = cell
         .get_or_try_init(|| async {
-            let value: Arc<D::Output> = match app.overrides.get(&id).copied() {
+            let value: Arc<D::Output> = match scope.overrides.get(&id).copied() {
                 Some(resolve) => resolve(ctx, errors)
                     .await
                     .ok_or(())?
@@ -147,7 +188,7 @@ async fn app_scoped<D: Dependency>(
             };
             if let Some((_, cleanup)) = ctx.pending_cleanup.take() {
                 let shared = value.clone() as Arc<dyn Any + Send + Sync>;
-                if let Ok(mut cleanups) = app.shutdown.app_cleanups.lock() {
+                if let Ok(mut cleanups) = scope.cleanups.lock() {
                     cleanups.push(CleanupEntry {
                         scope: CleanupScope::AfterResponse,
                         run: Box::new(move |outcome| cleanup(shared, outcome)),
@@ -284,7 +325,7 @@ async fn resolve<D: Dependency, C: CachePolicy>(
                 });
             }
         }
-        let value = match ctx.app.overrides.get(&id).copied() {
+        let value = match AppScope::replacement(&ctx.rt, id) {
             // A test swapped this dependency: resolve the replacement instead.
             Some(resolve) => resolve(ctx, errors).await?.downcast::<D::Output>().ok()?,
             None => Arc::new(D::resolve(ctx, errors).await?),
@@ -571,7 +612,7 @@ pub(crate) async fn run_cleanups(
             Ok(None) => {}
             Err(e) => {
                 if e.is_panic() {
-                    let message = crate::app::panic_message(e.into_panic());
+                    let message = crate::panics::panic_message(e.into_panic());
                     tracing::error!(target: "hasten::dependency", panic = %message, "dependency cleanup panicked");
                 }
             }

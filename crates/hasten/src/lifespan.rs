@@ -7,15 +7,15 @@
 
 use std::any::{Any, TypeId};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crate::app::StateMap;
+use crate::runtime::TypeMap;
 use crate::operation::BoxFuture;
 
 /// The app's state as startup and shutdown hooks see it.
 #[derive(Clone, Default)]
 pub struct AppState {
-    pub(crate) map: StateMap,
+    pub(crate) map: TypeMap,
 }
 
 impl std::fmt::Debug for AppState {
@@ -72,18 +72,11 @@ where
 /// Run startup hooks in order, each seeing the state made so far.
 pub(crate) async fn run_startup(
     hooks: Vec<StartupHook>,
-    state: &mut StateMap,
+    state: &mut TypeMap,
 ) -> Result<(), String> {
     for hook in hooks {
         let (ty, value) = hook(AppState { map: state.clone() }).await?;
         state.insert_erased(ty, value);
     }
     Ok(())
-}
-
-/// What shutdown still has to do; taken once.
-#[derive(Default)]
-pub(crate) struct ShutdownWork {
-    pub(crate) hooks: Mutex<Vec<ShutdownHook>>,
-    pub(crate) app_cleanups: Mutex<Vec<crate::depends::CleanupEntry>>,
 }

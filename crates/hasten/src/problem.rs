@@ -6,7 +6,7 @@ use http::{HeaderValue, StatusCode};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::app::ErrorContext;
+use crate::runtime::ErrorContext;
 use crate::{HttpError, RequestValidationError, Response, ValidationError};
 
 /// The media type of a problem.

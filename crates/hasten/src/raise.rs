@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::app::ErrorContext;
+use crate::runtime::ErrorContext;
 use crate::{HttpError, IntoResponse, Response};
 
 /// Any error, returned from a handler or a dependency as `Result<T, hasten::Error>`

@@ -349,7 +349,7 @@ impl Server {
         }
         // Background tasks of finished responses get what is left of the deadline.
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let abandoned = service.inner.tasks.wait(left).await;
+        let abandoned = service.inner.rt.tasks.wait(left).await;
         if abandoned > 0 {
             clean = false;
             tracing::warn!(

@@ -44,44 +44,11 @@ use http_body::Body as _;
 use tokio::io::AsyncWriteExt;
 
 use crate::body::RequestBody;
+pub use crate::runtime::UploadLimits;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
 use crate::openapi::{OperationDoc, ParamDoc};
 use crate::validation::{LocItem, ValidationError};
 use crate::HttpError;
-
-/// Limits on a multipart body.
-#[derive(Debug, Clone)]
-pub struct UploadLimits {
-    /// The whole body (default 100 MiB).
-    pub max_body: u64,
-    /// One file (default 100 MiB).
-    pub max_file: u64,
-    /// One text field (default 1 MiB, Starlette's `max_part_size`).
-    pub max_field: u64,
-    /// Parts, files and fields together (default 1000).
-    pub max_parts: usize,
-    /// The headers of one part, and the preamble before the first part (default
-    /// 16 KiB; Starlette allows 8 header lines of about 4 KiB each).
-    pub max_part_headers: usize,
-    /// Files larger than this go to disk while they arrive (default 1 MiB).
-    pub spool_threshold: usize,
-    /// Where temporary files go (default: the system's temporary folder).
-    pub temp_dir: Option<PathBuf>,
-}
-
-impl Default for UploadLimits {
-    fn default() -> Self {
-        UploadLimits {
-            max_body: 100 << 20,
-            max_file: 100 << 20,
-            max_field: 1 << 20,
-            max_parts: 1000,
-            max_part_headers: 16 << 10,
-            spool_threshold: 1 << 20,
-            temp_dir: None,
-        }
-    }
-}
 
 /// A temporary file, removed when dropped.
 #[derive(Debug)]

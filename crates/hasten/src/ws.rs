@@ -76,27 +76,10 @@ use crate::response::Response;
 /// with. Larger messages arrive in more reads, each into the same growing buffer.
 const READ_BUFFER: usize = 8 * 1024;
 
-/// The default limit on one message and on one frame: 16 MiB (uvicorn's default).
-pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
+pub use crate::runtime::DEFAULT_MAX_MESSAGE;
+use crate::runtime::Keepalive;
 
 type Stream = WebSocketStream<TokioIo<Upgraded>>;
-
-/// WebSocket keepalive settings; see
-/// [`App::websocket_keepalive`](crate::App::websocket_keepalive).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Keepalive {
-    pub(crate) interval: Option<Duration>,
-    pub(crate) timeout: Duration,
-}
-
-impl Default for Keepalive {
-    fn default() -> Self {
-        Keepalive {
-            interval: Some(Duration::from_secs(20)),
-            timeout: Duration::from_secs(20),
-        }
-    }
-}
 
 /// The keepalive of one open socket. Hearing from the peer costs a flag; the timer
 /// moves once per interval.
@@ -708,12 +691,12 @@ where
             .map(|p| p.trim().to_owned())
             .filter(|p| !p.is_empty())
             .collect();
-        let limit = ctx.app.websocket_limits;
-        let keepalive = ctx.app.websocket_keepalive;
+        let limits = ctx.rt.limits.websocket;
+        let keepalive = limits.keepalive;
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER)
-            .max_message_size(Some(limit.0))
-            .max_frame_size(Some(limit.1));
+            .max_message_size(Some(limits.max_message))
+            .max_frame_size(Some(limits.max_frame));
         let (accept_tx, accept_rx) = oneshot::channel();
         ctx.parts.extensions.insert(WebSocketRequest);
         ctx.parts

@@ -34,10 +34,10 @@ pub use param::{
 pub use param::{Checkable, Number, ParamValue, ParseError};
 pub use request::{Request, State};
 
-use crate::app::AppInner;
 use crate::body::RequestBody;
 use crate::openapi::OperationDoc;
 use crate::operation::OperationMeta;
+use crate::runtime::Runtime;
 use crate::validation::{LocItem, RequestValidationError, ValidationError};
 
 /// Where a parameter's value comes from, as in FastAPI's `loc[0]`.
@@ -242,7 +242,8 @@ fn pairs_named(pairs: &[(String, String)], name: &str) -> Vec<String> {
 pub struct RequestCtx {
     pub(crate) parts: Parts,
     pub(crate) body: Option<RequestBody>,
-    pub(crate) app: Arc<AppInner>,
+    /// The app, as request-time code sees it.
+    pub(crate) rt: Arc<Runtime>,
     /// Names of the matched path parameters, and where their (still percent-encoded)
     /// values are in the path.
     pub(crate) path_names: Arc<[Box<str>]>,
@@ -343,7 +344,7 @@ impl RequestCtx {
     pub async fn read_body(&mut self) -> Result<Bytes, BodyError> {
         match self.body.take() {
             Some(body) => {
-                let bytes = read_body(body, &self.parts.headers, self.app.body_limit).await?;
+                let bytes = read_body(body, &self.parts.headers, self.rt.limits.body).await?;
                 self.raw_body = Some(bytes.clone());
                 Ok(bytes)
             }
@@ -466,7 +467,7 @@ impl RequestCtx {
             // Text fields become form pairs; files wait for their parameters.
             self.form = Some(Vec::new());
             let body = self.body.take()?;
-            let limits = &self.app.upload_limits;
+            let limits = &self.rt.limits.upload;
             match crate::uploads::parse(body, &self.parts.headers, limits).await {
                 Ok(mut parsed) => {
                     self.form = Some(std::mem::take(&mut parsed.fields));
@@ -506,7 +507,7 @@ impl RequestCtx {
 
     /// App state of type `T`, if the app has it.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        self.app.state.get::<T>()
+        self.rt.state.get::<T>()
     }
 }
 
@@ -552,11 +553,9 @@ impl Drop for RequestCtx {
         };
         let entries = std::mem::take(&mut self.cleanups);
         match tokio::runtime::Handle::try_current() {
-            Ok(handle) => crate::background::spawn_tracked(
-                &handle,
-                self.app.clone(),
-                crate::depends::run_late_cleanups(entries, outcome),
-            ),
+            Ok(handle) => self
+                .rt
+                .spawn_tracked(&handle, crate::depends::run_late_cleanups(entries, outcome)),
             Err(_) => tracing::error!(
                 target: "hasten::dependency",
                 "request dropped outside a runtime; dependency cleanups not run"
@@ -663,7 +662,7 @@ impl Errors {
     /// code.
     pub fn for_request(ctx: &RequestCtx) -> Self {
         Errors {
-            validation: RequestValidationError::with_limit(ctx.app.max_errors),
+            validation: RequestValidationError::with_limit(ctx.rt.limits.max_errors),
             ..Errors::default()
         }
     }
