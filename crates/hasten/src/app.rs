@@ -16,7 +16,7 @@ use http_body::Body as _;
 
 use crate::body::{Body, RequestBody};
 use crate::error::{ErrorMarker, HttpError};
-use crate::extract::{Errors, RequestCtx};
+use crate::extract::{Errors, Locals, RequestCtx, RouteCtx};
 use crate::operation::{BoxFuture, Endpoint, Operation, OperationMeta};
 use crate::response::{internal_error, IntoResponse, Response};
 use crate::routing::{Match, Routes};
@@ -914,7 +914,9 @@ impl Future for Dispatch {
                 match std::panic::catch_unwind(AssertUnwindSafe(poll)) {
                     Ok(Poll::Pending) => Poll::Pending,
                     Ok(Poll::Ready(resp)) => Poll::Ready(call.complete(resp)),
-                    Err(payload) => Poll::Ready(call.panicked(&crate::panics::panic_message(payload))),
+                    Err(payload) => {
+                        Poll::Ready(call.panicked(&crate::panics::panic_message(payload)))
+                    }
                 }
             }
         }
@@ -972,23 +974,17 @@ impl Dispatcher {
                 let ctx = Box::new(RequestCtx {
                     parts,
                     body: Some(body),
-                    rt: self.rt.clone(),
-                    path_names: route.param_names.clone(),
-                    path_params: params,
-                    query: None,
-                    form: None,
-                    post: None,
-                    dependencies: None,
-                    attached: route.attached.clone(),
-                    pending_cleanup: None,
-                    cleanups: Vec::new(),
-                    meta,
-                    scopes: Vec::new(),
-                    uploads: None,
-                    embedded: None,
                     raw_body: None,
-                    set_response: None,
-                    decoded_path,
+                    query: None,
+                    route: RouteCtx {
+                        meta,
+                        path_names: route.param_names.clone(),
+                        path_params: params,
+                        decoded_path,
+                        attached: route.attached.clone(),
+                    },
+                    rt: self.rt.clone(),
+                    locals: Locals::default(),
                 });
                 return Dispatch::Handler(HandlerCall {
                     future: (route.op.handler)(ctx),
@@ -1130,9 +1126,7 @@ fn strip_body(resp: &mut Response) {
 /// The response for failed extraction: an outright rejection (413 …), or the 422 —
 /// rendered by the app's validation handler when it has one. Used by generated code.
 pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
-    // The request failed: its background tasks do not run (its cleanups do), as
-    // FastAPI drops them when an exception ends the request.
-    ctx.post = None;
+    crate::background::discard(ctx);
     if let Some(rejection) = errors.rejection {
         return *rejection;
     }
@@ -1151,7 +1145,7 @@ pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
                 method: ctx.parts.method.clone(),
                 uri: ctx.parts.uri.clone(),
                 headers: ctx.parts.headers.clone(),
-                operation: Some(ctx.meta),
+                operation: Some(ctx.route.meta),
                 body: ctx.raw_body.clone(),
             },
         ),

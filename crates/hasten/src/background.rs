@@ -17,12 +17,12 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Body as _, Frame, SizeHint};
 
-use crate::runtime::Runtime;
 use crate::body::{Body, BoxError};
 use crate::depends::{run_cleanups, run_late_cleanups, CleanupEntry, CleanupScope, Outcome};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::operation::BoxFuture;
 use crate::response::Response;
+use crate::runtime::Runtime;
 
 /// What a background task may return: `()` or a `Result` whose error is logged.
 pub trait TaskResult: Send + 'static {
@@ -124,9 +124,20 @@ impl FromRequest for BackgroundTasks {
         _spec: &'static ParamSpec,
         _errors: &mut Errors,
     ) -> Extracted<Self> {
-        let queue = ctx.post.get_or_insert_with(Default::default).clone();
+        let queue = ctx.locals.get_or_default::<Queued>().0.clone();
         Some(BackgroundTasks { queue })
     }
+}
+
+/// The request's task queue, kept among its locals (made by the first
+/// `BackgroundTasks`).
+#[derive(Default)]
+struct Queued(Arc<TaskQueue>);
+
+/// Drop the request's background tasks: the request failed, and they do not run (its
+/// cleanups do), as FastAPI drops them when an exception ends the request.
+pub(crate) fn discard(ctx: &mut RequestCtx) {
+    ctx.locals.take::<Queued>();
 }
 
 /// What is left to do after the response: background tasks, then cleanups.
@@ -148,11 +159,10 @@ pub(crate) struct PostResponse(pub(crate) Arc<PostWork>);
 /// handler's own future stays small.
 pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxFuture<Response>> {
     let file = resp.extensions_mut().remove::<crate::files::PendingFile>();
-    let before = ctx
-        .cleanups
+    let cleanups = crate::depends::take_cleanups(ctx);
+    let before = cleanups
         .iter()
         .any(|c| c.scope == CleanupScope::BeforeResponse);
-    let cleanups = std::mem::take(&mut ctx.cleanups);
     // Background tasks run after a response the handler returned, not after an error
     // (invalid input, an `HttpError`, a raised `Error`): as FastAPI drops them when an
     // exception ends the request. Cleanups run either way.
@@ -163,7 +173,11 @@ pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxF
             .is_some()
             || resp.extensions().get::<crate::raise::Raised>().is_some()
     };
-    let queue = ctx.post.take().filter(|_| !failed(&resp));
+    let queue = ctx
+        .locals
+        .take::<Queued>()
+        .map(|q| q.0)
+        .filter(|_| !failed(&resp));
     if file.is_none() && !before {
         hand_over(&mut resp, queue, cleanups);
         return Ok(resp);

@@ -157,7 +157,13 @@ impl AppScope {
 pub(crate) async fn shut_down(rt: &Runtime) {
     let cleanups = rt
         .slot::<AppScope>()
-        .and_then(|scope| scope.cleanups.lock().ok().map(|mut c| std::mem::take(&mut *c)))
+        .and_then(|scope| {
+            scope
+                .cleanups
+                .lock()
+                .ok()
+                .map(|mut c| std::mem::take(&mut *c))
+        })
         .unwrap_or_default();
     run_late_cleanups(cleanups, Outcome::Shutdown).await;
 }
@@ -186,7 +192,7 @@ async fn app_scoped<D: Dependency>(
                     .map_err(|_| ())?,
                 None => Arc::new(D::resolve(ctx, errors).await.ok_or(())?),
             };
-            if let Some((_, cleanup)) = ctx.pending_cleanup.take() {
+            if let Some((_, cleanup)) = take_pending(ctx) {
                 let shared = value.clone() as Arc<dyn Any + Send + Sync>;
                 if let Ok(mut cleanups) = scope.cleanups.lock() {
                     cleanups.push(CleanupEntry {
@@ -205,6 +211,69 @@ async fn app_scoped<D: Dependency>(
 
 /// A dependency and the scopes it was resolved under.
 type CacheKey = (TypeId, Vec<&'static str>);
+
+/// Dependency injection's state in one request, kept among the request's locals (made
+/// when the first dependency resolves).
+#[derive(Default)]
+pub(crate) struct RequestDeps {
+    /// Dependencies resolved so far.
+    cache: DependencyCache,
+    /// A cleanup returned by the dependency being resolved, until `Depends` binds it.
+    pending: Option<(CleanupScope, ErasedCleanup)>,
+    /// Cleanups of resolved dependencies, in setup order.
+    cleanups: Vec<CleanupEntry>,
+    /// Scopes required by the `#[security(scopes = …)]` parameters being resolved.
+    scopes: Vec<&'static str>,
+    /// Where cleanups left behind run (set with the first cleanup).
+    rt: Option<Arc<Runtime>>,
+}
+
+impl Drop for RequestDeps {
+    /// Cleanups still here when the request is dropped belong to a handler that
+    /// panicked or was abandoned (the client went away): run them with that outcome.
+    fn drop(&mut self) {
+        let (Some(rt), false) = (self.rt.take(), self.cleanups.is_empty()) else {
+            return;
+        };
+        let outcome = if std::thread::panicking() {
+            Outcome::Panicked
+        } else {
+            Outcome::Disconnected
+        };
+        let entries = std::mem::take(&mut self.cleanups);
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => rt.spawn_tracked(&handle, run_late_cleanups(entries, outcome)),
+            Err(_) => tracing::error!(
+                target: "hasten::dependency",
+                "request dropped outside a runtime; dependency cleanups not run"
+            ),
+        }
+    }
+}
+
+fn deps(ctx: &mut RequestCtx) -> &mut RequestDeps {
+    ctx.locals.get_or_default::<RequestDeps>()
+}
+
+/// The request's dependency cleanups, taken to run at the end of the request.
+pub(crate) fn take_cleanups(ctx: &mut RequestCtx) -> Vec<CleanupEntry> {
+    ctx.locals
+        .get_mut::<RequestDeps>()
+        .map(|d| std::mem::take(&mut d.cleanups))
+        .unwrap_or_default()
+}
+
+/// The scopes required where the current dependency is being resolved.
+pub(crate) fn current_scopes(ctx: &RequestCtx) -> &[&'static str] {
+    ctx.locals
+        .get::<RequestDeps>()
+        .map_or(&[], |d| d.scopes.as_slice())
+}
+
+/// The cleanup the dependency just resolved returned, if any.
+fn take_pending(ctx: &mut RequestCtx) -> Option<(CleanupScope, ErasedCleanup)> {
+    ctx.locals.get_mut::<RequestDeps>()?.pending.take()
+}
 
 /// Resolved dependencies of one request, by dependency type.
 #[derive(Default)]
@@ -230,7 +299,7 @@ impl DependencyCache {
 
 /// The cache key for dependency `id` resolved under the current scopes.
 fn cache_key(id: TypeId, ctx: &RequestCtx) -> CacheKey {
-    let mut scopes = ctx.scopes.clone();
+    let mut scopes = current_scopes(ctx).to_vec();
     scopes.sort_unstable();
     scopes.dedup();
     (id, scopes)
@@ -246,10 +315,10 @@ impl<D: Dependency, C: CachePolicy> FromRequest for Depends<D, C> {
             return resolve::<D, C>(ctx, errors).await;
         }
         // `#[security(scopes = …)]`: the scopes hold for everything resolved below.
-        let depth = ctx.scopes.len();
-        ctx.scopes.extend_from_slice(spec.scopes);
+        let depth = current_scopes(ctx).len();
+        deps(ctx).scopes.extend_from_slice(spec.scopes);
         let out = resolve::<D, C>(ctx, errors).await;
-        ctx.scopes.truncate(depth);
+        deps(ctx).scopes.truncate(depth);
         out
     }
 
@@ -314,9 +383,9 @@ async fn resolve<D: Dependency, C: CachePolicy>(
         if C::CACHED {
             let key = cache_key(id, ctx);
             let cached = ctx
-                .dependencies
-                .as_ref()
-                .and_then(|c| c.get(&key).cloned())
+                .locals
+                .get::<RequestDeps>()
+                .and_then(|d| d.cache.get(&key).cloned())
                 .and_then(|v| v.downcast::<D::Output>().ok());
             if let Some(value) = cached {
                 return Some(Depends {
@@ -331,17 +400,18 @@ async fn resolve<D: Dependency, C: CachePolicy>(
             None => Arc::new(D::resolve(ctx, errors).await?),
         };
         // A dependency returning `Cleanup` left its cleanup pending: bind it to the value.
-        if let Some((scope, cleanup)) = ctx.pending_cleanup.take() {
+        if let Some((scope, cleanup)) = take_pending(ctx) {
             let shared = value.clone() as Arc<dyn Any + Send + Sync>;
-            ctx.cleanups.push(CleanupEntry {
+            let rt = ctx.rt.clone();
+            let deps = deps(ctx);
+            deps.rt.get_or_insert(rt);
+            deps.cleanups.push(CleanupEntry {
                 scope,
                 run: Box::new(move |outcome| cleanup(shared, outcome)),
             });
         }
         let key = cache_key(id, ctx);
-        ctx.dependencies
-            .get_or_insert_with(Default::default)
-            .insert(key, value.clone());
+        deps(ctx).cache.insert(key, value.clone());
         Some(Depends {
             value,
             _marker: PhantomData,
@@ -399,10 +469,10 @@ impl AttachedDependency {
 /// from the outermost, then the operation's own), before its parameters. Used by
 /// generated code.
 pub async fn run_attached_dependencies(ctx: &mut RequestCtx, errors: &mut Errors) {
-    if ctx.attached.is_empty() {
+    if ctx.route.attached.is_empty() {
         return;
     }
-    let attached = ctx.attached.clone();
+    let attached = ctx.route.attached.clone();
     for dep in attached.iter() {
         (dep.run)(ctx, errors).await;
     }
@@ -583,7 +653,7 @@ impl<T: Send + Sync + 'static> Cleanup<T> {
     /// Hand the cleanup to the request and return the value. Used by generated code
     /// and by hand-written [`Dependency`] impls.
     pub fn register(self, ctx: &mut RequestCtx) -> T {
-        ctx.pending_cleanup = Some((self.scope, self.cleanup));
+        deps(ctx).pending = Some((self.scope, self.cleanup));
         self.value
     }
 }

@@ -191,8 +191,8 @@ impl<T> crate::validate::ModelParam for Form<T> {
     /// The form's fields as sent: those of a multipart body, or the urlencoded body
     /// parsed again.
     fn located_input(ctx: &mut RequestCtx, _spec: &ParamSpec) -> (Vec<LocItem>, Value) {
-        let pairs = match (&ctx.form, &ctx.raw_body) {
-            (Some(pairs), _) => pairs.clone(),
+        let pairs = match (ctx.form_fields(), &ctx.raw_body) {
+            (Some(pairs), _) => pairs.to_vec(),
             (None, Some(raw)) => parse_urlencoded(raw).unwrap_or_default(),
             (None, None) => Vec::new(),
         };

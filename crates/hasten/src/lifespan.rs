@@ -9,8 +9,8 @@ use std::any::{Any, TypeId};
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::runtime::TypeMap;
 use crate::operation::BoxFuture;
+use crate::runtime::TypeMap;
 
 /// The app's state as startup and shutdown hooks see it.
 #[derive(Clone, Default)]

@@ -296,7 +296,7 @@ impl FromRequest for SecurityScopes {
         _errors: &mut Errors,
     ) -> Extracted<Self> {
         let mut scopes: Vec<String> = Vec::new();
-        for s in &ctx.scopes {
+        for s in crate::depends::current_scopes(ctx) {
             if !scopes.iter().any(|x| x == s) {
                 scopes.push((*s).to_owned());
             }

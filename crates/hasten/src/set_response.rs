@@ -97,16 +97,18 @@ impl SetResponse {
     }
 }
 
+/// What the request's `SetResponse`s changed, kept among its locals (made by the
+/// first).
+#[derive(Default)]
+struct Shared(Arc<Mutex<Changes>>);
+
 impl FromRequest for SetResponse {
     async fn from_request(
         ctx: &mut RequestCtx,
         _spec: &'static ParamSpec,
         _errors: &mut Errors,
     ) -> Extracted<Self> {
-        let changes = ctx
-            .set_response
-            .get_or_insert_with(Default::default)
-            .clone();
+        let changes = ctx.locals.get_or_default::<Shared>().0.clone();
         Some(SetResponse { changes })
     }
 
@@ -117,7 +119,7 @@ impl FromRequest for SetResponse {
 /// generated code.
 #[doc(hidden)]
 pub fn apply_set_response(ctx: &mut RequestCtx, mut resp: Response) -> Response {
-    let Some(shared) = ctx.set_response.take() else {
+    let Some(Shared(shared)) = ctx.locals.take::<Shared>() else {
         return resp;
     };
     let mut changes = shared.lock().unwrap_or_else(|p| p.into_inner());

@@ -44,9 +44,9 @@ use http_body::Body as _;
 use tokio::io::AsyncWriteExt;
 
 use crate::body::RequestBody;
-pub use crate::runtime::UploadLimits;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
 use crate::openapi::{OperationDoc, ParamDoc};
+pub use crate::runtime::UploadLimits;
 use crate::validation::{LocItem, ValidationError};
 use crate::HttpError;
 
@@ -537,7 +537,7 @@ fn multer_error(e: multer::Error, limits: &UploadLimits) -> HttpError {
 }
 
 fn take_file(ctx: &mut RequestCtx, name: &str) -> Option<UploadFile> {
-    let files = &mut ctx.uploads.as_mut()?.files;
+    let files = &mut ctx.locals.get_mut::<Parsed>()?.files;
     let i = files.iter().position(|(n, _)| n == name)?;
     Some(files.remove(i).1)
 }
@@ -575,7 +575,7 @@ fn describe_file(spec: &'static ParamSpec, doc: &mut OperationDoc, required: boo
 /// last, as Starlette's form keeps it), not counting an empty one.
 fn text_instead(ctx: &RequestCtx, spec: &ParamSpec) -> Option<String> {
     let name = spec.wire_name(Source::Form);
-    let fields = ctx.form.as_ref()?;
+    let fields = ctx.form_fields()?;
     let (_, text) = fields.iter().rev().find(|(n, _)| *n == name)?;
     (!text.is_empty()).then(|| text.clone())
 }

@@ -76,8 +76,8 @@ use crate::response::Response;
 /// with. Larger messages arrive in more reads, each into the same growing buffer.
 const READ_BUFFER: usize = 8 * 1024;
 
-pub use crate::runtime::DEFAULT_MAX_MESSAGE;
 use crate::runtime::Keepalive;
+pub use crate::runtime::DEFAULT_MAX_MESSAGE;
 
 type Stream = WebSocketStream<TokioIo<Upgraded>>;
 

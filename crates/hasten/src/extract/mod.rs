@@ -10,6 +10,7 @@
 //! ([`FromRequest::describe`]), so the documentation cannot drift from the extraction.
 
 pub(crate) mod body;
+mod locals;
 mod model;
 mod param;
 mod request;
@@ -24,6 +25,7 @@ use http::HeaderMap;
 
 pub(crate) use body::read_body;
 pub use body::BodyError;
+pub(crate) use locals::Locals;
 #[doc(hidden)]
 pub use model::{Cookie, Header, Query};
 pub(crate) use param::cookie;
@@ -237,49 +239,47 @@ fn pairs_named(pairs: &[(String, String)], name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The request as seen by extractors: head, body (until taken), matched path
-/// parameters, and the app.
+/// The request as seen by extractors: head, body (until taken), the route it matched,
+/// and the app.
+///
+/// Features keep their per-request state among its locals, each under a type of its
+/// own; only what every request needs has a field here.
 pub struct RequestCtx {
     pub(crate) parts: Parts,
     pub(crate) body: Option<RequestBody>,
+    /// The body as read, kept (a reference count) so that a validator's error can show
+    /// the input it was given.
+    pub(crate) raw_body: Option<Bytes>,
+    /// The query pairs, parsed on first use.
+    pub(crate) query: Option<Vec<(String, String)>>,
+    pub(crate) route: RouteCtx,
     /// The app, as request-time code sees it.
     pub(crate) rt: Arc<Runtime>,
+    /// Features' per-request state.
+    pub(crate) locals: Locals,
+}
+
+/// The route a request matched.
+pub(crate) struct RouteCtx {
+    pub(crate) meta: &'static OperationMeta,
     /// Names of the matched path parameters, and where their (still percent-encoded)
     /// values are in the path.
     pub(crate) path_names: Arc<[Box<str>]>,
     pub(crate) path_params: Vec<(usize, usize)>,
-    pub(crate) query: Option<Vec<(String, String)>>,
-    pub(crate) form: Option<Vec<(String, String)>>,
-    /// Work queued for after the response (created on first use).
-    pub(crate) post: Option<Arc<crate::background::TaskQueue>>,
-    /// Dependencies resolved so far (created on first use).
-    pub(crate) dependencies: Option<crate::depends::DependencyCache>,
-    /// A cleanup returned by the dependency being resolved, until `Depends` binds it.
-    #[allow(clippy::type_complexity)]
-    pub(crate) pending_cleanup:
-        Option<(crate::depends::CleanupScope, crate::depends::ErasedCleanup)>,
-    /// Cleanups of resolved dependencies, in setup order.
-    pub(crate) cleanups: Vec<crate::depends::CleanupEntry>,
-    /// Dependencies attached to the operation for their side effect.
-    pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
-    pub(crate) meta: &'static OperationMeta,
-    /// Scopes required by the `#[security(scopes = …)]` parameters being resolved.
-    pub(crate) scopes: Vec<&'static str>,
-    /// Files of a multipart body not yet taken by a parameter.
-    pub(crate) uploads: Option<crate::uploads::Parsed>,
-    /// The JSON object shared by embedded body parameters, read once: `Some(None)` when
-    /// the body could not be read as one (its error is already reported).
-    pub(crate) embedded: Option<Option<serde_json::Map<String, serde_json::Value>>>,
-    /// The body as read, kept (a reference count) so that a validator's error can show
-    /// the input it was given.
-    pub(crate) raw_body: Option<Bytes>,
-    /// What the handler and its dependencies set through `SetResponse` (created on
-    /// first use).
-    pub(crate) set_response: Option<std::sync::Arc<std::sync::Mutex<crate::set_response::Changes>>>,
     /// The path, decoded, when it had escapes: the path routing matched, which the
     /// path parameters' positions refer to.
     pub(crate) decoded_path: Option<String>,
+    /// Dependencies attached to the operation for their side effect.
+    pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
 }
+
+/// The fields of a form body (urlencoded, or a multipart body's text parts), parsed
+/// once.
+struct FormFields(Vec<(String, String)>);
+
+/// The JSON object shared by embedded body parameters, read once: `None` when the body
+/// could not be read as one (its error is already reported).
+struct Embedded(Option<serde_json::Map<String, serde_json::Value>>);
 
 impl RequestCtx {
     /// The request head (method, URI, headers, extensions).
@@ -294,12 +294,12 @@ impl RequestCtx {
 
     /// The source of a scalar parameter on the route being served.
     pub fn scalar_source(&self, spec: &ParamSpec) -> Source {
-        spec.scalar_source(&self.path_names)
+        spec.scalar_source(&self.route.path_names)
     }
 
     /// The operation being served.
     pub fn operation(&self) -> &'static OperationMeta {
-        self.meta
+        self.route.meta
     }
 
     /// The raw (percent-decoded) value of a path parameter.
@@ -310,12 +310,14 @@ impl RequestCtx {
     /// The value of a path parameter: a slice of the path routing matched (decoded
     /// once, when the request's had escapes).
     pub(crate) fn path_param_cow(&self, name: &str) -> Option<Cow<'_, str>> {
-        let path = self
+        let route = &self.route;
+        let path = route
             .decoded_path
             .as_deref()
             .unwrap_or_else(|| self.parts.uri.path());
-        let i = self.path_names.iter().position(|n| &**n == name)?;
-        self.path_params
+        let i = route.path_names.iter().position(|n| &**n == name)?;
+        route
+            .path_params
             .get(i)
             .and_then(|(s, e)| path.get(*s..*e))
             .map(Cow::Borrowed)
@@ -386,7 +388,7 @@ impl RequestCtx {
         let values: Vec<String> = match source {
             Source::Path => self.path_param(&name).into_iter().collect(),
             Source::Query => pairs_named(self.query_pairs(), &name),
-            Source::Form => pairs_named(self.form.as_deref().unwrap_or(&[]), &name),
+            Source::Form => pairs_named(self.form_fields().unwrap_or(&[]), &name),
             Source::Header => self
                 .headers()
                 .get_all(name.as_ref())
@@ -416,12 +418,12 @@ impl RequestCtx {
         name: &str,
         errors: &mut Errors,
     ) -> Result<Option<serde_json::Value>, ()> {
-        if self.embedded.is_none() {
+        if self.locals.get::<Embedded>().is_none() {
             let object = self.read_embedded(errors).await;
-            self.embedded = Some(object);
+            self.locals.get_or_insert_with(|| Embedded(object));
         }
-        match self.embedded.as_mut() {
-            Some(Some(map)) => Ok(map.remove(name)),
+        match self.locals.get_mut::<Embedded>() {
+            Some(Embedded(Some(map))) => Ok(map.remove(name)),
             _ => Err(()),
         }
     }
@@ -463,46 +465,59 @@ impl RequestCtx {
     /// The pairs of an urlencoded form body, read and parsed once per request. Any other
     /// body has no form fields. `None` after a rejection (body too large) was recorded.
     pub async fn form_pairs(&mut self, errors: &mut Errors) -> Option<&[(String, String)]> {
-        if self.form.is_none() && crate::uploads::is_multipart(self.headers()) {
+        if self.locals.get::<FormFields>().is_none() {
+            let pairs = self.read_form(errors).await;
+            let read = pairs.is_some();
+            self.locals
+                .get_or_insert_with(|| FormFields(pairs.unwrap_or_default()));
+            if !read {
+                return None;
+            }
+        }
+        self.form_fields()
+    }
+
+    /// The form's fields, if the form was read.
+    pub(crate) fn form_fields(&self) -> Option<&[(String, String)]> {
+        self.locals.get::<FormFields>().map(|f| f.0.as_slice())
+    }
+
+    /// Read and parse the form body: `None` after a rejection was recorded.
+    async fn read_form(&mut self, errors: &mut Errors) -> Option<Vec<(String, String)>> {
+        if crate::uploads::is_multipart(self.headers()) {
             // Text fields become form pairs; files wait for their parameters.
-            self.form = Some(Vec::new());
             let body = self.body.take()?;
             let limits = &self.rt.limits.upload;
-            match crate::uploads::parse(body, &self.parts.headers, limits).await {
+            return match crate::uploads::parse(body, &self.parts.headers, limits).await {
                 Ok(mut parsed) => {
-                    self.form = Some(std::mem::take(&mut parsed.fields));
-                    self.uploads = Some(parsed);
+                    let fields = std::mem::take(&mut parsed.fields);
+                    self.locals.get_or_insert_with(|| parsed);
+                    Some(fields)
                 }
                 Err(e) => {
                     errors.reject(e);
-                    return None;
+                    None
                 }
+            };
+        }
+        let is_form = crate::form::is_form(self.headers());
+        let bytes = match self.read_body().await {
+            Ok(b) => b,
+            Err(e) => {
+                errors.reject(e.into_http_error());
+                return None;
+            }
+        };
+        if !is_form {
+            return Some(Vec::new());
+        }
+        match crate::form::parse_urlencoded(&bytes) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.reject(e);
+                None
             }
         }
-        if self.form.is_none() {
-            let is_form = crate::form::is_form(self.headers());
-            let bytes = match self.read_body().await {
-                Ok(b) => b,
-                Err(e) => {
-                    errors.reject(e.into_http_error());
-                    return None;
-                }
-            };
-            let pairs = if is_form {
-                match crate::form::parse_urlencoded(&bytes) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        errors.reject(e);
-                        self.form = Some(Vec::new());
-                        return None;
-                    }
-                }
-            } else {
-                Vec::new()
-            };
-            self.form = Some(pairs);
-        }
-        self.form.as_deref()
     }
 
     /// App state of type `T`, if the app has it.
@@ -536,31 +551,6 @@ impl RequestCtx {
         ctx.parts = parts;
         ctx.body = Some(body);
         Some(ctx)
-    }
-}
-
-impl Drop for RequestCtx {
-    /// Cleanups still here when the request is dropped belong to a handler that
-    /// panicked or was abandoned (the client went away): run them with that outcome.
-    fn drop(&mut self) {
-        if self.cleanups.is_empty() {
-            return;
-        }
-        let outcome = if std::thread::panicking() {
-            crate::Outcome::Panicked
-        } else {
-            crate::Outcome::Disconnected
-        };
-        let entries = std::mem::take(&mut self.cleanups);
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => self
-                .rt
-                .spawn_tracked(&handle, crate::depends::run_late_cleanups(entries, outcome)),
-            Err(_) => tracing::error!(
-                target: "hasten::dependency",
-                "request dropped outside a runtime; dependency cleanups not run"
-            ),
-        }
     }
 }
 

@@ -38,7 +38,6 @@ impl TypeMap {
             .cloned()
             .and_then(|v| v.downcast::<T>().ok())
     }
-
 }
 
 /// Features' app-wide state, one value per type: a short list (a feature or two), so a

@@ -11,7 +11,6 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 
-
 use crate::common::{gated_body, Events, BOUND};
 
 fn explode() {

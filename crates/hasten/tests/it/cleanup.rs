@@ -10,7 +10,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-
 use crate::common::{gated_body, Events, BOUND};
 
 fn describe(outcome: Outcome) -> String {
