@@ -20,7 +20,7 @@ use http_body::{Body as _, Frame, SizeHint};
 use crate::body::{Body, BoxError};
 use crate::depends::{run_cleanups, run_late_cleanups, CleanupEntry, CleanupScope, Outcome};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::operation::BoxFuture;
+use crate::future::BoxFuture;
 use crate::response::Response;
 use crate::runtime::Runtime;
 

@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::openapi::OperationDoc;
+use crate::openapi::model::OperationDoc;
 use crate::runtime::Runtime;
 
 /// A dependency: something resolved from the request, once per request by default.

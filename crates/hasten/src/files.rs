@@ -39,7 +39,7 @@ use http::header::{
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::body::{Body, RequestBody};
-use crate::operation::BoxFuture;
+use crate::future::BoxFuture;
 use crate::response::{IntoResponse, Response};
 
 const CHUNK: usize = 64 * 1024;
@@ -98,11 +98,11 @@ impl IntoResponse for FileResponse {
     }
 }
 
-impl crate::openapi::DescribeResponse for FileResponse {
-    fn describe_response() -> crate::openapi::ResponseDoc {
-        crate::openapi::ResponseDoc {
+impl crate::openapi::describe::DescribeResponse for FileResponse {
+    fn describe_response() -> crate::openapi::model::ResponseDoc {
+        crate::openapi::model::ResponseDoc {
             content_type: Some("application/octet-stream"),
-            schema: crate::openapi::SchemaDoc::Inline(
+            schema: crate::openapi::model::SchemaDoc::Inline(
                 serde_json::json!({ "type": "string", "format": "binary" }),
             ),
             status: None,

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::openapi::{BodyDoc, OperationDoc};
+use crate::openapi::model::{BodyDoc, OperationDoc};
 use crate::validation::body;
 use crate::validation::compiled::Mode;
 use crate::validation::LocItem;
@@ -174,7 +174,7 @@ pub(crate) fn describe_form<T: JsonSchema + 'static>(doc: &mut OperationDoc) {
     doc.body = Some(BodyDoc {
         content_types: vec![FORM_URLENCODED],
         required: true,
-        schema: crate::openapi::SchemaDoc::of::<T>(),
+        schema: crate::openapi::model::SchemaDoc::of::<T>(),
         check: crate::validation::body::check_schema::<T>,
         name: None,
         per_operation: false,

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::body::Body;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::openapi::{BodyDoc, OperationDoc};
+use crate::openapi::model::{BodyDoc, OperationDoc};
 use crate::response::{internal_error, with_type, IntoResponse, Response, APPLICATION_JSON};
 use crate::validation::compiled::Mode;
 use crate::validation::{body, checked, json_invalid, messages, LocItem, ValidationError};
@@ -184,7 +184,7 @@ fn describe_json<T: JsonSchema + 'static>(
     doc.body = Some(BodyDoc {
         content_types: vec![APPLICATION_JSON],
         required,
-        schema: crate::openapi::SchemaDoc::of::<T>(),
+        schema: crate::openapi::model::SchemaDoc::of::<T>(),
         check: body::check_schema::<T>,
         name: Some(spec.name),
         per_operation: false,
@@ -213,10 +213,10 @@ where
 
     fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
         if spec.embed {
-            doc.embedded.push(crate::openapi::EmbeddedDoc {
+            doc.embedded.push(crate::openapi::model::EmbeddedDoc {
                 name: spec.wire_name(crate::extract::Source::Body),
                 required: true,
-                schema: crate::openapi::SchemaDoc::of::<T>(),
+                schema: crate::openapi::model::SchemaDoc::of::<T>(),
                 check: body::check_schema::<T>,
             });
             return;
@@ -248,10 +248,10 @@ where
 
     fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
         if spec.embed {
-            doc.embedded.push(crate::openapi::EmbeddedDoc {
+            doc.embedded.push(crate::openapi::model::EmbeddedDoc {
                 name: spec.wire_name(crate::extract::Source::Body),
                 required: false,
-                schema: crate::openapi::SchemaDoc::of::<T>(),
+                schema: crate::openapi::model::SchemaDoc::of::<T>(),
                 check: body::check_schema::<T>,
             });
             return;

@@ -11,6 +11,7 @@ mod error;
 mod extract;
 pub mod files;
 mod form;
+mod future;
 mod json;
 mod lifespan;
 pub mod middleware;

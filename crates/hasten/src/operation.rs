@@ -5,15 +5,12 @@
 //! [`Operation`].
 
 use std::borrow::Cow;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::extract::{ParamSpec, RequestCtx};
 use crate::response::Response;
 
-/// A boxed, sendable future.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub use crate::future::BoxFuture;
 
 /// The type-erased handler of an operation: extraction, call, response.
 pub(crate) type HandlerFn = dyn Fn(Box<RequestCtx>) -> BoxFuture<Response> + Send + Sync + 'static;

@@ -55,7 +55,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::openapi::OperationDoc;
+use crate::openapi::model::OperationDoc;
 use crate::HttpError;
 
 pub use crate::openapi::model::SecurityRequirement;
@@ -245,10 +245,10 @@ impl FromRequest for OAuth2PasswordRequestForm {
     fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
         // Documented as FastAPI documents its form of separate fields: a
         // `Body_<operationId>` component, the fields without descriptions.
-        doc.body = Some(crate::openapi::BodyDoc {
+        doc.body = Some(crate::openapi::model::BodyDoc {
             content_types: vec![crate::response::FORM_URLENCODED],
             required: true,
-            schema: crate::openapi::SchemaDoc::Of(|generator| {
+            schema: crate::openapi::model::SchemaDoc::Of(|generator| {
                 let mut schema = <Self as JsonSchema>::json_schema(generator);
                 schema.remove("description");
                 if let Some(serde_json::Value::Object(props)) = schema.get_mut("properties") {

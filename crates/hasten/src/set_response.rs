@@ -9,7 +9,7 @@ use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::openapi::OperationDoc;
+use crate::openapi::model::OperationDoc;
 use crate::Response;
 
 /// What the handler and its dependencies asked for, merged into the handler's response.

@@ -40,7 +40,8 @@ use serde::Serialize;
 pub use futures_util::stream::{self, Stream as AnyStream, StreamExt};
 
 use crate::body::{Body, BoxError};
-use crate::openapi::{DescribeResponse, ResponseDoc, SchemaDoc};
+use crate::openapi::describe::DescribeResponse;
+use crate::openapi::model::{ResponseDoc, SchemaDoc};
 use crate::response::{IntoResponse, Response};
 
 /// FastAPI's keep-alive interval for Server-Sent Events.

@@ -45,7 +45,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::body::RequestBody;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
-use crate::openapi::{OperationDoc, ParamDoc};
+use crate::openapi::model::{OperationDoc, ParamDoc};
 pub use crate::runtime::UploadLimits;
 use crate::validation::{LocItem, ValidationError};
 use crate::HttpError;

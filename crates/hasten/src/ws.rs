@@ -66,8 +66,8 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::connection::{Activity, UpgradeSlot};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
-use crate::openapi::OperationDoc;
-use crate::operation::BoxFuture;
+use crate::future::BoxFuture;
+use crate::openapi::model::OperationDoc;
 use crate::response::Response;
 
 /// Bytes read from the socket at a time. The protocol library's default (128 KiB) is

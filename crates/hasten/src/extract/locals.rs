@@ -4,38 +4,49 @@
 
 use std::any::{Any, TypeId};
 
-/// Values by type, one per type. A request holds a few at most, so a list beats a map.
+type Entry = (TypeId, Box<dyn Any + Send>);
+
+/// Values by type, one per type. A request holds a few at most, so a list beats a map;
+/// the first is kept inline, so a request using one feature allocates only its value.
 #[derive(Default)]
-pub(crate) struct Locals(Vec<(TypeId, Box<dyn Any + Send>)>);
+pub(crate) struct Locals {
+    first: Option<Entry>,
+    rest: Vec<Entry>,
+}
 
 impl Locals {
+    fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.first.iter().chain(self.rest.iter())
+    }
+
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.first.iter_mut().chain(self.rest.iter_mut())
+    }
+
     /// The value of type `T`, if there is one.
     pub(crate) fn get<T: Any + Send>(&self) -> Option<&T> {
         let ty = TypeId::of::<T>();
-        let (_, value) = self.0.iter().find(|(t, _)| *t == ty)?;
+        let (_, value) = self.entries().find(|(t, _)| *t == ty)?;
         value.downcast_ref::<T>()
     }
 
     /// The value of type `T`, if there is one, to change.
     pub(crate) fn get_mut<T: Any + Send>(&mut self) -> Option<&mut T> {
         let ty = TypeId::of::<T>();
-        let (_, value) = self.0.iter_mut().find(|(t, _)| *t == ty)?;
+        let (_, value) = self.entries_mut().find(|(t, _)| *t == ty)?;
         value.downcast_mut::<T>()
     }
 
     /// The value of type `T`, made with `make` if there is none yet.
     pub(crate) fn get_or_insert_with<T: Any + Send>(&mut self, make: impl FnOnce() -> T) -> &mut T {
-        let ty = TypeId::of::<T>();
-        let i = match self.0.iter().position(|(t, _)| *t == ty) {
-            Some(i) => i,
-            None => {
-                self.0.push((ty, Box::new(make())));
-                self.0.len() - 1
+        if self.get::<T>().is_none() {
+            let entry: Entry = (TypeId::of::<T>(), Box::new(make()));
+            match self.first {
+                None => self.first = Some(entry),
+                Some(_) => self.rest.push(entry),
             }
-        };
-        self.0[i]
-            .1
-            .downcast_mut::<T>()
+        }
+        self.get_mut::<T>()
             .expect("a local is kept under its own type")
     }
 
@@ -47,9 +58,17 @@ impl Locals {
     /// Take the value of type `T` out, if there is one.
     pub(crate) fn take<T: Any + Send>(&mut self) -> Option<T> {
         let ty = TypeId::of::<T>();
-        let i = self.0.iter().position(|(t, _)| *t == ty)?;
-        let (_, value) = self.0.swap_remove(i);
-        value.downcast::<T>().ok().map(|b| *b)
+        let entry = if self.first.as_ref().is_some_and(|(t, _)| *t == ty) {
+            let taken = self.first.take();
+            if !self.rest.is_empty() {
+                self.first = Some(self.rest.swap_remove(0));
+            }
+            taken?
+        } else {
+            let i = self.rest.iter().position(|(t, _)| *t == ty)?;
+            self.rest.swap_remove(i)
+        };
+        entry.1.downcast::<T>().ok().map(|b| *b)
     }
 }
 

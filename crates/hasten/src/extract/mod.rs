@@ -37,7 +37,7 @@ pub use param::{Checkable, Number, ParamValue, ParseError};
 pub use request::{Request, State};
 
 use crate::body::RequestBody;
-use crate::openapi::OperationDoc;
+use crate::openapi::model::OperationDoc;
 use crate::operation::OperationMeta;
 use crate::runtime::Runtime;
 use crate::validation::{LocItem, RequestValidationError, ValidationError};

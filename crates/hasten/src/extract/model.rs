@@ -35,7 +35,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
-use crate::openapi::{OperationDoc, ParamDoc};
+use crate::openapi::model::{OperationDoc, ParamDoc};
 use crate::validation::compiled::{compiled_of, Kind, Mode, Type};
 use crate::validation::{body, LocItem};
 
@@ -201,7 +201,7 @@ fn describe<T: JsonSchema + 'static>(
             required: required.contains(&name.as_str()),
             schema,
             nullable: false,
-            title: Some(crate::openapi::title_case(name)),
+            title: Some(crate::openapi::describe::title_case(name)),
             definitions: if refers {
                 definitions.clone()
             } else {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::borrow::Cow;
 
 use super::{param_loc, Errors, Extracted, FromRequest, ParamSpec, RequestCtx, Source};
-use crate::openapi::{OperationDoc, ParamDoc};
+use crate::openapi::model::{OperationDoc, ParamDoc};
 use crate::validation::{constraints, lax, messages, LocItem, ValidationError};
 
 /// A number as written in a constraint attribute (`ge = 1`, `lt = 2.5`).

@@ -9,7 +9,7 @@ use http::{HeaderMap, Method, Uri};
 
 use super::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::body::RequestBody;
-use crate::openapi::{BodyDoc, OperationDoc};
+use crate::openapi::model::{BodyDoc, OperationDoc};
 use crate::HttpError;
 
 /// The raw request: head and whatever of the body no earlier parameter consumed.
@@ -80,7 +80,7 @@ impl FromRequest for Bytes {
         doc.body = Some(BodyDoc {
             content_types: vec!["application/octet-stream"],
             required: false,
-            schema: crate::openapi::SchemaDoc::Inline(
+            schema: crate::openapi::model::SchemaDoc::Inline(
                 serde_json::json!({ "type": "string", "format": "binary" }),
             ),
             check: || Ok(()),

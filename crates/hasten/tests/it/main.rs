@@ -10,6 +10,7 @@ mod dependencies;
 mod error_handlers;
 mod files;
 mod hostile;
+mod layers;
 mod lifespan;
 mod middleware;
 mod nested_constraints;
