@@ -5,21 +5,17 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{ALLOW, CONTENT_LENGTH};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use http_body::Body as _;
+use http::StatusCode;
 
-use crate::body::{Body, RequestBody};
-use crate::error::{ErrorMarker, HttpError};
-use crate::extract::{Errors, Locals, RequestCtx, RouteCtx};
-use crate::operation::{BoxFuture, Endpoint, Operation, OperationMeta};
-use crate::response::{internal_error, IntoResponse, Response};
-use crate::routing::{Match, Routes};
+use crate::body::RequestBody;
+use crate::error::HttpError;
+use crate::operation::{BoxFuture, Endpoint, Operation};
+use crate::pipeline::Dispatcher;
+use crate::response::{IntoResponse, Response};
+use crate::routing::Routes;
 use crate::runtime::{ErrorContext, ErrorHandlers, Limits, Runtime, Slots, TypeMap};
 use crate::validation::RequestValidationError;
 
@@ -658,35 +654,23 @@ impl App {
         }
         let openapi = crate::openapi::document(&routes.operations(), &self.info);
         let docs = crate::docs_ui::files(&self.info.title, &openapi, &self.docs);
-        let layers = self.layers;
         let mut slots = Slots::default();
         slots.insert(crate::depends::AppScope::new(self.overrides));
         let rt = Arc::new(Runtime::new(self.state, self.limits, self.handlers, slots));
+        let dispatcher = Dispatcher::new(
+            routes,
+            self.redirect_slashes,
+            self.mounts,
+            docs,
+            &self.layers,
+            rt,
+        );
         Ok(AppService {
-            inner: Arc::new_cyclic(|me: &std::sync::Weak<Dispatcher>| Dispatcher {
-                // App middleware ends in the app itself; a weak reference, so the app
-                // does not keep itself alive.
-                entry: (!layers.0.is_empty()).then(|| {
-                    let me = me.clone();
-                    let inner = crate::middleware::Next::new(move |req| {
-                        let me = me.clone();
-                        Box::pin(async move {
-                            match me.upgrade() {
-                                Some(app) => app.dispatch(req).await,
-                                None => internal_error(),
-                            }
-                        })
-                    });
-                    crate::middleware::apply(inner, &layers.0)
-                }),
-                routes,
-                redirect_slashes: self.redirect_slashes,
-                mounts: self.mounts,
-                shutdown_hooks: std::sync::Mutex::new(self.shutdown),
+            dispatcher,
+            built: Arc::new(Built {
                 info: self.info,
                 openapi,
-                docs,
-                rt,
+                shutdown_hooks: std::sync::Mutex::new(self.shutdown),
             }),
         })
     }
@@ -717,35 +701,27 @@ impl fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// A built app's dispatch: its routes, mounts, documentation pages and middleware,
-/// and the runtime each request is handed.
-pub(crate) struct Dispatcher {
-    routes: Routes,
-    redirect_slashes: bool,
-    mounts: Vec<crate::mount::Mount>,
-    /// Taken once, at shutdown.
-    shutdown_hooks: std::sync::Mutex<Vec<crate::lifespan::ShutdownHook>>,
-    pub(crate) info: crate::openapi::DocInfo,
-    /// The OpenAPI document, built with the app.
-    openapi: serde_json::Value,
-    /// The document and documentation pages, by path.
-    docs: HashMap<String, crate::docs_ui::StaticFile>,
-    /// App middleware around [`dispatch`](Dispatcher::dispatch), if any.
-    entry: Option<crate::middleware::Next>,
-    pub(crate) rt: Arc<Runtime>,
-}
-
 /// A built app: a cheap-to-clone [`tower_service::Service`] over HTTP requests.
 #[derive(Clone)]
 pub struct AppService {
-    pub(crate) inner: Arc<Dispatcher>,
+    pub(crate) dispatcher: Arc<Dispatcher>,
+    built: Arc<Built>,
+}
+
+/// What a built app keeps beside its dispatch.
+struct Built {
+    info: crate::openapi::DocInfo,
+    /// The OpenAPI document, built with the app.
+    openapi: serde_json::Value,
+    /// Taken once, at shutdown.
+    shutdown_hooks: std::sync::Mutex<Vec<crate::lifespan::ShutdownHook>>,
 }
 
 impl fmt::Debug for AppService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppService")
-            .field("title", &self.inner.info.title)
-            .field("routes", &self.inner.routes)
+            .field("title", &self.built.info.title)
+            .field("dispatch", &self.dispatcher)
             .finish_non_exhaustive()
     }
 }
@@ -756,27 +732,27 @@ impl AppService {
         &self,
         req: http::Request<RequestBody>,
     ) -> impl Future<Output = Response> + Send + 'static {
-        self.inner.handle(req)
+        self.dispatcher.handle(req)
     }
 
     /// The API title, version and description.
     pub fn info(&self) -> (&str, &str, Option<&str>) {
         (
-            &self.inner.info.title,
-            &self.inner.info.version,
-            self.inner.info.description.as_deref(),
+            &self.built.info.title,
+            &self.built.info.version,
+            self.built.info.description.as_deref(),
         )
     }
 
     /// The OpenAPI 3.1 document, as built with the app (served at `/openapi.json`
     /// unless turned off).
     pub fn openapi(&self) -> &serde_json::Value {
-        &self.inner.openapi
+        &self.built.openapi
     }
 
     /// Every operation, in the order added.
     pub fn operations(&self) -> Vec<&Operation> {
-        self.inner.routes.operations()
+        self.dispatcher.operations()
     }
 
     /// Run the shutdown hooks (last added first), then the cleanups of app-scoped
@@ -784,20 +760,20 @@ impl AppService {
     /// graceful shutdown.
     pub async fn shutdown(&self) {
         let hooks = self
-            .inner
+            .built
             .shutdown_hooks
             .lock()
             .map(|mut h| std::mem::take(&mut *h))
             .unwrap_or_default();
         for hook in hooks.into_iter().rev() {
             let state = crate::AppState {
-                map: self.inner.rt.state.clone(),
+                map: self.dispatcher.runtime().state.clone(),
             };
             if let Err(e) = tokio::spawn(hook(state)).await {
                 tracing::error!(target: "hasten::server", error = %e, "shutdown hook failed");
             }
         }
-        crate::depends::shut_down(&self.inner.rt).await;
+        crate::depends::shut_down(self.dispatcher.runtime()).await;
     }
 }
 
@@ -815,345 +791,8 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let inner = self.inner.clone();
         let req = req.map(RequestBody::new);
-        let fut = inner.handle(req);
+        let fut = self.dispatcher.handle(req);
         Box::pin(async move { Ok(fut.await) })
     }
-}
-
-/// The future of one request. Kept small on purpose: the server moves it into place
-/// for every request, so routing happens before it exists and rare, large futures
-/// (middleware, mounts) are boxed.
-pub(crate) enum Dispatch {
-    /// Answered without a handler (404, 405, docs …); `None` once taken.
-    Ready(Option<Response>),
-    /// A handler running.
-    Handler(HandlerCall),
-    /// Middleware or a mounted service.
-    Boxed(BoxFuture<Response>),
-}
-
-/// A handler's future and what its response needs afterwards.
-pub(crate) struct HandlerCall {
-    future: BoxFuture<Response>,
-    rt: Arc<Runtime>,
-    meta: &'static OperationMeta,
-    status: Option<u16>,
-    /// The operation's routers' error handlers, innermost first.
-    errors: Option<Arc<[crate::raise::ErrorHandler]>>,
-    is_head: bool,
-    /// The request head, only when an error handler may need it.
-    head: Option<Box<(Method, Uri, HeaderMap)>>,
-}
-
-impl HandlerCall {
-    fn error_context(&mut self) -> ErrorContext {
-        let (method, uri, headers) = self.head.take().map(|h| *h).unwrap_or_default();
-        ErrorContext {
-            method,
-            uri,
-            headers,
-            operation: Some(self.meta),
-            body: None,
-        }
-    }
-
-    /// The handler's response, with the operation's status, the app's error handler,
-    /// HEAD's empty body and the post-response work attached.
-    fn complete(&mut self, mut resp: Response) -> Response {
-        let post = resp
-            .extensions_mut()
-            .remove::<crate::background::PostResponse>();
-        if let Some(status) = self.status {
-            if resp.status() == StatusCode::OK {
-                if let Ok(s) = StatusCode::from_u16(status) {
-                    *resp.status_mut() = s;
-                }
-            }
-        }
-        if resp.extensions().get::<crate::raise::Raised>().is_some() {
-            let rt = self.rt.clone();
-            let routers = self.errors.take();
-            let handlers = [routers.as_deref().unwrap_or(&[]), &rt.handlers.errors[..]];
-            resp = crate::raise::answer(resp, &handlers, || self.error_context());
-        }
-        if self.rt.handlers.http.is_some() && resp.extensions().get::<ErrorMarker>().is_some() {
-            let ctx = self.error_context();
-            resp = self.rt.handlers.replace_http_error(resp, &ctx);
-        }
-        if self.is_head {
-            // Strip before attaching: dropping a wrapped body would look like a
-            // client that went away.
-            strip_body(&mut resp);
-        }
-        crate::background::attach(&mut resp, post, &self.rt);
-        resp
-    }
-
-    fn panicked(&mut self, message: &str) -> Response {
-        crate::panics::log_handler_panic(self.meta.path, self.meta.fn_name, message);
-        let rt = self.rt.clone();
-        match &rt.handlers.panic {
-            Some(h) => h(&self.error_context()),
-            None => internal_error(),
-        }
-    }
-}
-
-impl Future for Dispatch {
-    type Output = Response;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        match self.get_mut() {
-            Dispatch::Ready(resp) => Poll::Ready(resp.take().unwrap_or_else(internal_error)),
-            Dispatch::Boxed(fut) => fut.as_mut().poll(cx),
-            Dispatch::Handler(call) => {
-                let fut = &mut call.future;
-                let poll = || crate::panics::in_handler(|| fut.as_mut().poll(cx));
-                match std::panic::catch_unwind(AssertUnwindSafe(poll)) {
-                    Ok(Poll::Pending) => Poll::Pending,
-                    Ok(Poll::Ready(resp)) => Poll::Ready(call.complete(resp)),
-                    Err(payload) => {
-                        Poll::Ready(call.panicked(&crate::panics::panic_message(payload)))
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl Dispatcher {
-    /// Serve one request: through the app's middleware, then routing.
-    pub(crate) fn handle(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
-        match &self.entry {
-            Some(entry) => Dispatch::Boxed(crate::middleware::Next::call(entry, req)),
-            None => self.dispatch(req),
-        }
-    }
-
-    /// Route a request and start its handler. Routing, the framework's own answers
-    /// and the handler's start happen here, synchronously; what is left is a small
-    /// future (see [`Dispatch`]) that polls the handler and finishes its response.
-    pub(crate) fn dispatch(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
-        let (parts, body) = req.into_parts();
-        if (parts.version == http::Version::HTTP_11 && !single_host(&parts.headers))
-            || authority_form(&parts.uri)
-        {
-            // RFC 9112 §3.2: a 1.1 request without exactly one Host is refused; so is
-            // a target in authority form (`GET host:80`, meant for a proxy's CONNECT),
-            // as uvicorn does.
-            return Dispatch::Ready(Some(
-                HttpError::plain(StatusCode::BAD_REQUEST, "Invalid HTTP request received.")
-                    .with_header(http::header::CONNECTION, HeaderValue::from_static("close"))
-                    .render(),
-            ));
-        }
-        let is_head = parts.method == Method::HEAD;
-        // Routes match the decoded path, as Starlette's do: `%2F` is a slash there, so
-        // `/files/a%2Fb` is not `/files/{name}`. Decoded only when it has escapes.
-        let raw_path = parts.uri.path();
-        let decoded_path = raw_path.contains('%').then(|| {
-            percent_encoding::percent_decode_str(raw_path)
-                .decode_utf8_lossy()
-                .into_owned()
-        });
-        let routed_path = decoded_path.as_deref().unwrap_or(raw_path);
-        let mut resp = match self.routes.find(&parts.method, routed_path) {
-            Match::Found(route, params) => {
-                let meta = route.op.meta;
-                // Only kept when an error handler may need them.
-                let keep = self.rt.handlers.need_head() || route.op.error_handlers.is_some();
-                let head = keep.then(|| {
-                    Box::new((
-                        parts.method.clone(),
-                        parts.uri.clone(),
-                        parts.headers.clone(),
-                    ))
-                });
-                let ctx = Box::new(RequestCtx {
-                    parts,
-                    body: Some(body),
-                    raw_body: None,
-                    query: None,
-                    route: RouteCtx {
-                        meta,
-                        path_names: route.param_names.clone(),
-                        path_params: params,
-                        decoded_path,
-                        attached: route.attached.clone(),
-                    },
-                    rt: self.rt.clone(),
-                    locals: Locals::default(),
-                });
-                return Dispatch::Handler(HandlerCall {
-                    future: (route.op.handler)(ctx),
-                    rt: self.rt.clone(),
-                    meta,
-                    status: route.op.status,
-                    errors: route.op.error_handlers.clone(),
-                    is_head,
-                    head,
-                });
-            }
-            Match::MethodNotAllowed(allow) => {
-                let err = HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-                    .with_header(ALLOW, allow.clone());
-                self.rt.handlers.framework_error(err, &parts)
-            }
-            Match::NotFound if self.docs.contains_key(parts.uri.path()) => self.serve_docs(&parts),
-            // Like Starlette: an upgrade to an unknown WebSocket route is refused.
-            Match::NotFound if crate::ws::is_upgrade(&parts.headers) => {
-                HttpError::plain(StatusCode::FORBIDDEN, "Forbidden").render()
-            }
-            Match::NotFound => {
-                let mounted = self
-                    .mounts
-                    .iter()
-                    .find_map(|m| m.target(&parts.uri).map(|uri| (m, uri)));
-                if let Some((mount, uri)) = mounted {
-                    let mut parts = parts;
-                    parts.uri = uri;
-                    parts
-                        .extensions
-                        .insert(crate::mount::MountedAt(mount.prefix.clone()));
-                    let mount = mount.clone();
-                    return Dispatch::Boxed(Box::pin(async move {
-                        mount.serve(http::Request::from_parts(parts, body)).await
-                    }));
-                }
-                match self.slash_redirect(&parts.uri) {
-                    Some(location) => {
-                        // An absolute URL, from the request's scheme and host, as
-                        // Starlette writes it.
-                        let scheme = parts.uri.scheme_str().unwrap_or("http");
-                        let host = parts
-                            .uri
-                            .authority()
-                            .map(|a| a.as_str().to_owned())
-                            .or_else(|| {
-                                parts
-                                    .headers
-                                    .get(http::header::HOST)
-                                    .and_then(|h| h.to_str().ok())
-                                    .map(str::to_owned)
-                            });
-                        let location = match host {
-                            Some(host) => format!("{scheme}://{host}{location}"),
-                            None => location,
-                        };
-                        crate::Redirect::to(&location).into_response()
-                    }
-                    None => self.rt.handlers.framework_error(
-                        HttpError::new(StatusCode::NOT_FOUND, "Not Found"),
-                        &parts,
-                    ),
-                }
-            }
-        };
-        if is_head {
-            strip_body(&mut resp);
-        }
-        Dispatch::Ready(Some(resp))
-    }
-
-    /// The document or a documentation page (GET and HEAD only).
-    fn serve_docs(&self, parts: &http::request::Parts) -> Response {
-        let Some(file) = self.docs.get(parts.uri.path()) else {
-            return HttpError::new(StatusCode::NOT_FOUND, "Not Found").render();
-        };
-        if parts.method != Method::GET && parts.method != Method::HEAD {
-            return HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-                .with_header(ALLOW, HeaderValue::from_static("GET, HEAD"))
-                .render();
-        }
-        let mut resp =
-            crate::response::with_type(crate::Body::from(file.body.clone()), file.content_type);
-        let cache = if file.immutable {
-            "public, max-age=86400"
-        } else {
-            "no-cache"
-        };
-        resp.headers_mut()
-            .insert(http::header::CACHE_CONTROL, HeaderValue::from_static(cache));
-        resp
-    }
-
-    /// The other spelling of the path (with or without a trailing slash), if routed.
-    fn slash_redirect(&self, uri: &Uri) -> Option<String> {
-        if !self.redirect_slashes {
-            return None;
-        }
-        let path = uri.path();
-        if path == "/" {
-            return None;
-        }
-        let other = match path.strip_suffix('/') {
-            Some(p) => p.to_owned(),
-            None => format!("{path}/"),
-        };
-        if !self.routes.has_path(&other) {
-            return None;
-        }
-        Some(match uri.query() {
-            Some(q) => format!("{other}?{q}"),
-            None => other,
-        })
-    }
-}
-
-/// A request target in authority form (`host:port`): no scheme, no path.
-fn authority_form(uri: &Uri) -> bool {
-    uri.scheme().is_none() && uri.authority().is_some()
-}
-
-fn single_host(headers: &HeaderMap) -> bool {
-    let mut hosts = headers.get_all(http::header::HOST).iter();
-    hosts.next().is_some() && hosts.next().is_none()
-}
-
-/// A HEAD answered by a GET operation: keep the headers (and the length), drop the body.
-fn strip_body(resp: &mut Response) {
-    if !resp.headers().contains_key(CONTENT_LENGTH) {
-        if let Some(n) = resp.body().size_hint().exact() {
-            resp.headers_mut()
-                .insert(CONTENT_LENGTH, HeaderValue::from(n));
-        }
-    }
-    *resp.body_mut() = Body::empty();
-}
-
-/// The response for failed extraction: an outright rejection (413 …), or the 422 —
-/// rendered by the app's validation handler when it has one. Used by generated code.
-pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
-    crate::background::discard(ctx);
-    if let Some(rejection) = errors.rejection {
-        return *rejection;
-    }
-    let validation = errors.into_ordered();
-    // Over a WebSocket the errors are also the reason of the 1008 close.
-    let ws_reason = ctx
-        .parts
-        .extensions
-        .get::<crate::ws::WebSocketRequest>()
-        .is_some()
-        .then(|| validation.to_json()["detail"].to_string());
-    let mut resp = match &ctx.rt.handlers.validation {
-        Some(h) => h(
-            &validation,
-            &ErrorContext {
-                method: ctx.parts.method.clone(),
-                uri: ctx.parts.uri.clone(),
-                headers: ctx.parts.headers.clone(),
-                operation: Some(ctx.route.meta),
-                body: ctx.raw_body.clone(),
-            },
-        ),
-        None => validation.default_response(),
-    };
-    if let Some(reason) = ws_reason {
-        resp.extensions_mut()
-            .insert(crate::ws::InputRefused(reason));
-    }
-    resp
 }

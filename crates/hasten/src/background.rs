@@ -18,7 +18,7 @@ use bytes::Bytes;
 use http_body::{Body as _, Frame, SizeHint};
 
 use crate::body::{Body, BoxError};
-use crate::depends::{run_cleanups, run_late_cleanups, CleanupEntry, CleanupScope, Outcome};
+use crate::depends::{run_late_cleanups, CleanupEntry, Outcome};
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::future::BoxFuture;
 use crate::response::Response;
@@ -134,6 +134,11 @@ impl FromRequest for BackgroundTasks {
 #[derive(Default)]
 struct Queued(Arc<TaskQueue>);
 
+/// Take the request's background tasks, to run after its response.
+pub(crate) fn take_queue(ctx: &mut RequestCtx) -> Option<Arc<TaskQueue>> {
+    ctx.locals.take::<Queued>().map(|q| q.0)
+}
+
 /// Drop the request's background tasks: the request failed, and they do not run (its
 /// cleanups do), as FastAPI drops them when an exception ends the request.
 pub(crate) fn discard(ctx: &mut RequestCtx) {
@@ -151,61 +156,12 @@ pub(crate) struct PostWork {
 #[derive(Clone)]
 pub(crate) struct PostResponse(pub(crate) Arc<PostWork>);
 
-/// End a request: run the cleanups scoped before the response now, and hand the
-/// background tasks and the other cleanups to the response. Used by generated code.
-///
-/// Usually there is nothing to wait for: `Ok` is the finished response. A file to
-/// open or a cleanup to run first comes back as a boxed future to await, so the
-/// handler's own future stays small.
-pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxFuture<Response>> {
-    let file = resp.extensions_mut().remove::<crate::files::PendingFile>();
-    let cleanups = crate::depends::take_cleanups(ctx);
-    let before = cleanups
-        .iter()
-        .any(|c| c.scope == CleanupScope::BeforeResponse);
-    // Background tasks run after a response the handler returned, not after an error
-    // (invalid input, an `HttpError`, a raised `Error`): as FastAPI drops them when an
-    // exception ends the request. Cleanups run either way.
-    // Looked at only when there are tasks.
-    let failed = |resp: &Response| {
-        resp.extensions()
-            .get::<crate::error::ErrorMarker>()
-            .is_some()
-            || resp.extensions().get::<crate::raise::Raised>().is_some()
-    };
-    let queue = ctx
-        .locals
-        .take::<Queued>()
-        .map(|q| q.0)
-        .filter(|_| !failed(&resp));
-    if file.is_none() && !before {
-        hand_over(&mut resp, queue, cleanups);
-        return Ok(resp);
-    }
-    // A file is read under the request's conditions (Range, If-None-Match …).
-    let conditions = file
-        .as_ref()
-        .and_then(|_| crate::files::Conditions::of(&ctx.parts.headers));
-    Err(Box::pin(async move {
-        if let Some(file) = file {
-            resp = file.complete(resp, conditions.as_ref()).await;
-        }
-        let outcome = Outcome::from_status(resp.status());
-        let (now, later): (Vec<CleanupEntry>, Vec<CleanupEntry>) = cleanups
-            .into_iter()
-            .partition(|c| c.scope == CleanupScope::BeforeResponse);
-        if !now.is_empty() {
-            if let Some(failure) = run_cleanups(now, outcome).await {
-                resp = failure;
-            }
-        }
-        hand_over(&mut resp, queue, later);
-        resp
-    }))
-}
-
 /// Put the background tasks and the cleanups that run after the response on it.
-fn hand_over(resp: &mut Response, queue: Option<Arc<TaskQueue>>, later: Vec<CleanupEntry>) {
+pub(crate) fn hand_over(
+    resp: &mut Response,
+    queue: Option<Arc<TaskQueue>>,
+    later: Vec<CleanupEntry>,
+) {
     if queue.is_some() || !later.is_empty() {
         resp.extensions_mut()
             .insert(PostResponse(Arc::new(PostWork {

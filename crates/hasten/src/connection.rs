@@ -42,8 +42,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::{Instant, Sleep};
 
-use crate::app::Dispatcher;
 use crate::body::{Body, BoxError, RequestBody};
+use crate::pipeline::Dispatcher;
 
 /// How long a request body may keep the app waiting.
 #[derive(Debug, Clone, Copy)]

@@ -468,7 +468,7 @@ impl AttachedDependency {
 /// Run the dependencies attached to the operation being served (app's, then routers'
 /// from the outermost, then the operation's own), before its parameters. Used by
 /// generated code.
-pub async fn run_attached_dependencies(ctx: &mut RequestCtx, errors: &mut Errors) {
+pub(crate) async fn run_attached_all(ctx: &mut RequestCtx, errors: &mut Errors) {
     if ctx.route.attached.is_empty() {
         return;
     }

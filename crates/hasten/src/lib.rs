@@ -19,6 +19,7 @@ mod mount;
 pub mod openapi;
 mod operation;
 mod panics;
+mod pipeline;
 mod problem;
 mod raise;
 mod response;
@@ -91,10 +92,8 @@ pub mod prelude {
 /// Items used by the code the macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::app::validation_failed;
-    pub use crate::background::finish;
     pub use crate::blocking::{run_blocking, run_blocking_value};
-    pub use crate::depends::{run_attached_dependencies, Dependency};
+    pub use crate::depends::Dependency;
     pub use crate::extract::{
         enum_error, enum_schema, or_default, DefaultProbe, DefaultViaOpaque, DefaultViaSerialize,
     };
@@ -108,6 +107,7 @@ pub mod __private {
         Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback, ViaMissingSchema,
     };
     pub use crate::operation::{BoxFuture, Operation, OperationMeta};
+    pub use crate::pipeline::{finish, run_attached_dependencies, validation_failed};
     pub use crate::response::{IntoResponse, Response};
     pub use crate::response_model::{through_model, ModelOptions};
     pub use crate::set_response::apply_set_response;

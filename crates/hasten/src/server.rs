@@ -312,7 +312,7 @@ impl Server {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let app = service.inner.clone();
+            let app = service.dispatcher.clone();
             let builder = builder.clone();
             let stop = stop_rx.clone();
             // The slot travels with the connection, and with its WebSocket if upgraded.
@@ -349,7 +349,7 @@ impl Server {
         }
         // Background tasks of finished responses get what is left of the deadline.
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let abandoned = service.inner.rt.tasks.wait(left).await;
+        let abandoned = service.dispatcher.runtime().tasks.wait(left).await;
         if abandoned > 0 {
             clean = false;
             tracing::warn!(

@@ -336,7 +336,7 @@ impl TestRequest<'_> {
     ) -> Result<(tokio::io::DuplexStream, http::Request<Full<Bytes>>), crate::body::BoxError> {
         let (client_io, server_io) = tokio::io::duplex(256 * 1024);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let app = self.client.service.inner.clone();
+        let app = self.client.service.dispatcher.clone();
         let builder = self.client.builder.clone();
         let settings = self.client.settings;
         tokio::spawn(async move {

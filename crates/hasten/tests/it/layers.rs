@@ -65,7 +65,9 @@ const FLOORS: &[(u8, &[&str])] = &[
             "docs_ui",
         ],
     ),
-    // The app: its builder and its dispatch.
+    // The way of a request: dispatch, the handler's future, the end of the request.
+    (5, &["pipeline"]),
+    // The app: its builder and the built service.
     (6, &["app"]),
     // What serves an app.
     (7, &["server", "connection", "testing", "lib"]),
