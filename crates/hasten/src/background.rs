@@ -151,26 +151,6 @@ pub(crate) struct PostWork {
     cleanups: Mutex<Vec<CleanupEntry>>,
 }
 
-/// Carries a request's post-response work from the handler to the dispatcher, on the
-/// response.
-#[derive(Clone)]
-pub(crate) struct PostResponse(pub(crate) Arc<PostWork>);
-
-/// Put the background tasks and the cleanups that run after the response on it.
-pub(crate) fn hand_over(
-    resp: &mut Response,
-    queue: Option<Arc<TaskQueue>>,
-    later: Vec<CleanupEntry>,
-) {
-    if queue.is_some() || !later.is_empty() {
-        resp.extensions_mut()
-            .insert(PostResponse(Arc::new(PostWork {
-                queue,
-                cleanups: Mutex::new(later),
-            })));
-    }
-}
-
 /// Run a request's post-response work now: its tasks in order, each isolated, then
 /// its cleanups in reverse order of setup.
 fn start(work: Arc<PostWork>, outcome: Outcome, rt: Arc<Runtime>) {
@@ -296,10 +276,19 @@ impl Drop for OnEnd {
 
 /// If the request left work for after the response, wrap the body so the work starts
 /// when the body ends (or is dropped: then the outcome is `Disconnected`).
-pub(crate) fn attach(resp: &mut Response, post: Option<PostResponse>, rt: &Arc<Runtime>) {
-    let Some(PostResponse(work)) = post else {
+pub(crate) fn attach(
+    resp: &mut Response,
+    queue: Option<Arc<TaskQueue>>,
+    cleanups: Vec<CleanupEntry>,
+    rt: &Arc<Runtime>,
+) {
+    if queue.is_none() && cleanups.is_empty() {
         return;
-    };
+    }
+    let work = Arc::new(PostWork {
+        queue,
+        cleanups: Mutex::new(cleanups),
+    });
     let status = resp.status();
     let inner = std::mem::take(resp.body_mut());
     let expected = inner.size_hint().exact();

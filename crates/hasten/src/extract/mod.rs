@@ -271,6 +271,10 @@ pub(crate) struct RouteCtx {
     pub(crate) decoded_path: Option<String>,
     /// Dependencies attached to the operation for their side effect.
     pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
+    /// The status of the operation's success (its own, or its routers').
+    pub(crate) status: Option<u16>,
+    /// The operation's routers' error handlers, innermost first.
+    pub(crate) errors: Option<Arc<[crate::raise::ErrorHandler]>>,
 }
 
 /// The fields of a form body (urlencoded, or a multipart body's text parts), parsed

@@ -122,15 +122,9 @@ impl Dispatcher {
         let mut resp = match self.routes.find(&parts.method, routed_path) {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
-                // Only kept when an error handler may need them.
-                let keep = self.rt.handlers.need_head() || route.op.error_handlers.is_some();
-                let head = keep.then(|| {
-                    Box::new((
-                        parts.method.clone(),
-                        parts.uri.clone(),
-                        parts.headers.clone(),
-                    ))
-                });
+                // The panic handler's context, kept only when there is one: a panic
+                // takes the request with it.
+                let panic_ctx = self.rt.handlers.panic_context(&parts, meta).map(Box::new);
                 let ctx = Box::new(RequestCtx {
                     parts,
                     body: Some(body),
@@ -142,6 +136,8 @@ impl Dispatcher {
                         path_params: params,
                         decoded_path,
                         attached: route.attached.clone(),
+                        status: route.op.status,
+                        errors: route.op.error_handlers.clone(),
                     },
                     rt: self.rt.clone(),
                     locals: Locals::default(),
@@ -150,10 +146,7 @@ impl Dispatcher {
                     future: (route.op.handler)(ctx),
                     rt: self.rt.clone(),
                     meta,
-                    status: route.op.status,
-                    errors: route.op.error_handlers.clone(),
-                    is_head,
-                    head,
+                    panic_ctx,
                 });
             }
             Match::MethodNotAllowed(allow) => {

@@ -1,11 +1,16 @@
 //! The end of a request served by a handler, called by generated code.
 
-use crate::background::hand_over;
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+
 use crate::depends::{run_cleanups, CleanupEntry, CleanupScope, Outcome};
+use crate::error::ErrorMarker;
 use crate::extract::{Errors, RequestCtx};
 use crate::future::BoxFuture;
 use crate::response::Response;
 use crate::runtime::ErrorContext;
+use crate::runtime::Runtime;
 
 /// The response for failed extraction: an outright rejection (413 …), or the 422 —
 /// rendered by the app's validation handler when it has one. Used by generated code.
@@ -42,13 +47,25 @@ pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
     resp
 }
 
-/// End a request: run the cleanups scoped before the response now, and hand the
-/// background tasks and the other cleanups to the response. Used by generated code.
+/// The end of every request a handler served: the one epilogue, called by generated
+/// code with the handler's response (or the answer to invalid input). In this order:
 ///
-/// Usually there is nothing to wait for: `Ok` is the finished response. A file to
+/// 1. **default status**: the operation's status replaces a 200;
+/// 2. **file completion**: a [`FileResponse`](crate::files::FileResponse) is opened
+///    and read under the request's conditions (`Range`, `If-None-Match` …);
+/// 3. **before-response cleanups** run; a failing one replaces the response;
+/// 4. **error re-render**: a raised [`Error`](crate::Error) is answered by the
+///    routers' handlers, then the app's; an [`HttpError`](crate::HttpError) by the
+///    app's HTTP error handler;
+/// 5. **HEAD strip**: a HEAD request gets the headers, not the body;
+/// 6. **post-response work**: background tasks (not after an error) and the other
+///    cleanups start when the body's last byte is sent, or when it is dropped.
+///
+/// Usually nothing has to be waited for: `Ok` is the finished response. A file to
 /// open or a cleanup to run first comes back as a boxed future to await, so the
 /// handler's own future stays small.
 pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxFuture<Response>> {
+    default_status(&mut resp, ctx.route.status);
     let file = resp.extensions_mut().remove::<crate::files::PendingFile>();
     let cleanups = crate::depends::take_cleanups(ctx);
     let before = cleanups
@@ -57,38 +74,118 @@ pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxF
     // Background tasks run after a response the handler returned, not after an error
     // (invalid input, an `HttpError`, a raised `Error`): as FastAPI drops them when an
     // exception ends the request. Cleanups run either way.
-    // Looked at only when there are tasks.
-    let failed = |resp: &Response| {
-        resp.extensions()
-            .get::<crate::error::ErrorMarker>()
-            .is_some()
-            || resp.extensions().get::<crate::raise::Raised>().is_some()
-    };
     let queue = crate::background::take_queue(ctx).filter(|_| !failed(&resp));
     if file.is_none() && !before {
-        hand_over(&mut resp, queue, cleanups);
-        return Ok(resp);
+        let end = Ending::of(ctx, queue, cleanups, false);
+        return Ok(end.complete(resp, || ErrorContext::of(&ctx.parts, Some(ctx.route.meta))));
     }
-    // A file is read under the request's conditions (Range, If-None-Match …).
     let conditions = file
         .as_ref()
         .and_then(|_| crate::files::Conditions::of(&ctx.parts.headers));
+    let (now, later): (Vec<CleanupEntry>, Vec<CleanupEntry>) = cleanups
+        .into_iter()
+        .partition(|c| c.scope == CleanupScope::BeforeResponse);
+    let end = Ending::of(ctx, queue, later, true);
     Err(Box::pin(async move {
         if let Some(file) = file {
             resp = file.complete(resp, conditions.as_ref()).await;
         }
-        let outcome = Outcome::from_status(resp.status());
-        let (now, later): (Vec<CleanupEntry>, Vec<CleanupEntry>) = cleanups
-            .into_iter()
-            .partition(|c| c.scope == CleanupScope::BeforeResponse);
         if !now.is_empty() {
-            if let Some(failure) = run_cleanups(now, outcome).await {
+            if let Some(failure) = run_cleanups(now, Outcome::from_status(resp.status())).await {
                 resp = failure;
             }
         }
-        hand_over(&mut resp, queue, later);
-        resp
+        let head = end.head.clone();
+        end.complete(resp, || head.map(|h| *h).unwrap_or_else(no_head))
     }))
+}
+
+/// Step 1: the operation's status, in place of a 200.
+fn default_status(resp: &mut Response, status: Option<u16>) {
+    if let Some(status) = status {
+        if resp.status() == StatusCode::OK {
+            if let Ok(s) = StatusCode::from_u16(status) {
+                *resp.status_mut() = s;
+            }
+        }
+    }
+}
+
+/// Whether the response is an error the handler ended with.
+fn failed(resp: &Response) -> bool {
+    resp.extensions().get::<ErrorMarker>().is_some()
+        || resp.extensions().get::<crate::raise::Raised>().is_some()
+}
+
+/// What steps 4 to 6 need, taken from the request.
+struct Ending {
+    rt: Arc<Runtime>,
+    routers: Option<Arc<[crate::raise::ErrorHandler]>>,
+    is_head: bool,
+    queue: Option<Arc<crate::background::TaskQueue>>,
+    cleanups: Vec<CleanupEntry>,
+    /// The request head for an error handler, when the request is gone by then and a
+    /// handler may need it.
+    head: Option<Box<ErrorContext>>,
+}
+
+impl Ending {
+    fn of(
+        ctx: &RequestCtx,
+        queue: Option<Arc<crate::background::TaskQueue>>,
+        cleanups: Vec<CleanupEntry>,
+        detached: bool,
+    ) -> Self {
+        let routers = ctx.route.errors.clone();
+        let keep = detached && (ctx.rt.handlers.need_head() || routers.is_some());
+        Ending {
+            rt: ctx.rt.clone(),
+            routers,
+            is_head: ctx.parts.method == Method::HEAD,
+            queue,
+            cleanups,
+            head: keep.then(|| Box::new(ErrorContext::of(&ctx.parts, Some(ctx.route.meta)))),
+        }
+    }
+
+    /// Steps 4 to 6.
+    fn complete(self, mut resp: Response, error_ctx: impl FnOnce() -> ErrorContext) -> Response {
+        let mut error_ctx = Some(error_ctx);
+        let mut take_ctx = || error_ctx.take().map_or_else(no_head, |f| f());
+        if resp.extensions().get::<crate::raise::Raised>().is_some() {
+            let handlers = [
+                self.routers.as_deref().unwrap_or(&[]),
+                &self.rt.handlers.errors[..],
+            ];
+            resp = crate::raise::answer(resp, &handlers, &mut take_ctx);
+        }
+        if self.rt.handlers.http.is_some() {
+            if let Some(marker) = resp.extensions().get::<ErrorMarker>().cloned() {
+                let ctx = take_ctx();
+                resp = self.rt.handlers.replace_http_error(resp, &ctx);
+                // What failed stays known (a WebSocket closes with 1008 by it).
+                resp.extensions_mut().insert(marker);
+            }
+        }
+        if self.is_head {
+            // Strip before attaching: dropping a wrapped body would look like a
+            // client that went away.
+            super::strip_body(&mut resp);
+        }
+        crate::background::attach(&mut resp, self.queue, self.cleanups, &self.rt);
+        resp
+    }
+}
+
+/// An error context when the request head was not kept (no handler needed it).
+fn no_head() -> ErrorContext {
+    ErrorContext {
+        method: Method::GET,
+        uri: http::Uri::default(),
+        headers: http::HeaderMap::new(),
+        operation: None,
+        body: None,
+    }
 }
 
 /// Run the dependencies attached to the operation (and its routers and app) for their

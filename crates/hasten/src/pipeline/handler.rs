@@ -6,10 +6,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{HeaderMap, Method, StatusCode, Uri};
-
-use super::strip_body;
-use crate::error::ErrorMarker;
 use crate::future::BoxFuture;
 use crate::operation::OperationMeta;
 use crate::response::{internal_error, Response};
@@ -27,70 +23,20 @@ pub(crate) enum Dispatch {
     Boxed(BoxFuture<Response>),
 }
 
-/// A handler's future and what its response needs afterwards.
+/// A handler's future, and what answers its panic.
 pub(crate) struct HandlerCall {
     pub(super) future: BoxFuture<Response>,
     pub(super) rt: Arc<Runtime>,
     pub(super) meta: &'static OperationMeta,
-    pub(super) status: Option<u16>,
-    /// The operation's routers' error handlers, innermost first.
-    pub(super) errors: Option<Arc<[crate::raise::ErrorHandler]>>,
-    pub(super) is_head: bool,
-    /// The request head, only when an error handler may need it.
-    pub(super) head: Option<Box<(Method, Uri, HeaderMap)>>,
+    /// What the app's panic handler is told, when it has one.
+    pub(super) panic_ctx: Option<Box<ErrorContext>>,
 }
 
 impl HandlerCall {
-    fn error_context(&mut self) -> ErrorContext {
-        let (method, uri, headers) = self.head.take().map(|h| *h).unwrap_or_default();
-        ErrorContext {
-            method,
-            uri,
-            headers,
-            operation: Some(self.meta),
-            body: None,
-        }
-    }
-
-    /// The handler's response, with the operation's status, the app's error handler,
-    /// HEAD's empty body and the post-response work attached.
-    fn complete(&mut self, mut resp: Response) -> Response {
-        let post = resp
-            .extensions_mut()
-            .remove::<crate::background::PostResponse>();
-        if let Some(status) = self.status {
-            if resp.status() == StatusCode::OK {
-                if let Ok(s) = StatusCode::from_u16(status) {
-                    *resp.status_mut() = s;
-                }
-            }
-        }
-        if resp.extensions().get::<crate::raise::Raised>().is_some() {
-            let rt = self.rt.clone();
-            let routers = self.errors.take();
-            let handlers = [routers.as_deref().unwrap_or(&[]), &rt.handlers.errors[..]];
-            resp = crate::raise::answer(resp, &handlers, || self.error_context());
-        }
-        if self.rt.handlers.http.is_some() && resp.extensions().get::<ErrorMarker>().is_some() {
-            let ctx = self.error_context();
-            resp = self.rt.handlers.replace_http_error(resp, &ctx);
-        }
-        if self.is_head {
-            // Strip before attaching: dropping a wrapped body would look like a
-            // client that went away.
-            strip_body(&mut resp);
-        }
-        crate::background::attach(&mut resp, post, &self.rt);
-        resp
-    }
-
     fn panicked(&mut self, message: &str) -> Response {
         crate::panics::log_handler_panic(self.meta.path, self.meta.fn_name, message);
-        let rt = self.rt.clone();
-        match &rt.handlers.panic {
-            Some(h) => h(&self.error_context()),
-            None => internal_error(),
-        }
+        let ctx = self.panic_ctx.take().map(|c| *c);
+        self.rt.handlers.panic_response(ctx)
     }
 }
 
@@ -106,7 +52,7 @@ impl Future for Dispatch {
                 let poll = || crate::panics::in_handler(|| fut.as_mut().poll(cx));
                 match std::panic::catch_unwind(AssertUnwindSafe(poll)) {
                     Ok(Poll::Pending) => Poll::Pending,
-                    Ok(Poll::Ready(resp)) => Poll::Ready(call.complete(resp)),
+                    Ok(Poll::Ready(resp)) => Poll::Ready(resp),
                     Err(payload) => {
                         Poll::Ready(call.panicked(&crate::panics::panic_message(payload)))
                     }

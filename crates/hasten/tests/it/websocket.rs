@@ -212,3 +212,53 @@ async fn messages_much_larger_than_one_read_arrive_whole() {
     ws.send_text("small").await;
     assert_eq!(ws.receive_text().await, "small");
 }
+
+/// A session that is closed when the socket's handler ends.
+#[dependency]
+async fn session(
+    log: State<tokio::sync::mpsc::UnboundedSender<String>>,
+) -> hasten::Cleanup<&'static str> {
+    let log = log.clone();
+    hasten::Cleanup::new("s1", move |_, outcome| async move {
+        let _ = log.send(format!("session closed: {outcome:?}"));
+    })
+}
+
+/// Echoes once, then queues a task.
+#[websocket("/session")]
+async fn with_session(
+    mut socket: WebSocket,
+    session: Depends<session>,
+    tasks: BackgroundTasks,
+    log: State<tokio::sync::mpsc::UnboundedSender<String>>,
+) {
+    if socket.accept().await.is_err() {
+        return;
+    }
+    let _ = socket.send_text(*session).await;
+    let _ = socket.receive().await;
+    let log = log.clone();
+    tasks.spawn(async move {
+        let _ = log.send("task ran".to_owned());
+    });
+}
+
+#[tokio::test]
+async fn a_websocket_handlers_cleanups_and_tasks_run_when_it_ends() {
+    // FastAPI runs a dependency's teardown (and the tasks) once the WebSocket
+    // endpoint returns.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let c = TestClient::new(App::new().state(tx).route(with_session));
+    let mut ws = c.websocket("/session").connect().await.unwrap();
+    assert_eq!(ws.receive_text().await, "s1");
+    ws.close(1000, "").await;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
+        match next {
+            Ok(Some(line)) => seen.push(line),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, ["task ran", "session closed: Completed(200)"]);
+}
