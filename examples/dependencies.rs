@@ -23,9 +23,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use hasten::depends::{Cleanup, Outcome};
 use hasten::prelude::*;
 use hasten::security::{ApiKey, ApiKeyHeader};
-use hasten::{Cleanup, Outcome};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};

@@ -11,7 +11,7 @@ use hasten::App;
 /// schemathesis runs in CI hold the examples to.
 pub async fn run(app: App) -> std::io::Result<()> {
     let app = match std::env::var("HASTEN_OPENAPI").as_deref() {
-        Ok("complete") => app.openapi_style(hasten::DocStyle::complete()),
+        Ok("complete") => app.openapi_style(hasten::openapi::DocStyle::complete()),
         _ => app,
     };
     if std::env::args().any(|a| a == "--openapi") {

@@ -16,7 +16,7 @@
 //! requests against both and compares the answers.
 
 use hasten::prelude::*;
-use hasten::{Invalid, Validate, Validation};
+use hasten::validate::{Invalid, Validate, Validation};
 
 /// A new account; the password is typed twice.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
+use hasten::extract::ParseError;
 use hasten::prelude::*;
 use hasten::validation::ValidationError;
-use hasten::ParseError;
 use serde_json::{json, Value};
 
 /// A paint colour.
@@ -28,10 +28,10 @@ enum Priority {
 }
 
 /// Read as pydantic reads an `IntEnum`: its number, or the `enum` error.
-impl hasten::ParamValue for Priority {
+impl hasten::extract::ParamValue for Priority {
     fn parse(raw: &str) -> Result<Self, ParseError> {
         // Read as an `int` parameter is (`" 2"`, `"2.0"`), then matched.
-        match <i64 as hasten::ParamValue>::parse(raw) {
+        match <i64 as hasten::extract::ParamValue>::parse(raw) {
             Ok(1) => Ok(Priority::Low),
             Ok(2) => Ok(Priority::Normal),
             Ok(3) => Ok(Priority::High),

@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use hasten::depends::{Cleanup, Outcome};
 use hasten::prelude::*;
-use hasten::{Cleanup, Outcome};
 use serde_json::{json, Value};
 
 /// The paging parameters of a listing.

@@ -3,8 +3,8 @@
 //! hidden parameter, defaults written as expressions, a deprecated parameter, a
 //! redirect. Its FastAPI twin is `tests/twin/apps/routing.py`.
 
+use hasten::openapi::Tag;
 use hasten::prelude::*;
-use hasten::Tag;
 use serde_json::{json, Map, Value};
 
 /// List items, filtered.

@@ -163,7 +163,7 @@ pub(crate) fn expand(input: DeriveInput) -> TokenStream {
         None => quote!(::hasten::__private::None),
     };
     quote! {
-        impl ::hasten::ParamValue for #name {
+        impl ::hasten::__private::ParamValue for #name {
             fn parse(raw: &str) -> ::core::result::Result<Self, ::hasten::__private::ParseError> {
                 match raw {
                     #(#arms)*

@@ -1,8 +1,8 @@
 //! Procedural macros for hasten: the path-operation attributes (`#[get]`, `#[post]` …,
 //! `#[route]`) and `#[derive(ParamValue)]`. Use them through the `hasten` crate.
 //!
-//! A route macro turns the function into a unit struct of the same name that
-//! implements `hasten::Endpoint`; the function itself is kept as `name::__call`. Every
+//! A route macro turns the function into a (braced, empty) struct of the same name that
+//! implements `hasten::operation::Endpoint`; the function itself is kept as `name::__call`. Every
 //! problem in the signature is reported at once, each at the offending token.
 
 use proc_macro::TokenStream;

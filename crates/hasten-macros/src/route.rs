@@ -563,7 +563,7 @@ fn parse_param_attr(
                 Expr::Path(_) | Expr::Closure(_) => out.validate = Some(value),
                 other => errors.push(
                     other.span(),
-                    "`validate` takes a function: validate = my_check, where `fn my_check(v: T) -> Result<T, hasten::Invalid>`",
+                    "`validate` takes a function: validate = my_check, where `fn my_check(v: T) -> Result<T, hasten::validate::Invalid>`",
                 ),
             },
             "deprecated" => {
@@ -1526,7 +1526,7 @@ fn generate(
                     #(#describes)*
                     __doc.response = ::hasten::__private::Some(#response_doc);
                 }
-                ::hasten::__private::Operation::new(
+                ::hasten::__private::operation(
                     &__META,
                     &__PARAMS,
                     #handler,

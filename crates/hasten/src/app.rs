@@ -12,11 +12,15 @@ use http::StatusCode;
 
 use crate::body::RequestBody;
 use crate::error::HttpError;
+pub use crate::extract::MountedAt;
+pub use crate::lifespan::AppState;
 use crate::operation::{BoxFuture, Endpoint, Operation};
 use crate::pipeline::Dispatcher;
 use crate::response::{IntoResponse, Response};
 use crate::routing::Routes;
-use crate::runtime::{ErrorContext, ErrorHandlers, Limits, Runtime, Slots, TypeMap};
+pub use crate::runtime::ErrorContext;
+pub use crate::runtime::DEFAULT_BODY_LIMIT;
+use crate::runtime::{ErrorHandlers, Limits, Runtime, Slots, TypeMap};
 use crate::validation::RequestValidationError;
 
 /// A web application: its path operations, state, limits and error handlers.
@@ -157,7 +161,8 @@ impl App {
     /// Describe a tag: its description and a link to more documentation.
     ///
     /// ```
-    /// use hasten::{App, Tag};
+    /// use hasten::App;
+    /// use hasten::openapi::Tag;
     ///
     /// let app = App::new().openapi_tag(
     ///     Tag::new("items")
@@ -233,8 +238,8 @@ impl App {
 
     /// How the OpenAPI document is written: FastAPI's document for the same app by
     /// default, or with Rust number ranges and every status hasten answers
-    /// ([`DocStyle`](crate::DocStyle)).
-    pub fn openapi_style(mut self, style: crate::DocStyle) -> Self {
+    /// ([`DocStyle`](crate::openapi::DocStyle)).
+    pub fn openapi_style(mut self, style: crate::openapi::DocStyle) -> Self {
         self.info.style = style;
         self
     }
@@ -296,7 +301,7 @@ impl App {
     where
         T: Send + Sync + 'static,
         E: fmt::Display,
-        F: FnOnce(crate::AppState) -> Fut + Send + 'static,
+        F: FnOnce(crate::app::AppState) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
         self.startup.push(crate::lifespan::startup_hook(hook));
@@ -308,7 +313,7 @@ impl App {
     /// reverse order of adding.
     pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
     where
-        F: FnOnce(crate::AppState) -> Fut + Send + 'static,
+        F: FnOnce(crate::app::AppState) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         self.shutdown.push(crate::lifespan::shutdown_hook(hook));
@@ -326,7 +331,7 @@ impl App {
 
     /// Run dependency `D` for its side effect (a token check, say) before every
     /// operation of the app; its errors join each operation's 422.
-    pub fn dependency<D: crate::Dependency>(mut self) -> Self {
+    pub fn dependency<D: crate::depends::Dependency>(mut self) -> Self {
         self.attached
             .push(crate::depends::AttachedDependency::of::<D>());
         self
@@ -352,8 +357,8 @@ impl App {
     /// ```
     pub fn override_dependency<Original, Replacement>(mut self) -> Self
     where
-        Original: crate::Dependency,
-        Replacement: crate::Dependency<Output = Original::Output>,
+        Original: crate::depends::Dependency,
+        Replacement: crate::depends::Dependency<Output = Original::Output>,
     {
         self.overrides.insert(
             TypeId::of::<Original>(),
@@ -372,7 +377,7 @@ impl App {
     /// #[get("/items")]
     /// async fn items_v2() -> &'static str { "v2" }
     ///
-    /// # fn main() -> Result<(), hasten::BuildError> {
+    /// # fn main() -> Result<(), hasten::app::BuildError> {
     /// let v2 = App::new().route(items_v2).build()?;
     /// let app = App::new().mount("/v2", v2); // GET /v2/items -> "v2"
     /// # let _ = app.build()?;
@@ -512,7 +517,7 @@ impl App {
     }
 
     /// Answer errors as RFC 9457 problem details (`application/problem+json`), and
-    /// document them so: invalid input is a 422 [`ProblemDetails`](crate::ProblemDetails)
+    /// document them so: invalid input is a 422 [`ProblemDetails`](crate::responses::ProblemDetails)
     /// whose `errors` are FastAPI's validation errors, and every [`HttpError`] a problem
     /// with its status, reason phrase and detail.
     ///
@@ -527,11 +532,11 @@ impl App {
             status: 422,
             description: "Validation Error".into(),
             content_type: crate::problem::PROBLEM_JSON,
-            schema: crate::openapi::SchemaDoc::of::<crate::ProblemDetails>(),
+            schema: crate::openapi::SchemaDoc::of::<crate::responses::ProblemDetails>(),
         });
         self.info.error_body = Some((
             crate::problem::PROBLEM_JSON,
-            crate::openapi::SchemaDoc::of::<crate::ProblemDetails>(),
+            crate::openapi::SchemaDoc::of::<crate::responses::ProblemDetails>(),
         ));
         self.on_validation_error(crate::problem::validation)
             .on_http_error(crate::problem::http)
@@ -539,7 +544,7 @@ impl App {
 
     /// Replace the rendering of every [`HttpError`], and say so in the document: the
     /// error statuses it documents (the 400 and 401 of
-    /// [`DocStyle::complete_statuses`](crate::DocStyle::complete_statuses)) show `T`'s
+    /// [`DocStyle::complete_statuses`](crate::openapi::DocStyle::complete_statuses)) show `T`'s
     /// schema instead of FastAPI's `{"detail": …}`. `f` renders, as with
     /// [`on_http_error`](Self::on_http_error).
     pub fn on_http_error_documented<T, F>(mut self, f: F) -> Self
@@ -621,8 +626,8 @@ impl App {
                 if let Err(e) = spec.validate() {
                     problems.push(format!("`{}`: {e}", op.meta.fn_name));
                 }
-                let wire = spec.wire_name(crate::Source::Path);
-                if spec.source == Some(crate::Source::Path)
+                let wire = spec.wire_name(crate::extract::Source::Path);
+                if spec.source == Some(crate::extract::Source::Path)
                     && !op.doc.path_params.iter().any(|n| *n == wire)
                 {
                     problems.push(format!(
@@ -766,7 +771,7 @@ impl AppService {
             .map(|mut h| std::mem::take(&mut *h))
             .unwrap_or_default();
         for hook in hooks.into_iter().rev() {
-            let state = crate::AppState {
+            let state = crate::app::AppState {
                 map: self.dispatcher.runtime().state.clone(),
             };
             if let Err(e) = tokio::spawn(hook(state)).await {

@@ -254,3 +254,33 @@ impl http_body::Body for RequestBody {
         }
     }
 }
+
+/// The error a request body fails with when the client stops sending it, or sends
+/// it too slowly; the app answers `408 Request Timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTimedOut {
+    /// Body bytes received before the timeout.
+    pub received: u64,
+    /// The minimum rate was the reason (rather than a pause of the body timeout).
+    pub too_slow: bool,
+}
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.too_slow {
+            write!(
+                f,
+                "the request body arrived too slowly ({} bytes received)",
+                self.received
+            )
+        } else {
+            write!(
+                f,
+                "the client stopped sending the request body ({} bytes received)",
+                self.received
+            )
+        }
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}

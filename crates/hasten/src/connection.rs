@@ -42,7 +42,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::{Instant, Sleep};
 
-use crate::body::{Body, BoxError, RequestBody};
+use crate::body::{Body, BodyTimedOut, BoxError, RequestBody};
 use crate::pipeline::Dispatcher;
 
 /// How long a request body may keep the app waiting.
@@ -345,36 +345,6 @@ impl<I: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for Tracked<
         self.io().poll_shutdown(cx)
     }
 }
-
-/// The error a request body fails with when the client stops sending it, or sends
-/// it too slowly; the app answers `408 Request Timeout`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BodyTimedOut {
-    /// Body bytes received before the timeout.
-    pub received: u64,
-    /// The minimum rate was the reason (rather than a pause of the body timeout).
-    pub too_slow: bool,
-}
-
-impl std::fmt::Display for BodyTimedOut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.too_slow {
-            write!(
-                f,
-                "the request body arrived too slowly ({} bytes received)",
-                self.received
-            )
-        } else {
-            write!(
-                f,
-                "the client stopped sending the request body ({} bytes received)",
-                self.received
-            )
-        }
-    }
-}
-
-impl std::error::Error for BodyTimedOut {}
 
 /// A request body from the connection, with the body timeout and minimum rate.
 ///

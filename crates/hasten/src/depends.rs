@@ -539,14 +539,18 @@ pub(crate) enum CleanupScope {
 
 /// A cleanup with its value erased: the failure response it may produce.
 pub(crate) type ErasedCleanup = Box<
-    dyn FnOnce(Arc<dyn Any + Send + Sync>, Outcome) -> crate::BoxFuture<Option<crate::Response>>
+    dyn FnOnce(
+            Arc<dyn Any + Send + Sync>,
+            Outcome,
+        ) -> crate::future::BoxFuture<Option<crate::Response>>
         + Send,
 >;
 
 /// A registered cleanup, ready to run once with the outcome.
 pub(crate) struct CleanupEntry {
     pub(crate) scope: CleanupScope,
-    pub(crate) run: Box<dyn FnOnce(Outcome) -> crate::BoxFuture<Option<crate::Response>> + Send>,
+    pub(crate) run:
+        Box<dyn FnOnce(Outcome) -> crate::future::BoxFuture<Option<crate::Response>> + Send>,
 }
 
 /// What a cleanup may return: `()`, or `Result<(), E>` where `E` is any response (an
@@ -588,7 +592,7 @@ impl<E: crate::IntoResponse + Send + 'static> CleanupResult for Result<(), E> {
 ///
 /// ```
 /// use hasten::prelude::*;
-/// use hasten::{Cleanup, Outcome};
+/// use hasten::depends::{Cleanup, Outcome};
 ///
 /// struct Session;
 /// impl Session {

@@ -594,7 +594,7 @@ impl StaticFiles {
                     // `index.html` links are relative to the folder: redirect to it.
                     let prefix = parts
                         .extensions
-                        .get::<crate::MountedAt>()
+                        .get::<crate::extract::MountedAt>()
                         .map_or("", |m| m.0.as_str());
                     let mut location = format!("{prefix}{path}/");
                     if let Some(q) = parts.uri.query() {

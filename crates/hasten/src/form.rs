@@ -181,7 +181,7 @@ pub(crate) fn describe_form<T: JsonSchema + 'static>(doc: &mut OperationDoc) {
     });
 }
 
-impl<T> crate::validate::ModelParam for Form<T> {
+impl<T> crate::validate::probe::ModelParam for Form<T> {
     type Model = T;
 
     fn model(&self) -> Option<&T> {

@@ -260,7 +260,7 @@ where
     }
 }
 
-impl<T> crate::validate::ModelParam for Json<T> {
+impl<T> crate::validate::probe::ModelParam for Json<T> {
     type Model = T;
 
     fn model(&self) -> Option<&T> {
@@ -272,7 +272,7 @@ impl<T> crate::validate::ModelParam for Json<T> {
     }
 }
 
-impl<T> crate::validate::ModelParam for Option<Json<T>> {
+impl<T> crate::validate::probe::ModelParam for Option<Json<T>> {
     type Model = T;
 
     fn model(&self) -> Option<&T> {

@@ -1,14 +1,14 @@
 #![doc = include_str!("docs/crate.md")]
 
-mod app;
-mod background;
+pub mod app;
+pub mod background;
 mod blocking;
-mod body;
+pub mod body;
 mod connection;
-mod depends;
+pub mod depends;
 mod docs_ui;
 mod error;
-mod extract;
+pub mod extract;
 pub mod files;
 mod form;
 mod future;
@@ -17,7 +17,7 @@ mod lifespan;
 pub mod middleware;
 mod mount;
 pub mod openapi;
-mod operation;
+pub mod operation;
 mod panics;
 mod pipeline;
 mod problem;
@@ -28,45 +28,28 @@ mod router;
 mod routing;
 mod runtime;
 pub mod security;
-mod server;
+pub mod server;
 mod set_response;
 pub mod streaming;
 pub mod testing;
 pub mod uploads;
-mod validate;
+pub mod validate;
 pub mod validation;
 pub mod ws;
 
-pub use app::{App, AppService, BuildError};
-pub use background::{BackgroundTasks, TaskResult};
-pub use body::{Body, BoxError, RequestBody};
-pub use connection::BodyTimedOut;
-pub use depends::{
-    CachePolicy, Cached, Cleanup, CleanupResult, Dependency, Depends, NoCache, Outcome,
-};
+// The root holds what a handler touches; the rest sits in the module of its concept
+// (the README lists both).
+pub use app::App;
+pub use background::BackgroundTasks;
+pub use depends::{Depends, NoCache};
 pub use error::HttpError;
-pub use extract::{
-    BodyError, BodyUse, Checkable, Constraints, Cookie, Errors, Extracted, FromRequest, Header,
-    Number, ParamSpec, ParamValue, ParseError, Query, Request, RequestCtx, Source, State,
-};
+pub use extract::{Cookie, Header, Query, Request, State};
 pub use form::Form;
 pub use json::Json;
-pub use lifespan::AppState;
-pub use mount::MountedAt;
-pub use openapi::{
-    BodyDoc, Contact, DescribeResponse, DocStyle, ExtraResponse, License, OperationDoc, ParamDoc,
-    ResponseDoc, SchemaDoc, Tag,
-};
-pub use operation::{BoxFuture, Endpoint, Operation, OperationMeta};
-pub use problem::ProblemDetails;
 pub use raise::Error;
 pub use response::{Html, IntoResponse, Redirect, Response};
 pub use router::Router;
-pub use runtime::{ErrorContext, DEFAULT_BODY_LIMIT};
 pub use server::{serve, Server};
-pub use set_response::{SameSite, SetCookie, SetResponse};
-pub use validate::{Invalid, Validate, Validation};
-pub use validation::{RequestValidationError, ValidationError};
 
 /// Path-operation macros and the parameter-enum derive.
 pub use hasten_macros::{
@@ -78,8 +61,24 @@ pub use http::{self, HeaderMap, HeaderValue, Method, StatusCode};
 pub use schemars;
 pub use serde_json;
 
+/// Every kind of response in one place, as FastAPI's `fastapi.responses`: plain and
+/// typed bodies, redirects, files, streams, and what a handler sets on its response.
+pub mod responses {
+    pub use crate::files::{FileResponse, StaticFiles};
+    pub use crate::problem::ProblemDetails;
+    pub use crate::response::{Html, IntoResponse, Redirect, Response};
+    pub use crate::set_response::{SameSite, SetCookie, SetResponse};
+    pub use crate::streaming::{Event, JsonLines, Sse, StreamingResponse};
+}
+
 /// What a handler author needs, in one import: `use hasten::prelude::*;`.
 pub mod prelude {
+    pub use crate::depends::{Cleanup, Outcome};
+    pub use crate::files::FileResponse;
+    pub use crate::set_response::SetResponse;
+    pub use crate::streaming::StreamingResponse;
+    pub use crate::uploads::UploadFile;
+    pub use crate::ws::WebSocket;
     pub use crate::{
         delete, dependency, get, head, options, patch, post, put, route, websocket, App,
         BackgroundTasks, Bytes, Depends, Form, HeaderMap, Html, HttpError, IntoResponse, Json,
@@ -94,28 +93,50 @@ pub mod prelude {
 pub mod __private {
     pub use crate::blocking::{run_blocking, run_blocking_value};
     pub use crate::depends::Dependency;
-    pub use crate::extract::{
-        enum_error, enum_schema, or_default, DefaultProbe, DefaultViaOpaque, DefaultViaSerialize,
+    pub use crate::extract::param::{
+        enum_error, enum_schema, or_default, ConstraintTarget, DefaultProbe, DefaultViaOpaque,
+        DefaultViaSerialize,
     };
     pub use crate::extract::{
-        BodyUse, Checkable, ConstraintTarget, Constraints, Errors, FromRequest, Number, ParamSpec,
-        ParamValue, ParseError, RequestCtx, Source,
+        BodyUse, Checkable, Constraints, Errors, FromRequest, Number, ParamSpec, ParamValue,
+        ParseError, RequestCtx, Source,
     };
     pub use crate::json::{JsonBody, JsonProbe, ViaJsonBody, ViaNoJsonBody};
-    pub use crate::openapi::OperationDoc;
-    pub use crate::openapi::{
-        Probe, ResponseDoc, SchemaDoc, ViaDescribe, ViaFallback, ViaMissingSchema,
+    pub use crate::openapi::describe::{
+        JsonReturn, Probe, ResponseSchema, ViaDescribe, ViaFallback, ViaMissingSchema,
     };
+    pub use crate::openapi::OperationDoc;
+    pub use crate::openapi::{ResponseDoc, SchemaDoc};
     pub use crate::operation::{BoxFuture, Operation, OperationMeta};
     pub use crate::pipeline::{finish, run_attached_dependencies, validation_failed};
     pub use crate::response::{IntoResponse, Response};
     pub use crate::response_model::{through_model, ModelOptions};
     pub use crate::set_response::apply_set_response;
-    pub use crate::validate::{
+    pub use crate::validate::probe::{
         run_optional_validator, run_param_validator, ModelParam, ValidateProbe, ViaNoRule,
         ViaValidate,
     };
-    pub use crate::ws::serve_websocket;
+
+    /// An operation from what the route macros generate.
+    pub fn operation<F>(
+        meta: &'static OperationMeta,
+        params: &'static [ParamSpec],
+        handler: F,
+        describe: fn(&mut OperationDoc),
+    ) -> Operation
+    where
+        F: Fn(Box<RequestCtx>) -> BoxFuture<Response> + Send + Sync + 'static,
+    {
+        Operation::new(meta, params, handler, describe)
+    }
+
+    /// Serve a WebSocket operation: the handshake around `run`, the generated handler.
+    pub fn serve_websocket<F>(ctx: Box<RequestCtx>, run: F) -> BoxFuture<Response>
+    where
+        F: FnOnce(Box<RequestCtx>) -> BoxFuture<Response> + Send + 'static,
+    {
+        crate::ws::serve_websocket(ctx, run)
+    }
     pub use serde_json::Value;
     pub use std::boxed::Box;
     pub use std::option::Option::{self, None, Some};

@@ -10,10 +10,7 @@ use crate::body::RequestBody;
 use crate::response::Response;
 
 /// A service mounted under a prefix.
-/// The prefix a mounted service was reached under, in its requests' extensions (the
-/// URI it sees has the prefix removed), so it can build links back to itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MountedAt(pub String);
+pub(crate) use crate::extract::MountedAt;
 
 #[derive(Clone)]
 pub(crate) struct Mount {

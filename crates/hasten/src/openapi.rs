@@ -20,9 +20,7 @@ pub(crate) mod model;
 mod style;
 
 pub(crate) use describe::title_case;
-pub use describe::{
-    DescribeResponse, JsonReturn, Probe, ResponseSchema, ViaDescribe, ViaFallback, ViaMissingSchema,
-};
+pub use describe::DescribeResponse;
 pub use model::{
     BodyDoc, Contact, EmbeddedDoc, ExtraResponse, License, OperationDoc, ParamDoc, ResponseDoc,
     SchemaDoc, SecurityRequirement, Server, Tag,
@@ -154,8 +152,10 @@ fn validation_error_schemas() -> [(&'static str, Value); 2] {
         (
             "ValidationError",
             // One definition, the one `ProblemDetails` uses too.
-            <crate::ValidationError as JsonSchema>::json_schema(&mut SchemaGenerator::default())
-                .to_value(),
+            <crate::validation::ValidationError as JsonSchema>::json_schema(
+                &mut SchemaGenerator::default(),
+            )
+            .to_value(),
         ),
     ]
 }
@@ -193,10 +193,10 @@ fn param_schema(p: &ParamDoc, components: &mut Vec<(String, Value)>) -> Value {
         if is_array {
             return finish_param_schema(p, inner);
         }
-        let num = |n: &crate::Number| -> Value {
+        let num = |n: &crate::extract::Number| -> Value {
             match *n {
-                crate::Number::Int(i) => json!(i),
-                crate::Number::Float(f) => json!(f),
+                crate::extract::Number::Int(i) => json!(i),
+                crate::extract::Number::Float(f) => json!(f),
             }
         };
         for (key, bound) in [

@@ -139,8 +139,8 @@ impl std::fmt::Debug for Operation {
 }
 
 impl Operation {
-    /// Build an operation. Called by the route macros.
-    pub fn new<F>(
+    /// Build an operation. Called by the route macros (through `__private`).
+    pub(crate) fn new<F>(
         meta: &'static OperationMeta,
         params: &'static [ParamSpec],
         handler: F,
@@ -185,7 +185,7 @@ impl Operation {
 
     /// Run dependency `D` for its side effect before this operation (after the app's
     /// and routers'). The route attribute's `dependencies = [...]` uses it.
-    pub fn with_dependency<D: crate::Dependency>(mut self) -> Self {
+    pub fn with_dependency<D: crate::depends::Dependency>(mut self) -> Self {
         self.attached
             .push(crate::depends::AttachedDependency::of::<D>());
         self.redescribe();

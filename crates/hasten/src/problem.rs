@@ -7,7 +7,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::runtime::ErrorContext;
-use crate::{HttpError, RequestValidationError, Response, ValidationError};
+use crate::validation::{RequestValidationError, ValidationError};
+use crate::{HttpError, Response};
 
 /// The media type of a problem.
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
@@ -50,7 +51,7 @@ impl ProblemDetails {
     fn into_response(self, extra: Option<&http::HeaderMap>) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let bytes = serde_json::to_vec(&self).unwrap_or_default();
-        let mut resp = Response::new(crate::Body::full(bytes));
+        let mut resp = Response::new(crate::body::Body::full(bytes));
         *resp.status_mut() = status;
         let headers = resp.headers_mut();
         if let Some(extra) = extra {

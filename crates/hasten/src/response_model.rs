@@ -18,7 +18,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{Body, Response};
+use crate::body::Body;
+use crate::Response;
 
 /// What a route's `response_model_*` options drop from the body. Built by the route
 /// macros, one per route.

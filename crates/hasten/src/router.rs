@@ -60,7 +60,7 @@ impl Router {
 
     /// Run dependency `D` for its side effect before every operation of this router
     /// (and of routers included into it); its errors join each operation's 422.
-    pub fn dependency<D: crate::Dependency>(mut self) -> Self {
+    pub fn dependency<D: crate::depends::Dependency>(mut self) -> Self {
         self.attached
             .push(crate::depends::AttachedDependency::of::<D>());
         self
@@ -150,7 +150,7 @@ impl Router {
     pub fn on_error<E, F>(mut self, f: F) -> Self
     where
         E: std::error::Error + Send + Sync + 'static,
-        F: Fn(&E, &crate::ErrorContext) -> crate::Response + Send + Sync + 'static,
+        F: Fn(&E, &crate::runtime::ErrorContext) -> crate::Response + Send + Sync + 'static,
     {
         self.error_handlers.0.push(crate::raise::handler(f));
         self

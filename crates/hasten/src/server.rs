@@ -18,6 +18,7 @@
 //! connection that is closing (idle, or the server is stopping) and moves no bytes for
 //! the send timeout is dropped. See `RELIABILITY.md` for the attacks each one stops.
 
+pub use crate::body::BodyTimedOut;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;

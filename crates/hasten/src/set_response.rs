@@ -30,7 +30,7 @@ pub(crate) struct Changes {
 ///
 /// ```
 /// use hasten::prelude::*;
-/// use hasten::{SetCookie, SetResponse};
+/// use hasten::responses::{SetCookie, SetResponse};
 ///
 /// /// Log in: answers 202 with a session cookie.
 /// #[post("/login")]

@@ -513,7 +513,7 @@ fn multer_error(e: multer::Error, limits: &UploadLimits) -> HttpError {
             field_name.unwrap_or_default(),
         )),
         multer::Error::StreamReadFailed(e)
-            if crate::body::caused_by::<crate::BodyTimedOut>(&*e) =>
+            if crate::body::caused_by::<crate::body::BodyTimedOut>(&*e) =>
         {
             crate::extract::body::body_timeout_response()
         }

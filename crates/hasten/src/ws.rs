@@ -649,7 +649,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
 
 /// Serve a WebSocket operation: check the handshake, run `run` (extraction and the
 /// handler) as its own task, and answer 101 when it accepts. Used by generated code.
-pub fn serve_websocket<F>(mut ctx: Box<RequestCtx>, run: F) -> BoxFuture<Response>
+pub(crate) fn serve_websocket<F>(mut ctx: Box<RequestCtx>, run: F) -> BoxFuture<Response>
 where
     F: FnOnce(Box<RequestCtx>) -> BoxFuture<Response> + Send + 'static,
 {
@@ -722,7 +722,7 @@ where
         let slot = UpgradeSlot::default();
         let for_response = slot.clone();
         let switching = |extra: HeaderMap, subprotocol: Option<String>| {
-            let mut resp = Response::new(crate::Body::empty());
+            let mut resp = Response::new(crate::body::Body::empty());
             resp.extensions_mut().insert(for_response.clone());
             *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
             let h = resp.headers_mut();
@@ -799,7 +799,7 @@ where
         }
         if parts.status.is_client_error() {
             // Refused by a dependency or a security scheme: its answer, as is.
-            return Response::from_parts(parts, crate::Body::from(body));
+            return Response::from_parts(parts, crate::body::Body::from(body));
         }
         plain(StatusCode::FORBIDDEN, "Forbidden")
     })

@@ -126,7 +126,7 @@ fn main() {
         for _ in 0..n {
             let (status, body) = match &hasten {
                 Some(service) => {
-                    let req = request(input, hasten::RequestBody::full);
+                    let req = request(input, hasten::body::RequestBody::full);
                     // In the block: `handle` routes and starts the handler right away.
                     measured(async { service.handle(req).await }).await
                 }

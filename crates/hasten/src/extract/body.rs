@@ -72,7 +72,7 @@ pub(crate) fn body_timeout_response() -> HttpError {
 
 /// The error of a failed body read: a timeout, or anything else.
 pub(crate) fn read_error(e: crate::body::BoxError) -> BodyError {
-    if crate::body::caused_by::<crate::BodyTimedOut>(&*e) {
+    if crate::body::caused_by::<crate::body::BodyTimedOut>(&*e) {
         BodyError::TimedOut
     } else {
         BodyError::Read(e)

@@ -12,7 +12,7 @@
 pub(crate) mod body;
 mod locals;
 mod model;
-mod param;
+pub(crate) mod param;
 mod request;
 
 use std::borrow::Cow;
@@ -26,15 +26,10 @@ use http::HeaderMap;
 pub(crate) use body::read_body;
 pub use body::BodyError;
 pub(crate) use locals::Locals;
-#[doc(hidden)]
 pub use model::{Cookie, Header, Query};
 pub(crate) use param::cookie;
-pub use param::{
-    enum_error, enum_schema, or_default, ConstraintTarget, DefaultProbe, DefaultViaOpaque,
-    DefaultViaSerialize,
-};
 pub use param::{Checkable, Number, ParamValue, ParseError};
-pub use request::{Request, State};
+pub use request::{MountedAt, Request, State};
 
 use crate::body::RequestBody;
 use crate::openapi::model::OperationDoc;

@@ -254,7 +254,7 @@ macro_rules! model_param {
             }
         }
 
-        impl<T> crate::validate::ModelParam for $name<T>
+        impl<T> crate::validate::probe::ModelParam for $name<T>
         where
             T: JsonSchema + 'static,
         {

@@ -133,3 +133,8 @@ impl<T: Send + Sync + 'static> FromRequest for State<T> {
             .push((TypeId::of::<T>(), std::any::type_name::<T>()));
     }
 }
+
+/// The prefix a mounted service was reached under, in its requests' extensions (the
+/// URI it sees has the prefix removed), so it can build links back to itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountedAt(pub String);

@@ -40,7 +40,7 @@ impl TrustedHost {
     }
 }
 
-fn host_of(req: &http::Request<crate::RequestBody>) -> String {
+fn host_of(req: &http::Request<crate::body::RequestBody>) -> String {
     let raw = req
         .headers()
         .get(HOST)
@@ -95,7 +95,7 @@ impl tower_layer::Layer<Next> for TrustedHost {
 }
 
 fn redirect(location: &str) -> Response {
-    let mut resp = Response::new(crate::Body::empty());
+    let mut resp = Response::new(crate::body::Body::empty());
     *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
     if let Ok(v) = HeaderValue::from_str(location) {
         resp.headers_mut().insert(LOCATION, v);

@@ -2,7 +2,7 @@
 //! the whole app ([`App::layer`](crate::App::layer),
 //! [`App::middleware`](crate::App::middleware)), a router
 //! ([`Router::layer`](crate::Router::layer)) or one operation
-//! ([`Operation::layer`](crate::Operation::layer)).
+//! ([`Operation::layer`](crate::operation::Operation::layer)).
 //!
 //! The last layer added is the outermost (it sees the request first), as with
 //! Starlette's `add_middleware`. Operation and router layers run after routing and

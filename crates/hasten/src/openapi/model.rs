@@ -208,7 +208,7 @@ pub struct SecurityRequirement {
     pub scopes: Vec<String>,
 }
 
-/// The documentation of one parameter, filled by [`FromRequest::describe`](crate::FromRequest::describe).
+/// The documentation of one parameter, filled by [`FromRequest::describe`](crate::extract::FromRequest::describe).
 #[derive(Debug, Clone)]
 pub struct ParamDoc {
     /// The macro's spec (constraints, title, deprecation …).

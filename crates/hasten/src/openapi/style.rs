@@ -29,7 +29,8 @@ use serde_json::{Map, Value};
 ///   `401` it answers without credentials. FastAPI answers both too, without saying so.
 ///
 /// ```
-/// use hasten::{App, DocStyle};
+/// use hasten::App;
+/// use hasten::openapi::DocStyle;
 ///
 /// let app = App::new().openapi_style(DocStyle::complete());
 /// let fastapi_like = App::new().openapi_style(DocStyle::fastapi().precise_numbers(true));

@@ -220,8 +220,10 @@ impl Dispatcher {
                 .with_header(ALLOW, HeaderValue::from_static("GET, HEAD"))
                 .render();
         }
-        let mut resp =
-            crate::response::with_type(crate::Body::from(file.body.clone()), file.content_type);
+        let mut resp = crate::response::with_type(
+            crate::body::Body::from(file.body.clone()),
+            file.content_type,
+        );
         let cache = if file.immutable {
             "public, max-age=86400"
         } else {

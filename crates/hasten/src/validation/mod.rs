@@ -285,7 +285,7 @@ impl RequestValidationError {
     /// FastAPI's body): for a validation handler that falls back on the default
     /// (FastAPI's `request_validation_exception_handler`).
     pub fn default_response(&self) -> crate::Response {
-        let mut resp = crate::Response::new(crate::Body::full(self.to_json_bytes()));
+        let mut resp = crate::Response::new(crate::body::Body::full(self.to_json_bytes()));
         *resp.status_mut() = http::StatusCode::UNPROCESSABLE_ENTITY;
         resp.headers_mut().insert(
             http::header::CONTENT_TYPE,

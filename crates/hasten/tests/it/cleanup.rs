@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hasten::body::Body;
+use hasten::depends::{Cleanup, Outcome};
 use hasten::prelude::*;
-use hasten::{Body, Cleanup, Outcome, Server};
+use hasten::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;

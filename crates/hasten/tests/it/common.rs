@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hasten::{Body, Bytes};
+use hasten::body::Body;
+use hasten::Bytes;
 use http_body::Frame;
 use tokio::sync::{mpsc, Notify};
 use tokio::time::timeout;

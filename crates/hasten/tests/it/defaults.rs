@@ -172,7 +172,7 @@ async fn post(addr: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> 
 
 #[tokio::test]
 async fn the_body_limit_is_1_mib() {
-    assert_eq!(hasten::DEFAULT_BODY_LIMIT, MIB);
+    assert_eq!(hasten::app::DEFAULT_BODY_LIMIT, MIB);
     let srv = start().await;
     for (path, content_type, wrap) in [
         ("/json", "application/json", r#"{"s":"?"}"#),

@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hasten::depends::Dependency;
+use hasten::extract::{Errors, RequestCtx};
 use hasten::prelude::*;
 use hasten::testing::TestClient;
-use hasten::{Dependency, Errors, RequestCtx};
 use serde_json::{json, Value};
 
 #[derive(Default)]

@@ -200,7 +200,10 @@ struct BadInput {
 }
 
 /// The app's answer to invalid input: a 400 with a `BadInput`.
-fn bad_input(errors: &hasten::RequestValidationError, _ctx: &hasten::ErrorContext) -> Response {
+fn bad_input(
+    errors: &hasten::validation::RequestValidationError,
+    _ctx: &hasten::app::ErrorContext,
+) -> Response {
     let body = BadInput {
         message: "invalid input".into(),
         count: errors.errors().len(),
@@ -296,7 +299,7 @@ async fn a_replaced_error_body_is_documented_on_the_error_statuses() {
     // details, as the problem it is answered with.
     let doc = App::new()
         .problem_details()
-        .openapi_style(hasten::DocStyle::complete())
+        .openapi_style(hasten::openapi::DocStyle::complete())
         .route(create_item)
         .openapi_document()
         .unwrap();
@@ -314,7 +317,7 @@ async fn a_replaced_error_body_is_documented_on_the_error_statuses() {
             };
             (e.status(), Json(body)).into_response()
         })
-        .openapi_style(hasten::DocStyle::complete())
+        .openapi_style(hasten::openapi::DocStyle::complete())
         .route(create_item)
         .openapi_document()
         .unwrap();

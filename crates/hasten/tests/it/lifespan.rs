@@ -3,9 +3,10 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use hasten::depends::{Cleanup, Outcome};
 use hasten::prelude::*;
 use hasten::testing::TestClient;
-use hasten::{Cleanup, Outcome, Server};
+use hasten::Server;
 use serde_json::{json, Value};
 
 struct Settings {

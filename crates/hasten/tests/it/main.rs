@@ -15,6 +15,7 @@ mod lifespan;
 mod middleware;
 mod nested_constraints;
 mod openapi;
+mod public_api;
 mod response_model;
 mod routers;
 mod routing;

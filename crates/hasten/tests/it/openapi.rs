@@ -4,10 +4,10 @@
 //! `tests/snapshots/openapi.json`; after an intended change, rewrite the snapshot with
 //! `UPDATE_SNAPSHOTS=1 cargo test -p hasten --test it openapi::` and review the diff.
 
+use hasten::openapi::{Contact, License};
 use hasten::prelude::*;
 use hasten::security::{ApiKey, ApiKeyCookie, ApiKeyQuery, HttpBearer};
 use hasten::testing::TestClient;
-use hasten::{Contact, License};
 use serde_json::{json, Value};
 
 mod catalog {
@@ -391,7 +391,7 @@ fn security_schemes_are_documented() {
     // style does.
     assert_eq!(doc["paths"]["/cookie"]["get"]["responses"].get("401"), None);
     let complete = app()
-        .openapi_style(hasten::DocStyle::complete())
+        .openapi_style(hasten::openapi::DocStyle::complete())
         .build()
         .unwrap();
     assert_eq!(

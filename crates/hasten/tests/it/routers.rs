@@ -121,7 +121,7 @@ async fn a_path_parameter_can_come_from_the_prefix() {
     let app = App::new().include(Router::new().prefix("/shops/{shop_id}").route(read_order));
     let service = app.build().unwrap();
     let op = service.operations()[0];
-    let sources: Vec<(String, hasten::Source)> = op
+    let sources: Vec<(String, hasten::extract::Source)> = op
         .doc()
         .params
         .iter()
@@ -130,8 +130,8 @@ async fn a_path_parameter_can_come_from_the_prefix() {
     assert_eq!(
         sources,
         vec![
-            ("shop_id".to_owned(), hasten::Source::Path),
-            ("order_id".to_owned(), hasten::Source::Path)
+            ("shop_id".to_owned(), hasten::extract::Source::Path),
+            ("order_id".to_owned(), hasten::extract::Source::Path)
         ]
     );
     let c = TestClient::from_service(service);
@@ -179,7 +179,7 @@ async fn outer_health() -> &'static str {
 #[derive(Clone)]
 struct EchoPath;
 
-impl tower_service::Service<hasten::http::Request<hasten::RequestBody>> for EchoPath {
+impl tower_service::Service<hasten::http::Request<hasten::body::RequestBody>> for EchoPath {
     type Response = hasten::Response;
     type Error = std::convert::Infallible;
     type Future = std::future::Ready<Result<hasten::Response, std::convert::Infallible>>;
@@ -191,7 +191,7 @@ impl tower_service::Service<hasten::http::Request<hasten::RequestBody>> for Echo
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: hasten::http::Request<hasten::RequestBody>) -> Self::Future {
+    fn call(&mut self, req: hasten::http::Request<hasten::body::RequestBody>) -> Self::Future {
         let path = req
             .uri()
             .path_and_query()

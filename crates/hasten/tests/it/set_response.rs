@@ -2,8 +2,8 @@
 //! merged into the handler's response, as FastAPI merges its `response: Response`.
 
 use hasten::prelude::*;
+use hasten::responses::{SameSite, SetCookie, SetResponse};
 use hasten::testing::TestClient;
-use hasten::{SameSite, SetCookie, SetResponse};
 use serde_json::{json, Value};
 
 /// Marks every response of the routes it guards, from a dependency: a header, and

@@ -217,9 +217,9 @@ async fn messages_much_larger_than_one_read_arrive_whole() {
 #[dependency]
 async fn session(
     log: State<tokio::sync::mpsc::UnboundedSender<String>>,
-) -> hasten::Cleanup<&'static str> {
+) -> hasten::depends::Cleanup<&'static str> {
     let log = log.clone();
-    hasten::Cleanup::new("s1", move |_, outcome| async move {
+    hasten::depends::Cleanup::new("s1", move |_, outcome| async move {
         let _ = log.send(format!("session closed: {outcome:?}"));
     })
 }
