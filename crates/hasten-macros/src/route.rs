@@ -1477,13 +1477,11 @@ fn generate(
         None => response_doc_tokens(&func.sig.output),
     };
     let extra_responses = o.responses.iter().map(|(status, description, model)| {
-        let schema = match model {
-            Some(m) => {
-                quote!(::hasten::__private::Some(::hasten::__private::SchemaDoc::of::<#m>()))
-            }
-            None => quote!(::hasten::__private::None),
-        };
-        quote!(.with_response(#status, #description, #schema))
+        let status = quote!(::hasten::__private::status(#status));
+        match model {
+            Some(m) => quote!(.response_model::<#m>(#status, #description)),
+            None => quote!(.response(#status, #description)),
+        }
     });
 
     // The struct lives only in the type namespace (it is braced) and the function of
@@ -1532,7 +1530,7 @@ fn generate(
                     #handler,
                     __describe,
                 )
-                #(.with_dependency::<#op_deps>())*
+                #(.dependency::<#op_deps>())*
                 #(#extra_responses)*
             }
         }

@@ -117,6 +117,11 @@ pub mod __private {
         ViaValidate,
     };
 
+    /// A status the route macro checked (100 to 599).
+    pub fn status(code: u16) -> crate::StatusCode {
+        crate::StatusCode::from_u16(code).unwrap_or(crate::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     /// An operation from what the route macros generate.
     pub fn operation<F>(
         meta: &'static OperationMeta,

@@ -720,7 +720,11 @@ impl<'a> Builder<'a> {
     ) -> (u16, Map<String, Value>) {
         let doc = op.doc();
         let success = doc.response.clone().unwrap_or_else(ResponseDoc::any_json);
-        let status = op.status().or(success.status).unwrap_or(200);
+        let status = op
+            .status()
+            .map(|s| s.as_u16())
+            .or(success.status)
+            .unwrap_or(200);
         let no_body = matches!(status, 204 | 304) || (100..200).contains(&status);
         let mut schema = (!no_body && success.content_type.is_some())
             .then(|| success.schema.render(&mut self.gen));

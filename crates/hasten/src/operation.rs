@@ -4,6 +4,7 @@
 //! implements [`Endpoint`]; [`App::route`](crate::App::route) asks it for its
 //! [`Operation`].
 
+use http::StatusCode;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -184,8 +185,9 @@ impl Operation {
     }
 
     /// Run dependency `D` for its side effect before this operation (after the app's
-    /// and routers'). The route attribute's `dependencies = [...]` uses it.
-    pub fn with_dependency<D: crate::depends::Dependency>(mut self) -> Self {
+    /// and routers'), as [`Router::dependency`](crate::Router::dependency) does for a
+    /// router's. The route attribute's `dependencies = [...]` uses it.
+    pub fn dependency<D: crate::depends::Dependency>(mut self) -> Self {
         self.attached
             .push(crate::depends::AttachedDependency::of::<D>());
         self.redescribe();
@@ -194,16 +196,28 @@ impl Operation {
 
     /// Document a response besides the success one (`responses = [...]` in the route
     /// attribute uses it); it wins over a router's entry for the same status.
-    pub fn with_response(
-        mut self,
-        status: u16,
+    pub fn response(self, status: StatusCode, description: impl Into<String>) -> Self {
+        self.documented(status.as_u16(), description.into(), None)
+    }
+
+    /// Like [`response`](Operation::response), with the body's model.
+    pub fn response_model<T: schemars::JsonSchema + 'static>(
+        self,
+        status: StatusCode,
         description: impl Into<String>,
-        schema: Option<SchemaDoc>,
     ) -> Self {
+        self.documented(
+            status.as_u16(),
+            description.into(),
+            Some(SchemaDoc::of::<T>()),
+        )
+    }
+
+    fn documented(mut self, status: u16, description: String, schema: Option<SchemaDoc>) -> Self {
         self.responses.retain(|r| r.status != status);
         self.responses.push(ExtraResponse {
             status,
-            description: description.into(),
+            description,
             schema,
         });
         self
@@ -260,8 +274,8 @@ impl Operation {
     }
 
     /// The default status of a successful response (`status = …`, else the router's).
-    pub fn status(&self) -> Option<u16> {
-        self.status
+    pub fn status(&self) -> Option<StatusCode> {
+        self.status.and_then(|s| StatusCode::from_u16(s).ok())
     }
 
     /// Documented responses besides the success one (from routers).
