@@ -6,11 +6,10 @@ use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type};
 
+use crate::codegen::{as_call, body_uses_const, describe_tokens, extract_tokens, spec_tokens};
+use crate::doc::doc_text;
 use crate::errors::Errors;
-use crate::route::{
-    as_call, body_uses_const, describe_tokens, doc_text, extract_tokens, parse_signature,
-    spec_tokens,
-};
+use crate::params::parse_signature;
 
 /// `Result<T, E>` → `Some((T, E))`, by the last path segment's name.
 fn result_parts(ty: &Type) -> Option<(&Type, &Type)> {

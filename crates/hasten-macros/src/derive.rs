@@ -158,7 +158,7 @@ pub(crate) fn expand(input: DeriveInput) -> TokenStream {
         return e.to_compile_error();
     }
     let title = name.to_string();
-    let description = match crate::route::doc_text(&input.attrs) {
+    let description = match crate::doc::doc_text(&input.attrs) {
         Some(d) => quote!(::hasten::__private::Some(#d)),
         None => quote!(::hasten::__private::None),
     };

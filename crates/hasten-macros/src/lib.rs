@@ -7,10 +7,15 @@
 
 use proc_macro::TokenStream;
 
+mod args;
+mod codegen;
 mod dependency;
 mod derive;
+mod doc;
 mod errors;
+mod params;
 mod route;
+mod template;
 
 macro_rules! method_macro {
     ($($name:ident => $method:literal),* $(,)?) => {$(
@@ -93,7 +98,7 @@ method_macro! {
 /// ```
 #[proc_macro_attribute]
 pub fn websocket(attr: TokenStream, item: TokenStream) -> TokenStream {
-    route::expand(Some(route::WEBSOCKET), attr.into(), item.into()).into()
+    route::expand(Some(args::WEBSOCKET), attr.into(), item.into()).into()
 }
 
 /// A path operation for several methods, with every option of `#[get]` and

@@ -108,10 +108,9 @@ pub mod __private {
     pub use crate::openapi::OperationDoc;
     pub use crate::openapi::{ResponseDoc, SchemaDoc};
     pub use crate::operation::{BoxFuture, Operation, OperationMeta};
-    pub use crate::pipeline::{finish, run_attached_dependencies, validation_failed};
+    pub use crate::pipeline::{refuse, respond, run_attached_dependencies};
     pub use crate::response::{IntoResponse, Response};
     pub use crate::response_model::{through_model, ModelOptions};
-    pub use crate::set_response::apply_set_response;
     pub use crate::validate::probe::{
         run_optional_validator, run_param_validator, ModelParam, ValidateProbe, ViaNoRule,
         ViaValidate,

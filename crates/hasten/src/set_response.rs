@@ -117,8 +117,7 @@ impl FromRequest for SetResponse {
 
 /// Merge what was set through [`SetResponse`] into the handler's response. Used by
 /// generated code.
-#[doc(hidden)]
-pub fn apply_set_response(ctx: &mut RequestCtx, mut resp: Response) -> Response {
+pub(crate) fn apply_set_response(ctx: &mut RequestCtx, mut resp: Response) -> Response {
     let Some(Shared(shared)) = ctx.locals.take::<Shared>() else {
         return resp;
     };

@@ -14,7 +14,7 @@ use crate::runtime::Runtime;
 
 /// The response for failed extraction: an outright rejection (413 …), or the 422 —
 /// rendered by the app's validation handler when it has one. Used by generated code.
-pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
+pub(crate) fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
     crate::background::discard(ctx);
     if let Some(rejection) = errors.rejection {
         return *rejection;
@@ -47,8 +47,28 @@ pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
     resp
 }
 
-/// The end of every request a handler served: the one epilogue, called by generated
-/// code with the handler's response (or the answer to invalid input). In this order:
+/// End a request with the handler's response: what it set through `SetResponse` is
+/// merged in, then the epilogue (`finish`). Called by generated code.
+pub async fn respond(ctx: &mut RequestCtx, resp: Response) -> Response {
+    let resp = crate::set_response::apply_set_response(ctx, resp);
+    match finish(ctx, resp) {
+        Ok(resp) => resp,
+        Err(rest) => rest.await,
+    }
+}
+
+/// End a request whose input was refused: the answer to `errors`
+/// (`validation_failed`), then the epilogue (`finish`). Called by generated code.
+pub async fn refuse(ctx: &mut RequestCtx, errors: Errors) -> Response {
+    let resp = validation_failed(ctx, errors);
+    match finish(ctx, resp) {
+        Ok(resp) => resp,
+        Err(rest) => rest.await,
+    }
+}
+
+/// The end of every request a handler served: the one epilogue, with the handler's
+/// response (or the answer to invalid input). In this order:
 ///
 /// 1. **default status**: the operation's status replaces a 200;
 /// 2. **file completion**: a [`FileResponse`](crate::files::FileResponse) is opened
@@ -64,7 +84,10 @@ pub fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Response {
 /// Usually nothing has to be waited for: `Ok` is the finished response. A file to
 /// open or a cleanup to run first comes back as a boxed future to await, so the
 /// handler's own future stays small.
-pub fn finish(ctx: &mut RequestCtx, mut resp: Response) -> Result<Response, BoxFuture<Response>> {
+pub(crate) fn finish(
+    ctx: &mut RequestCtx,
+    mut resp: Response,
+) -> Result<Response, BoxFuture<Response>> {
     default_status(&mut resp, ctx.route.status);
     let file = resp.extensions_mut().remove::<crate::files::PendingFile>();
     let cleanups = crate::depends::take_cleanups(ctx);

@@ -6,7 +6,7 @@ mod finish;
 mod handler;
 
 pub(crate) use dispatch::Dispatcher;
-pub use finish::{finish, run_attached_dependencies, validation_failed};
+pub use finish::{refuse, respond, run_attached_dependencies};
 
 use http::header::CONTENT_LENGTH;
 use http::HeaderValue;
