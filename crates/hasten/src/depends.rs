@@ -280,19 +280,28 @@ fn take_pending(ctx: &mut RequestCtx) -> Option<(CleanupScope, ErasedCleanup)> {
 pub(crate) struct DependencyCache {
     /// Keyed by the dependency and the scopes required where it was resolved (sorted),
     /// so a dependency checking `SecurityScopes` is not reused for other scopes.
-    /// A few entries per request at most: a list beats a hash map.
-    values: Vec<(CacheKey, Arc<dyn Any + Send + Sync>)>,
+    /// A few entries per request at most: a list beats a hash map, and the first is
+    /// kept inline.
+    first: Option<(CacheKey, Shared)>,
+    rest: Vec<(CacheKey, Shared)>,
 }
 
 impl DependencyCache {
-    fn get(&self, key: &CacheKey) -> Option<&Arc<dyn Any + Send + Sync>> {
-        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    fn get(&self, key: &CacheKey) -> Option<&Shared> {
+        self.first
+            .iter()
+            .chain(self.rest.iter())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
-    fn insert(&mut self, key: CacheKey, value: Arc<dyn Any + Send + Sync>) {
-        match self.values.iter_mut().find(|(k, _)| *k == key) {
+    fn insert(&mut self, key: CacheKey, value: Shared) {
+        let empty = self.first.is_none();
+        let mut existing = self.first.iter_mut().chain(self.rest.iter_mut());
+        match existing.find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
-            None => self.values.push((key, value)),
+            None if empty => self.first = Some((key, value)),
+            None => self.rest.push((key, value)),
         }
     }
 }

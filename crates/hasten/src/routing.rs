@@ -25,8 +25,8 @@ const METHODS: [Method; 7] = [
 #[derive(Debug)]
 pub(crate) struct RouteOp {
     pub(crate) op: Operation,
-    pub(crate) param_names: Arc<[Box<str>]>,
-    pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
+    /// What its requests are handed.
+    pub(crate) route: Arc<crate::extract::Route>,
 }
 
 #[derive(Debug)]
@@ -39,8 +39,8 @@ struct PathEntry {
 /// The result of a lookup.
 pub(crate) enum Match<'a> {
     /// An operation, and its path parameters as byte ranges of the path, in the order
-    /// of `RouteOp::param_names`.
-    Found(&'a Arc<RouteOp>, Vec<(usize, usize)>),
+    /// of `Route::path_names`.
+    Found(&'a Arc<RouteOp>, crate::extract::PathSpans),
     /// The path exists for other methods.
     MethodNotAllowed(&'a HeaderValue),
     /// No such path.
@@ -116,13 +116,15 @@ impl Routes {
         let meta = op.meta;
         let path = op.path().to_owned();
         let (shape, names) = parse_template(&path)?;
-        let param_names: Arc<[Box<str>]> = names.into_iter().map(Box::from).collect();
-        let attached = op.attached.iter().copied().collect();
-        let route = Arc::new(RouteOp {
-            op,
-            param_names,
-            attached,
+        let path_names: Arc<[Box<str>]> = names.into_iter().map(Box::from).collect();
+        let route = Arc::new(crate::extract::Route {
+            meta: op.meta,
+            path_names,
+            attached: op.attached.iter().copied().collect(),
+            status: op.status,
+            errors: op.error_handlers.clone(),
         });
+        let route = Arc::new(RouteOp { op, route });
         let idx = match self.matcher.at(&shape) {
             Ok(m) if self.entries[*m.value].shape_eq(&shape) => *m.value,
             _ => {
@@ -171,14 +173,11 @@ impl Routes {
             return Match::MethodNotAllowed(&entry.allow);
         };
         let base = path.as_ptr() as usize;
-        let params = m
-            .params
-            .iter()
-            .map(|(_, v)| {
-                let start = v.as_ptr() as usize - base;
-                (start, start + v.len())
-            })
-            .collect();
+        let mut params = crate::extract::PathSpans::default();
+        for (_, v) in m.params.iter() {
+            let start = v.as_ptr() as usize - base;
+            params.push(start, start + v.len());
+        }
         Match::Found(route, params)
     }
 

@@ -254,22 +254,78 @@ pub struct RequestCtx {
     pub(crate) locals: Locals,
 }
 
-/// The route a request matched.
-pub(crate) struct RouteCtx {
+/// What request-time code knows of a routed operation, shared by its requests.
+pub(crate) struct Route {
     pub(crate) meta: &'static OperationMeta,
-    /// Names of the matched path parameters, and where their (still percent-encoded)
-    /// values are in the path.
+    /// Names of the path parameters, in template order.
     pub(crate) path_names: Arc<[Box<str>]>,
-    pub(crate) path_params: Vec<(usize, usize)>,
-    /// The path, decoded, when it had escapes: the path routing matched, which the
-    /// path parameters' positions refer to.
-    pub(crate) decoded_path: Option<String>,
     /// Dependencies attached to the operation for their side effect.
     pub(crate) attached: Arc<[crate::depends::AttachedDependency]>,
     /// The status of the operation's success (its own, or its routers').
     pub(crate) status: Option<u16>,
     /// The operation's routers' error handlers, innermost first.
     pub(crate) errors: Option<Arc<[crate::raise::ErrorHandler]>>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("path", &self.meta.path)
+            .field("path_names", &self.path_names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the matched path parameters' (still percent-encoded) values are in the path:
+/// a few spans, kept inline.
+#[derive(Default)]
+pub(crate) struct PathSpans {
+    inline: [(u32, u32); 4],
+    len: u8,
+    more: Vec<(u32, u32)>,
+}
+
+impl PathSpans {
+    pub(crate) fn push(&mut self, start: usize, end: usize) {
+        let span = (
+            u32::try_from(start).unwrap_or(u32::MAX),
+            u32::try_from(end).unwrap_or(u32::MAX),
+        );
+        match self.inline.get_mut(usize::from(self.len)) {
+            Some(slot) if self.more.is_empty() => {
+                *slot = span;
+                self.len += 1;
+            }
+            _ => self.more.push(span),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<(usize, usize)> {
+        let len = usize::from(self.len);
+        let (s, e) = if i < len {
+            self.inline[i]
+        } else {
+            *self.more.get(i - len)?
+        };
+        Some((s as usize, e as usize))
+    }
+}
+
+/// The route a request matched.
+pub(crate) struct RouteCtx {
+    pub(crate) route: Arc<Route>,
+    pub(crate) path_params: PathSpans,
+    /// The path, decoded, when it had escapes: the path routing matched, which the
+    /// path parameters' positions refer to.
+    pub(crate) decoded_path: Option<String>,
+}
+
+impl std::ops::Deref for RouteCtx {
+    type Target = Route;
+
+    fn deref(&self) -> &Route {
+        &self.route
+    }
 }
 
 /// The fields of a form body (urlencoded, or a multipart body's text parts), parsed
@@ -318,7 +374,7 @@ impl RequestCtx {
         route
             .path_params
             .get(i)
-            .and_then(|(s, e)| path.get(*s..*e))
+            .and_then(|(s, e)| path.get(s..e))
             .map(Cow::Borrowed)
     }
 

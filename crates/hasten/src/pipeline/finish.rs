@@ -98,9 +98,13 @@ pub(crate) fn finish(
     // (invalid input, an `HttpError`, a raised `Error`): as FastAPI drops them when an
     // exception ends the request. Cleanups run either way.
     let queue = crate::background::take_queue(ctx).filter(|_| !failed(&resp));
+    let is_head = ctx.parts.method == Method::HEAD;
     if file.is_none() && !before {
-        let end = Ending::of(ctx, queue, cleanups, false);
-        return Ok(end.complete(resp, || ErrorContext::of(&ctx.parts, Some(ctx.route.meta))));
+        let work = (queue, cleanups);
+        let ctx = &*ctx;
+        let error_ctx = || ErrorContext::of(&ctx.parts, Some(ctx.route.meta));
+        let routers = ctx.route.errors.as_deref();
+        return Ok(complete(resp, &ctx.rt, routers, is_head, work, error_ctx));
     }
     let conditions = file
         .as_ref()
@@ -108,7 +112,11 @@ pub(crate) fn finish(
     let (now, later): (Vec<CleanupEntry>, Vec<CleanupEntry>) = cleanups
         .into_iter()
         .partition(|c| c.scope == CleanupScope::BeforeResponse);
-    let end = Ending::of(ctx, queue, later, true);
+    let rt = ctx.rt.clone();
+    let routers = ctx.route.errors.clone();
+    // The request is gone by the time an error handler may need its head.
+    let head = (rt.handlers.need_head() || routers.is_some())
+        .then(|| ErrorContext::of(&ctx.parts, Some(ctx.route.meta)));
     Err(Box::pin(async move {
         if let Some(file) = file {
             resp = file.complete(resp, conditions.as_ref()).await;
@@ -118,8 +126,9 @@ pub(crate) fn finish(
                 resp = failure;
             }
         }
-        let head = end.head.clone();
-        end.complete(resp, || head.map(|h| *h).unwrap_or_else(no_head))
+        let error_ctx = || head.unwrap_or_else(no_head);
+        let work = (queue, later);
+        complete(resp, &rt, routers.as_deref(), is_head, work, error_ctx)
     }))
 }
 
@@ -140,64 +149,39 @@ fn failed(resp: &Response) -> bool {
         || resp.extensions().get::<crate::raise::Raised>().is_some()
 }
 
-/// What steps 4 to 6 need, taken from the request.
-struct Ending {
-    rt: Arc<Runtime>,
-    routers: Option<Arc<[crate::raise::ErrorHandler]>>,
+/// The request's post-response work: its task queue and the cleanups left to run.
+type Work = (Option<Arc<crate::background::TaskQueue>>, Vec<CleanupEntry>);
+
+/// Steps 4 to 6: error re-render, HEAD strip, post-response work.
+fn complete(
+    mut resp: Response,
+    rt: &Arc<Runtime>,
+    routers: Option<&[crate::raise::ErrorHandler]>,
     is_head: bool,
-    queue: Option<Arc<crate::background::TaskQueue>>,
-    cleanups: Vec<CleanupEntry>,
-    /// The request head for an error handler, when the request is gone by then and a
-    /// handler may need it.
-    head: Option<Box<ErrorContext>>,
-}
-
-impl Ending {
-    fn of(
-        ctx: &RequestCtx,
-        queue: Option<Arc<crate::background::TaskQueue>>,
-        cleanups: Vec<CleanupEntry>,
-        detached: bool,
-    ) -> Self {
-        let routers = ctx.route.errors.clone();
-        let keep = detached && (ctx.rt.handlers.need_head() || routers.is_some());
-        Ending {
-            rt: ctx.rt.clone(),
-            routers,
-            is_head: ctx.parts.method == Method::HEAD,
-            queue,
-            cleanups,
-            head: keep.then(|| Box::new(ErrorContext::of(&ctx.parts, Some(ctx.route.meta)))),
+    (queue, cleanups): Work,
+    error_ctx: impl FnOnce() -> ErrorContext,
+) -> Response {
+    let mut error_ctx = Some(error_ctx);
+    let mut take_ctx = || error_ctx.take().map_or_else(no_head, |f| f());
+    if resp.extensions().get::<crate::raise::Raised>().is_some() {
+        let handlers = [routers.unwrap_or(&[]), &rt.handlers.errors[..]];
+        resp = crate::raise::answer(resp, &handlers, &mut take_ctx);
+    }
+    if rt.handlers.http.is_some() {
+        if let Some(marker) = resp.extensions().get::<ErrorMarker>().cloned() {
+            let ctx = take_ctx();
+            resp = rt.handlers.replace_http_error(resp, &ctx);
+            // What failed stays known (a WebSocket closes with 1008 by it).
+            resp.extensions_mut().insert(marker);
         }
     }
-
-    /// Steps 4 to 6.
-    fn complete(self, mut resp: Response, error_ctx: impl FnOnce() -> ErrorContext) -> Response {
-        let mut error_ctx = Some(error_ctx);
-        let mut take_ctx = || error_ctx.take().map_or_else(no_head, |f| f());
-        if resp.extensions().get::<crate::raise::Raised>().is_some() {
-            let handlers = [
-                self.routers.as_deref().unwrap_or(&[]),
-                &self.rt.handlers.errors[..],
-            ];
-            resp = crate::raise::answer(resp, &handlers, &mut take_ctx);
-        }
-        if self.rt.handlers.http.is_some() {
-            if let Some(marker) = resp.extensions().get::<ErrorMarker>().cloned() {
-                let ctx = take_ctx();
-                resp = self.rt.handlers.replace_http_error(resp, &ctx);
-                // What failed stays known (a WebSocket closes with 1008 by it).
-                resp.extensions_mut().insert(marker);
-            }
-        }
-        if self.is_head {
-            // Strip before attaching: dropping a wrapped body would look like a
-            // client that went away.
-            super::strip_body(&mut resp);
-        }
-        crate::background::attach(&mut resp, self.queue, self.cleanups, &self.rt);
-        resp
+    if is_head {
+        // Strip before attaching: dropping a wrapped body would look like a client
+        // that went away.
+        super::strip_body(&mut resp);
     }
+    crate::background::attach(&mut resp, queue, cleanups, rt);
+    resp
 }
 
 /// An error context when the request head was not kept (no handler needed it).

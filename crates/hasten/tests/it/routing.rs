@@ -449,3 +449,17 @@ async fn routes_match_the_decoded_path_as_starlettes_do() {
     // And in the literal segments too.
     assert_eq!(c.get("/fil%65s/x").send().await.text(), "x");
 }
+
+/// Five path parameters: more than are kept inline.
+#[get("/a/{a}/b/{b}/c/{c}/d/{d}/e/{e}")]
+async fn five(a: String, b: u8, c: String, d: String, e: String) -> String {
+    format!("{a} {b} {c} {d} {e}")
+}
+
+#[tokio::test]
+async fn every_path_parameter_is_found_however_many_there_are() {
+    let c = TestClient::new(App::new().route(five));
+    let resp = c.get("/a/one/b/2/c/thr%20ee/d/four/e/five").send().await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text(), "one 2 thr ee four five");
+}
