@@ -437,7 +437,10 @@ pub(crate) fn generate(
         quote! {
             let __resp = ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
             #through_model
-            return ::hasten::__private::respond(&mut __ctx, __resp).await;
+            return match ::hasten::__private::respond(&mut __ctx, __resp) {
+                ::hasten::__private::Ok(__resp) => __resp,
+                ::hasten::__private::Err(__rest) => __rest.await,
+            };
         }
     } else {
         quote! {
@@ -445,7 +448,10 @@ pub(crate) fn generate(
                 ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
             }).await;
             #through_model
-            return ::hasten::__private::respond(&mut __ctx, __resp).await;
+            return match ::hasten::__private::respond(&mut __ctx, __resp) {
+                ::hasten::__private::Ok(__resp) => __resp,
+                ::hasten::__private::Err(__rest) => __rest.await,
+            };
         }
     };
     let guarded_call = if count == 0 {
@@ -468,7 +474,10 @@ pub(crate) fn generate(
         ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
         #(#extracts)*
         #guarded_call
-        ::hasten::__private::refuse(&mut __ctx, __errors).await
+        match ::hasten::__private::refuse(&mut __ctx, __errors) {
+            ::hasten::__private::Ok(__resp) => __resp,
+            ::hasten::__private::Err(__rest) => __rest.await,
+        }
     };
 
     let inner = as_call(func);

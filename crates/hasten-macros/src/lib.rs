@@ -128,8 +128,10 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// errors join the endpoint's 422. Operations take it as `Depends<current_user>`; it
 /// runs at most once per request unless taken as `Depends<current_user, NoCache>`. A
 /// `Result` return's `Err` (anything implementing `IntoResponse`) becomes the response;
-/// a `Cleanup` return runs its cleanup after the response (FastAPI's `yield`). A plain
-/// (non-async) `fn` runs on the blocking pool.
+/// a `Cleanup` return runs its cleanup after the response (FastAPI's `yield`). The
+/// return type is read as written: `Result<T, E>`, `Cleanup<T>`,
+/// `Result<Cleanup<T>, E>`, or any other type, provided as it is (an alias of `Result`
+/// too). A plain (non-async) `fn` runs on the blocking pool.
 ///
 /// Options: `scope = "app"` resolves it once for the whole app (its cleanup runs at
 /// shutdown); `scope = "request"` is the default.

@@ -5,6 +5,8 @@
 //! `instructions FRAMEWORK KIND [REQUESTS]` serves REQUESTS (default 1000) requests of
 //! one KIND and checks every answer:
 //!
+//! - `plaintext`: `GET /plaintext`; 200 and `Hello, World!` from everyone (the cost of
+//!   the framework itself: routing, the request and the response, nothing to extract);
 //! - `valid`: the valid request of `typed.lua`; 200 and the same JSON from everyone;
 //! - `invalid`: type errors and broken constraints (the first invalid request of
 //!   `typed.lua`); 422 — hasten lists all six errors, the peers answer `invalid input`;
@@ -44,13 +46,20 @@ const CONSTRAINT: (&str, &str) = (
 const RECEIPT: &[u8] =
     br#"{"id":42,"client":"bench","limit":10,"q":"widgets","total":7.5,"item":"widget"}"#;
 
+/// The plaintext request: no body.
+const PLAINTEXT: (&str, &str) = ("/plaintext", "");
+
 /// One request as every framework gets it: the same method, target, headers and body.
 fn request<B>((uri, body): (&str, &str), wrap: impl FnOnce(String) -> B) -> http::Request<B> {
     let mut req = http::Request::new(wrap(body.to_owned()));
-    *req.method_mut() = Method::POST;
     *req.uri_mut() = uri.parse().expect("a valid URI");
     let headers = req.headers_mut();
     headers.insert("host", HeaderValue::from_static("bench"));
+    if (uri, body) == PLAINTEXT {
+        return req; // a GET
+    }
+    *req.method_mut() = Method::POST;
+    let headers = req.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
     headers.insert("content-length", HeaderValue::from(body.len()));
     headers.insert("x-client", HeaderValue::from_static("bench"));
@@ -105,7 +114,8 @@ fn main() {
         "valid" => VALID,
         "invalid" => INVALID,
         "constraint" => CONSTRAINT,
-        other => panic!("unknown kind {other:?}: valid, invalid or constraint"),
+        "plaintext" => PLAINTEXT,
+        other => panic!("unknown kind {other:?}: plaintext, valid, invalid or constraint"),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -158,6 +168,11 @@ fn main() {
 /// The answer each framework gives to each kind of request.
 fn check(framework: &str, kind: &str, status: StatusCode, body: &[u8]) {
     let text = || String::from_utf8_lossy(body).into_owned();
+    if kind == "plaintext" {
+        assert_eq!(status, StatusCode::OK, "{}", text());
+        assert_eq!(body, bench_servers::HELLO.as_bytes(), "{}", text());
+        return;
+    }
     if kind == "valid" {
         assert_eq!(status, StatusCode::OK, "{}", text());
         assert_eq!(body, RECEIPT, "{}", text());

@@ -48,23 +48,20 @@ pub(crate) fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Respons
 }
 
 /// End a request with the handler's response: what it set through `SetResponse` is
-/// merged in, then the epilogue (`finish`). Called by generated code.
-pub async fn respond(ctx: &mut RequestCtx, resp: Response) -> Response {
+/// merged in, then the epilogue (`finish`). Called by generated code, which awaits the
+/// rest when there is a rest (a file to open, a cleanup to run first): a plain
+/// function, not an `async` one, so the common case adds no future to the handler's.
+pub fn respond(ctx: &mut RequestCtx, resp: Response) -> Result<Response, BoxFuture<Response>> {
     let resp = crate::set_response::apply_set_response(ctx, resp);
-    match finish(ctx, resp) {
-        Ok(resp) => resp,
-        Err(rest) => rest.await,
-    }
+    finish(ctx, resp)
 }
 
 /// End a request whose input was refused: the answer to `errors`
-/// (`validation_failed`), then the epilogue (`finish`). Called by generated code.
-pub async fn refuse(ctx: &mut RequestCtx, errors: Errors) -> Response {
+/// (`validation_failed`), then the epilogue (`finish`). Called by generated code, as
+/// [`respond`] is.
+pub fn refuse(ctx: &mut RequestCtx, errors: Errors) -> Result<Response, BoxFuture<Response>> {
     let resp = validation_failed(ctx, errors);
-    match finish(ctx, resp) {
-        Ok(resp) => resp,
-        Err(rest) => rest.await,
-    }
+    finish(ctx, resp)
 }
 
 /// The end of every request a handler served: the one epilogue, with the handler's
