@@ -40,9 +40,10 @@ use crate::validation::RequestValidationError;
 pub struct App {
     info: crate::openapi::DocInfo,
     docs: crate::docs_ui::DocsConfig,
-    operations: Vec<Operation>,
+    /// The app's operations, dependencies and error handlers: a router without a
+    /// prefix, as FastAPI's app holds an `APIRouter`.
+    root: crate::Router,
     problems: Vec<String>,
-    attached: Vec<crate::depends::AttachedDependency>,
     overrides: HashMap<TypeId, crate::depends::Resolver>,
     startup: Vec<crate::lifespan::StartupHook>,
     shutdown: Vec<crate::lifespan::ShutdownHook>,
@@ -67,7 +68,7 @@ impl fmt::Debug for App {
         f.debug_struct("App")
             .field("title", &self.info.title)
             .field("version", &self.info.version)
-            .field("operations", &self.operations.len())
+            .field("operations", &self.root.operations().len())
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -79,9 +80,8 @@ impl App {
         App {
             info: crate::openapi::DocInfo::default(),
             docs: crate::docs_ui::DocsConfig::default(),
-            operations: Vec::new(),
+            root: crate::Router::new(),
             problems: Vec::new(),
-            attached: Vec::new(),
             overrides: HashMap::new(),
             startup: Vec::new(),
             shutdown: Vec::new(),
@@ -274,7 +274,7 @@ impl App {
 
     /// Add a path operation (a function annotated with `#[get]`, `#[post]` …).
     pub fn route(mut self, endpoint: impl Endpoint) -> Self {
-        self.operations.push(endpoint.operation());
+        self.root = self.root.route(endpoint);
         self
     }
 
@@ -332,8 +332,7 @@ impl App {
     /// Run dependency `D` for its side effect (a token check, say) before every
     /// operation of the app; its errors join each operation's 422.
     pub fn dependency<D: crate::depends::Dependency>(mut self) -> Self {
-        self.attached
-            .push(crate::depends::AttachedDependency::of::<D>());
+        self.root = self.root.dependency::<D>();
         self
     }
 
@@ -408,9 +407,7 @@ impl App {
 
     /// Include a [`Router`](crate::Router): its operations, with its prefix and tags.
     pub fn include(mut self, router: crate::Router) -> Self {
-        let (ops, problems) = router.into_operations();
-        self.operations.extend(ops);
-        self.problems.extend(problems);
+        self.root = self.root.include(router);
         self
     }
 
@@ -580,7 +577,7 @@ impl App {
         E: std::error::Error + Send + Sync + 'static,
         F: Fn(&E, &ErrorContext) -> Response + Send + Sync + 'static,
     {
-        self.handlers.errors.push(crate::raise::handler(f));
+        self.root = self.root.on_error(f);
         self
     }
 
@@ -595,7 +592,7 @@ impl App {
 
     /// The operations added so far.
     pub fn operations(&self) -> &[Operation] {
-        &self.operations
+        self.root.operations()
     }
 
     /// The app's OpenAPI document, without serving it: its startup hooks are not run
@@ -610,7 +607,9 @@ impl App {
     /// Check the whole app and build the service that serves it. Every problem found
     /// (conflicting routes, a state no one provided, a bad pattern) is reported at once.
     pub fn build(self) -> Result<AppService, BuildError> {
+        let (operations, root_problems) = self.root.into_operations();
         let mut problems = self.problems;
+        problems.extend(root_problems);
         if !self.startup.is_empty() {
             problems.push(
                 "the app has startup hooks: start it with `App::start().await` \
@@ -619,8 +618,7 @@ impl App {
             );
         }
         let mut routes = Routes::default();
-        for mut op in self.operations {
-            op.attach(&self.attached);
+        for mut op in operations {
             op.seal_layers();
             for spec in op.params {
                 if let Err(e) = spec.validate() {

@@ -174,6 +174,11 @@ impl Router {
         self
     }
 
+    /// The operations added so far, as added.
+    pub(crate) fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
     /// The operations with this router's prefix and tags applied, and any problem found.
     pub(crate) fn into_operations(self) -> (Vec<Operation>, Vec<String>) {
         let Router {

@@ -51,14 +51,12 @@ pub(crate) struct ErrorHandlers {
     pub(crate) validation: Option<Arc<ValidationHandler>>,
     pub(crate) http: Option<Arc<HttpErrorHandler>>,
     pub(crate) panic: Option<Arc<PanicHandler>>,
-    /// By error type, in registration order.
-    pub(crate) errors: Vec<crate::raise::ErrorHandler>,
 }
 
 impl ErrorHandlers {
     /// Whether a handler may need the request's head after the handler ran.
     pub(crate) fn need_head(&self) -> bool {
-        self.http.is_some() || self.panic.is_some() || !self.errors.is_empty()
+        self.http.is_some() || self.panic.is_some()
     }
 
     /// An [`HttpError`] the framework answers itself (404, 405 …), rendered by the
