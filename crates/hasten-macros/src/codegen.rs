@@ -35,6 +35,38 @@ pub(crate) fn as_call(func: &ItemFn) -> ItemFn {
     inner
 }
 
+/// The braced struct a macro turns a function into: the function's docs (or
+/// `fallback_doc`), the function itself kept as `__call`, and `members` beside it.
+///
+/// The struct lives only in the type namespace (it is braced) and a function of the
+/// same name only in the value namespace, so a variable or parameter may share the
+/// handler's name: `async fn item(item: Json<Item>)` works.
+pub(crate) fn item_struct(
+    func: &ItemFn,
+    fallback_doc: &TokenStream,
+    members: TokenStream,
+) -> TokenStream {
+    let vis = &func.vis;
+    let ident = &func.sig.ident;
+    let docs = func.attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let inner = as_call(func);
+    quote! {
+        #(#docs)*
+        #fallback_doc
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug)]
+        #vis struct #ident {}
+
+        impl #ident {
+            #[doc(hidden)]
+            #[allow(clippy::too_many_arguments)]
+            #inner
+
+            #members
+        }
+    }
+}
+
 /// `const __BODY_USES`: how each of `params` uses the request body. Specs and checks
 /// read it by index, so a type that is not a parameter is reported once.
 pub(crate) fn body_uses_const(params: &[Param]) -> TokenStream {
@@ -480,7 +512,6 @@ pub(crate) fn generate(
         }
     };
 
-    let inner = as_call(func);
     let run = quote! {
         |mut __ctx: ::hasten::__private::Box<::hasten::__private::RequestCtx>| -> ::hasten::__private::BoxFuture<::hasten::__private::Response> {
             ::hasten::__private::Box::pin(async move {
@@ -509,21 +540,10 @@ pub(crate) fn generate(
         }
     });
 
-    // The struct lives only in the type namespace (it is braced) and the function of
-    // the same name only in the value namespace, so a variable or parameter may share
-    // the handler's name: `async fn item(item: Json<Item>)` works.
-    quote! {
-        #(#docs)*
-        #fallback_doc
-        #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug)]
-        #vis struct #ident {}
-
-        impl #ident {
-            #[doc(hidden)]
-            #[allow(clippy::too_many_arguments)]
-            #inner
-
+    let item = item_struct(
+        func,
+        &fallback_doc,
+        quote! {
             #[doc(hidden)]
             pub fn __operation() -> ::hasten::__private::Operation {
                 #(#aliases)*
@@ -558,7 +578,10 @@ pub(crate) fn generate(
                 #(.dependency::<#op_deps>())*
                 #(#extra_responses)*
             }
-        }
+        },
+    );
+    quote! {
+        #item
 
         #(#docs)*
         #fallback_doc

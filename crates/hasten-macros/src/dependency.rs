@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type};
 
-use crate::codegen::{as_call, body_uses_const, describe_tokens, extract_tokens, spec_tokens};
+use crate::codegen::{body_uses_const, describe_tokens, extract_tokens, item_struct, spec_tokens};
 use crate::doc::doc_text;
 use crate::errors::Errors;
 use crate::params::parse_signature;
@@ -80,14 +80,8 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         return e.to_compile_error();
     }
 
-    let vis = &func.vis;
     let ident = &func.sig.ident;
     let is_async = func.sig.asyncness.is_some();
-    let docs: Vec<_> = func
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .collect();
     let fallback_doc = if doc_text(&func.attrs).is_none() {
         let text = format!("Dependency `{ident}`.");
         quote!(#[doc = #text])
@@ -167,27 +161,21 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
 
-    let inner = as_call(&func);
-
-    quote! {
-        #(#docs)*
-        #fallback_doc
-        #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug)]
-        #vis struct #ident {}
-
-        impl #ident {
-            #[doc(hidden)]
-            #[allow(clippy::too_many_arguments)]
-            #inner
-
+    let item = item_struct(
+        &func,
+        &fallback_doc,
+        quote! {
             #[doc(hidden)]
             pub fn __params() -> &'static [::hasten::__private::ParamSpec] {
                 #body_uses
                 static __PARAMS: [::hasten::__private::ParamSpec; #count] = [#(#specs),*];
                 &__PARAMS
             }
-        }
+        },
+    );
+
+    quote! {
+        #item
 
         impl ::hasten::__private::Dependency for #ident {
             type Output = #output;
