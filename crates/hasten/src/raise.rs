@@ -131,18 +131,19 @@ where
     Arc::new(move |e, ctx| e.downcast_ref::<E>().map(|e| f(e, ctx)))
 }
 
-/// The answer to a raised error: the first handler that takes its type, else the 500
-/// it already is (logged).
+/// The answer to a raised error: the first of `handlers` (the operation's routers',
+/// innermost first; the app's are its root router's, last) that takes its type, else
+/// the 500 it already is (logged).
 pub(crate) fn answer(
     resp: Response,
-    handlers: &[&[ErrorHandler]],
+    handlers: &[ErrorHandler],
     ctx: impl FnOnce() -> ErrorContext,
 ) -> Response {
     let Some(Raised(error)) = resp.extensions().get::<Raised>().cloned() else {
         return resp;
     };
     let ctx = ctx();
-    for h in handlers.iter().flat_map(|hs| hs.iter()) {
+    for h in handlers {
         if let Some(answer) = h(&error, &ctx) {
             return answer;
         }

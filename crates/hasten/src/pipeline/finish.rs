@@ -162,7 +162,7 @@ fn complete(
     let mut take_ctx = || error_ctx.take().map_or_else(no_head, |f| f());
     if resp.extensions().get::<crate::raise::Raised>().is_some() {
         // The routers' handlers, innermost first, then the app's (its root router's).
-        resp = crate::raise::answer(resp, &[routers.unwrap_or(&[])], &mut take_ctx);
+        resp = crate::raise::answer(resp, routers.unwrap_or(&[]), &mut take_ctx);
     }
     if rt.handlers.http.is_some() {
         if let Some(marker) = resp.extensions().get::<ErrorMarker>().cloned() {
