@@ -31,11 +31,8 @@ pub(crate) fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Respons
         Some(h) => h(
             &validation,
             &ErrorContext {
-                method: ctx.parts.method.clone(),
-                uri: ctx.parts.uri.clone(),
-                headers: ctx.parts.headers.clone(),
-                operation: Some(ctx.route.meta),
                 body: ctx.raw_body.clone(),
+                ..ErrorContext::of(&ctx.parts, Some(ctx.route.meta))
             },
         ),
         None => validation.default_response(),
@@ -111,9 +108,10 @@ pub(crate) fn finish(
         .partition(|c| c.scope == CleanupScope::BeforeResponse);
     let rt = ctx.rt.clone();
     let routers = ctx.route.errors.clone();
+    let meta = ctx.route.meta;
     // The request is gone by the time an error handler may need its head.
     let head = (rt.handlers.need_head() || routers.is_some())
-        .then(|| ErrorContext::of(&ctx.parts, Some(ctx.route.meta)));
+        .then(|| ErrorContext::of(&ctx.parts, Some(meta)));
     Err(Box::pin(async move {
         if let Some(file) = file {
             resp = file.complete(resp, conditions.as_ref()).await;
@@ -123,7 +121,7 @@ pub(crate) fn finish(
                 resp = failure;
             }
         }
-        let error_ctx = || head.unwrap_or_else(no_head);
+        let error_ctx = || head.clone().unwrap_or_else(|| headless(meta));
         let work = (queue, later);
         complete(resp, &rt, routers.as_deref(), is_head, work, error_ctx)
     }))
@@ -156,17 +154,15 @@ fn complete(
     routers: Option<&[crate::raise::ErrorHandler]>,
     is_head: bool,
     (queue, cleanups): Work,
-    error_ctx: impl FnOnce() -> ErrorContext,
+    error_ctx: impl Fn() -> ErrorContext,
 ) -> Response {
-    let mut error_ctx = Some(error_ctx);
-    let mut take_ctx = || error_ctx.take().map_or_else(no_head, |f| f());
     if resp.extensions().get::<crate::raise::Raised>().is_some() {
         // The routers' handlers, innermost first, then the app's (its root router's).
-        resp = crate::raise::answer(resp, routers.unwrap_or(&[]), &mut take_ctx);
+        resp = crate::raise::answer(resp, routers.unwrap_or(&[]), &error_ctx);
     }
     if rt.handlers.http.is_some() {
         if let Some(marker) = resp.extensions().get::<ErrorMarker>().cloned() {
-            let ctx = take_ctx();
+            let ctx = error_ctx();
             resp = rt.handlers.replace_http_error(resp, &ctx);
             // What failed stays known (a WebSocket closes with 1008 by it).
             resp.extensions_mut().insert(marker);
@@ -181,13 +177,14 @@ fn complete(
     resp
 }
 
-/// An error context when the request head was not kept (no handler needed it).
-fn no_head() -> ErrorContext {
+/// The context of an error in `operation` when the request head was not kept: no
+/// handler needed it, only the log.
+fn headless(operation: &'static crate::operation::OperationMeta) -> ErrorContext {
     ErrorContext {
         method: Method::GET,
         uri: http::Uri::default(),
         headers: http::HeaderMap::new(),
-        operation: None,
+        operation: Some(operation),
         body: None,
     }
 }
