@@ -503,7 +503,9 @@ pub(crate) fn generate(
     };
     let body = quote! {
         let mut __errors = ::hasten::__private::Errors::for_request(&__ctx);
-        ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
+        if ::hasten::__private::has_attached_dependencies(&__ctx) {
+            ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
+        }
         #(#extracts)*
         #guarded_call
         match ::hasten::__private::refuse(&mut __ctx, __errors) {

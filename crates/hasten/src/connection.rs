@@ -547,51 +547,30 @@ pub(crate) async fn serve_connection<I>(
         let guard = InFlight::new(&svc_activity);
         // The access log costs nothing unless a subscriber wants it.
         let log = tracing::enabled!(target: "hasten::access", tracing::Level::INFO).then(|| {
-            Box::new((
-                std::time::Instant::now(),
-                req.method().clone(),
-                req.uri().clone(),
-                req.version(),
-            ))
+            Box::new(AccessLog {
+                start: std::time::Instant::now(),
+                method: req.method().clone(),
+                uri: req.uri().clone(),
+                version: req.version(),
+                peer,
+            })
         });
         let h2 = req.version() == http::Version::HTTP_2;
         if h2 {
             svc_activity.h2.store(true, Ordering::Relaxed);
         }
-        let response = app.handle(req.map(|b| {
+        let dispatch = app.handle(req.map(|b| {
             if http_body::Body::is_end_stream(&b) {
                 RequestBody::new(b)
             } else {
                 RequestBody::timed(TimedIncoming::new(b, svc_activity.clone()))
             }
         }));
-        async move {
-            let mut resp = response.await;
-            if resp.status() == http::StatusCode::PAYLOAD_TOO_LARGE && !h2 {
-                guard.0.linger.store(true, Ordering::Relaxed);
-            } else if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {
-                if let Some(slot) = resp.extensions().get::<UpgradeSlot>() {
-                    let _ = slot.0.set(guard.0.clone());
-                }
-            } else if h2 {
-                let body = std::mem::take(resp.body_mut());
-                *resp.body_mut() = watch_stream(body, guard.0.clone());
-            }
-            drop(guard);
-            if let Some(log) = log {
-                let (start, method, uri, version) = *log;
-                tracing::info!(
-                    target: "hasten::access",
-                    "{} - \"{} {} {:?}\" {} ({:.1} ms)",
-                    peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
-                    method,
-                    uri,
-                    version,
-                    resp.status(),
-                    start.elapsed().as_secs_f64() * 1000.0
-                );
-            }
-            Ok::<_, Infallible>(resp)
+        Served {
+            dispatch,
+            guard: Some(guard),
+            log,
+            h2,
         }
     });
     let conn = builder.serve_connection_with_upgrades(io, service);
@@ -628,6 +607,63 @@ pub(crate) async fn serve_connection<I>(
     .await;
     if let Some(Err(e)) = ended {
         tracing::debug!(target: "hasten::server", ?peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// What the access log line says of a request, taken when it arrives.
+struct AccessLog {
+    start: std::time::Instant,
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    peer: Option<SocketAddr>,
+}
+
+/// One request on its way through the app, then what the connection does with the
+/// answer: a refused body lingers, an upgrade takes the request's slot, an HTTP/2
+/// stream's body is watched, the access log is written. A future of its own rather
+/// than an `async` block: the server moves it into place for every request.
+struct Served {
+    dispatch: crate::pipeline::Dispatch,
+    /// `None` once the answer is out.
+    guard: Option<InFlight>,
+    log: Option<Box<AccessLog>>,
+    h2: bool,
+}
+
+impl Future for Served {
+    type Output = Result<http::Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Poll::Ready(mut resp) = Pin::new(&mut this.dispatch).poll(cx) else {
+            return Poll::Pending;
+        };
+        if let Some(guard) = this.guard.take() {
+            if resp.status() == http::StatusCode::PAYLOAD_TOO_LARGE && !this.h2 {
+                guard.0.linger.store(true, Ordering::Relaxed);
+            } else if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+                if let Some(slot) = resp.extensions().get::<UpgradeSlot>() {
+                    let _ = slot.0.set(guard.0.clone());
+                }
+            } else if this.h2 {
+                let body = std::mem::take(resp.body_mut());
+                *resp.body_mut() = watch_stream(body, guard.0.clone());
+            }
+        }
+        if let Some(log) = this.log.take() {
+            tracing::info!(
+                target: "hasten::access",
+                "{} - \"{} {} {:?}\" {} ({:.1} ms)",
+                log.peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+                log.method,
+                log.uri,
+                log.version,
+                resp.status(),
+                log.start.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        Poll::Ready(Ok(resp))
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::body::Body;
-use crate::response::{IntoResponse, Response, APPLICATION_JSON, TEXT_PLAIN};
+use crate::response::{content_type, IntoResponse, Response};
 
 /// An HTTP error: a status, a JSON `detail` of any shape, optional headers — FastAPI's
 /// `HTTPException`. Renders as `{"detail": …}`.
@@ -119,7 +119,7 @@ impl HttpError {
     /// The default rendering, without marking the response for error handlers.
     pub(crate) fn render(&self) -> Response {
         let (content_type, bytes) = match &self.inner.plain {
-            Some(text) => (TEXT_PLAIN, text.as_bytes().to_vec()),
+            Some(text) => (content_type::TEXT, text.as_bytes().to_vec()),
             None => {
                 #[derive(Serialize)]
                 struct Detail<'a> {
@@ -129,13 +129,13 @@ impl HttpError {
                     detail: &self.inner.detail,
                 })
                 .unwrap_or_else(|_| b"{\"detail\":null}".to_vec());
-                (APPLICATION_JSON, bytes)
+                (content_type::JSON, bytes)
             }
         };
         let mut resp = Response::new(Body::full(bytes));
         *resp.status_mut() = self.inner.status;
         let headers = resp.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(CONTENT_TYPE, content_type);
         for (k, v) in &self.inner.headers {
             headers.append(k, v.clone());
         }

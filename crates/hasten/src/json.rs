@@ -11,7 +11,9 @@ use serde_json::Value;
 use crate::body::Body;
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::openapi::model::{BodyDoc, OperationDoc};
-use crate::response::{internal_error, with_type, IntoResponse, Response, APPLICATION_JSON};
+use crate::response::{
+    content_type, internal_error, with_type, IntoResponse, Response, APPLICATION_JSON,
+};
 use crate::validation::compiled::Mode;
 use crate::validation::{body, checked, json_invalid, messages, LocItem, ValidationError};
 
@@ -47,7 +49,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         let mut buf = BytesMut::with_capacity(128).writer();
         match serde_json::to_writer(&mut buf, &self.0) {
-            Ok(()) => with_type(Body::full(buf.into_inner().freeze()), APPLICATION_JSON),
+            Ok(()) => with_type(Body::full(buf.into_inner().freeze()), content_type::JSON),
             Err(e) => {
                 tracing::error!(error = %e, "failed to serialise JSON response");
                 internal_error()

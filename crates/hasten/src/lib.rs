@@ -108,7 +108,9 @@ pub mod __private {
     pub use crate::openapi::OperationDoc;
     pub use crate::openapi::{ResponseDoc, SchemaDoc};
     pub use crate::operation::{BoxFuture, Operation, OperationMeta};
-    pub use crate::pipeline::{refuse, respond, run_attached_dependencies};
+    pub use crate::pipeline::{
+        has_attached_dependencies, refuse, respond, run_attached_dependencies,
+    };
     pub use crate::response::{IntoResponse, Response};
     pub use crate::response_model::{through_model, ModelOptions};
     pub use crate::validate::probe::{

@@ -35,6 +35,21 @@ pub(crate) const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 const TEXT_HTML: &str = "text/html; charset=utf-8";
 const OCTET_STREAM: &str = "application/octet-stream";
 
+/// The `Content-Type` values of the responses hasten builds, checked once at compile
+/// time (`HeaderValue::from_static` checks every byte when called at run time).
+pub(crate) mod content_type {
+    use http::HeaderValue;
+
+    /// `application/json`.
+    pub(crate) const JSON: HeaderValue = HeaderValue::from_static(super::APPLICATION_JSON);
+    /// `text/plain; charset=utf-8`.
+    pub(crate) const TEXT: HeaderValue = HeaderValue::from_static(super::TEXT_PLAIN);
+    /// `text/html; charset=utf-8`.
+    pub(crate) const HTML: HeaderValue = HeaderValue::from_static(super::TEXT_HTML);
+    /// `application/octet-stream`.
+    pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static(super::OCTET_STREAM);
+}
+
 /// A value a handler can return.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from a path operation",
@@ -46,16 +61,15 @@ pub trait IntoResponse {
     fn into_response(self) -> Response;
 }
 
-pub(crate) fn with_type(body: Body, content_type: &'static str) -> Response {
+pub(crate) fn with_type(body: Body, content_type: HeaderValue) -> Response {
     let mut resp = Response::new(body);
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(CONTENT_TYPE, content_type);
     resp
 }
 
 /// A 500 for a failure that is the server's fault; the cause is logged, not sent.
 pub(crate) fn internal_error() -> Response {
-    let mut resp = with_type(Body::from("Internal Server Error"), TEXT_PLAIN);
+    let mut resp = with_type(Body::from("Internal Server Error"), content_type::TEXT);
     *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     resp
 }
@@ -74,7 +88,7 @@ impl IntoResponse for Body {
 
 impl IntoResponse for () {
     fn into_response(self) -> Response {
-        with_type(Body::from("null"), APPLICATION_JSON)
+        with_type(Body::from("null"), content_type::JSON)
     }
 }
 
@@ -86,13 +100,13 @@ impl IntoResponse for std::convert::Infallible {
 
 impl IntoResponse for &'static str {
     fn into_response(self) -> Response {
-        with_type(Body::from(self), TEXT_PLAIN)
+        with_type(Body::from(self), content_type::TEXT)
     }
 }
 
 impl IntoResponse for String {
     fn into_response(self) -> Response {
-        with_type(Body::from(self), TEXT_PLAIN)
+        with_type(Body::from(self), content_type::TEXT)
     }
 }
 
@@ -107,13 +121,13 @@ impl IntoResponse for Cow<'static, str> {
 
 impl IntoResponse for Bytes {
     fn into_response(self) -> Response {
-        with_type(Body::from(self), OCTET_STREAM)
+        with_type(Body::from(self), content_type::OCTET_STREAM)
     }
 }
 
 impl IntoResponse for Vec<u8> {
     fn into_response(self) -> Response {
-        with_type(Body::from(self), OCTET_STREAM)
+        with_type(Body::from(self), content_type::OCTET_STREAM)
     }
 }
 
@@ -226,7 +240,7 @@ pub struct Html<T>(pub T);
 
 impl<T: Into<Body>> IntoResponse for Html<T> {
     fn into_response(self) -> Response {
-        with_type(self.0.into(), TEXT_HTML)
+        with_type(self.0.into(), content_type::HTML)
     }
 }
 

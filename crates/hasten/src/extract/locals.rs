@@ -23,6 +23,11 @@ impl Locals {
         self.first.iter_mut().chain(self.rest.iter_mut())
     }
 
+    /// Whether no feature keeps anything for this request (most requests).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
     /// The value of type `T`, if there is one.
     pub(crate) fn get<T: Any + Send>(&self) -> Option<&T> {
         let ty = TypeId::of::<T>();

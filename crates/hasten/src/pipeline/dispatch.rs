@@ -103,17 +103,17 @@ impl Dispatcher {
             // RFC 9112 §3.2: a 1.1 request without exactly one Host is refused; so is
             // a target in authority form (`GET host:80`, meant for a proxy's CONNECT),
             // as uvicorn does.
-            return Dispatch::Ready(Some(
+            return Dispatch::Ready(Some(Box::new(
                 HttpError::plain(StatusCode::BAD_REQUEST, "Invalid HTTP request received.")
                     .with_header(http::header::CONNECTION, HeaderValue::from_static("close"))
                     .render(),
-            ));
+            )));
         }
         let is_head = parts.method == Method::HEAD;
         // Routes match the decoded path, as Starlette's do: `%2F` is a slash there, so
         // `/files/a%2Fb` is not `/files/{name}`. Decoded only when it has escapes.
         let raw_path = parts.uri.path();
-        let decoded_path = raw_path.contains('%').then(|| {
+        let decoded_path = raw_path.bytes().any(|b| b == b'%').then(|| {
             percent_encoding::percent_decode_str(raw_path)
                 .decode_utf8_lossy()
                 .into_owned()
@@ -124,7 +124,11 @@ impl Dispatcher {
                 let meta = route.op.meta;
                 // The panic handler's context, kept only when there is one: a panic
                 // takes the request with it.
-                let panic_ctx = self.rt.handlers.panic_context(&parts, meta).map(Box::new);
+                let on_panic = self
+                    .rt
+                    .handlers
+                    .panic_context(&parts, meta)
+                    .map(|ctx| Box::new((self.rt.clone(), ctx)));
                 let ctx = Box::new(RequestCtx {
                     parts,
                     body: Some(body),
@@ -140,9 +144,8 @@ impl Dispatcher {
                 });
                 return Dispatch::Handler(HandlerCall {
                     future: (route.op.handler)(ctx),
-                    rt: self.rt.clone(),
                     meta,
-                    panic_ctx,
+                    on_panic,
                 });
             }
             Match::MethodNotAllowed(allow) => {
@@ -203,7 +206,7 @@ impl Dispatcher {
         if is_head {
             strip_body(&mut resp);
         }
-        Dispatch::Ready(Some(resp))
+        Dispatch::Ready(Some(Box::new(resp)))
     }
 
     /// The document or a documentation page (GET and HEAD only).
@@ -218,7 +221,7 @@ impl Dispatcher {
         }
         let mut resp = crate::response::with_type(
             crate::body::Body::from(file.body.clone()),
-            file.content_type,
+            HeaderValue::from_static(file.content_type),
         );
         let cache = if file.immutable {
             "public, max-age=86400"
@@ -259,6 +262,13 @@ fn authority_form(uri: &Uri) -> bool {
 }
 
 fn single_host(headers: &HeaderMap) -> bool {
-    let mut hosts = headers.get_all(http::header::HOST).iter();
+    if headers.len() > 16 {
+        let mut hosts = headers.get_all(http::header::HOST).iter();
+        return hosts.next().is_some() && hosts.next().is_none();
+    }
+    // A walk over a few headers costs less than hashing the name.
+    let mut hosts = headers
+        .iter()
+        .filter(|(name, _)| *name == http::header::HOST);
     hosts.next().is_some() && hosts.next().is_none()
 }

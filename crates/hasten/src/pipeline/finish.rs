@@ -49,6 +49,11 @@ pub(crate) fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Respons
 /// rest when there is a rest (a file to open, a cleanup to run first): a plain
 /// function, not an `async` one, so the common case adds no future to the handler's.
 pub fn respond(ctx: &mut RequestCtx, resp: Response) -> Result<Response, BoxFuture<Response>> {
+    if ctx.locals.is_empty() && resp.extensions().is_empty() {
+        // Nothing set through `SetResponse`, no cleanups, no tasks, no file to open,
+        // no error to re-render: steps 1 and 5 are all there is (most requests).
+        return Ok(plain(ctx, resp));
+    }
     let resp = crate::set_response::apply_set_response(ctx, resp);
     finish(ctx, resp)
 }
@@ -127,6 +132,16 @@ pub(crate) fn finish(
     }))
 }
 
+/// The epilogue of a response that needs only steps 1 and 5: no request locals and no
+/// response extensions, so no file, no cleanups, no tasks and no error.
+fn plain(ctx: &RequestCtx, mut resp: Response) -> Response {
+    default_status(&mut resp, ctx.route.status);
+    if ctx.parts.method == Method::HEAD {
+        super::strip_body(&mut resp);
+    }
+    resp
+}
+
 /// Step 1: the operation's status, in place of a 200.
 fn default_status(resp: &mut Response, status: Option<u16>) {
     if let Some(status) = status {
@@ -187,6 +202,14 @@ fn headless(operation: &'static crate::operation::OperationMeta) -> ErrorContext
         operation: Some(operation),
         body: None,
     }
+}
+
+/// Whether dependencies are attached to the operation (or its routers or app): checked
+/// before [`run_attached_dependencies`], so an operation without them awaits nothing.
+/// Used by generated code.
+#[inline]
+pub fn has_attached_dependencies(ctx: &RequestCtx) -> bool {
+    !ctx.route.attached.is_empty()
 }
 
 /// Run the dependencies attached to the operation (and its routers and app) for their

@@ -6,7 +6,8 @@ mod finish;
 mod handler;
 
 pub(crate) use dispatch::Dispatcher;
-pub use finish::{refuse, respond, run_attached_dependencies};
+pub use finish::{has_attached_dependencies, refuse, respond, run_attached_dependencies};
+pub(crate) use handler::Dispatch;
 
 use http::header::CONTENT_LENGTH;
 use http::HeaderValue;

@@ -289,7 +289,7 @@ impl RequestValidationError {
         *resp.status_mut() = http::StatusCode::UNPROCESSABLE_ENTITY;
         resp.headers_mut().insert(
             http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
+            crate::response::content_type::JSON,
         );
         resp
     }
