@@ -37,7 +37,6 @@ use bytes::Bytes;
 use http_body::{Body as _, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::{Instant, Sleep};
@@ -229,7 +228,23 @@ impl Drop for InFlight {
 struct Tracked<I: AsyncRead + AsyncWrite + Unpin + Send + 'static> {
     io: Option<I>,
     activity: Arc<Activity>,
-    sniffed: bool,
+    /// The first bytes, read to tell the protocol, served again before the rest.
+    preread: Preread,
+}
+
+/// The start of a connection, read before its protocol is known: at most the length of
+/// the HTTP/2 preface, kept inline.
+#[derive(Default)]
+struct Preread {
+    buf: [u8; H2_PREFACE.len()],
+    len: u8,
+    served: u8,
+}
+
+impl Preread {
+    fn pending(&self) -> &[u8] {
+        &self.buf[usize::from(self.served)..usize::from(self.len)]
+    }
 }
 
 impl<I: AsyncRead + AsyncWrite + Unpin + Send + 'static> Tracked<I> {
@@ -268,8 +283,44 @@ async fn linger<I: AsyncRead + AsyncWrite + Unpin>(mut io: I) {
     let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
-/// The HTTP/2 connection preface.
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
+/// The HTTP/2 connection preface (RFC 9113 §3.4).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The protocol a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Http1,
+    /// HTTP/2 with prior knowledge (h2c): the client opened with the preface.
+    Http2,
+}
+
+impl<I: AsyncRead + AsyncWrite + Unpin + Send + 'static> Tracked<I> {
+    /// Read until the protocol is known: the HTTP/2 preface, or anything else (HTTP/1).
+    /// What was read is served again by `poll_read`.
+    fn poll_protocol(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Protocol>> {
+        loop {
+            let len = usize::from(self.preread.len);
+            let mut buf = ReadBuf::new(&mut self.preread.buf[len..]);
+            let io = Pin::new(self.io.as_mut().expect("the IO is present until dropped"));
+            std::task::ready!(io.poll_read(cx, &mut buf))?;
+            let read = buf.filled().len();
+            if read == 0 {
+                // The client closed: HTTP/1's parser reports what it sent, if anything.
+                return Poll::Ready(Ok(Protocol::Http1));
+            }
+            self.activity.io_moved();
+            let end = len + read;
+            self.preread.len = u8::try_from(end).unwrap_or(u8::MAX);
+            if self.preread.buf[..end] != H2_PREFACE[..end] {
+                return Poll::Ready(Ok(Protocol::Http1));
+            }
+            if end == H2_PREFACE.len() {
+                self.activity.h2.store(true, Ordering::Relaxed);
+                return Poll::Ready(Ok(Protocol::Http2));
+            }
+        }
+    }
+}
 
 impl<I: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncRead for Tracked<I> {
     fn poll_read(
@@ -277,15 +328,29 @@ impl<I: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncRead for Tracked<I
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        let pending = self.preread.pending();
+        if !pending.is_empty() {
+            let n = pending.len().min(buf.remaining());
+            buf.put_slice(&pending[..n]);
+            self.preread.served += u8::try_from(n).unwrap_or(u8::MAX);
+            if !self.preread.pending().is_empty() || buf.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            // With what the socket has now, so the parser sees the whole head in one
+            // read: a first read of a few bytes would make hyper grow its read buffer
+            // to twice its size, for the connection's lifetime. Nothing there yet (or an
+            // error, which the next read reports) leaves the bytes above as the read.
+            let before = buf.filled().len();
+            if let Poll::Ready(Ok(())) = self.io().poll_read(cx, buf) {
+                if buf.filled().len() > before {
+                    self.activity.io_moved();
+                }
+            }
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let r = self.io().poll_read(cx, buf);
         if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            if !self.sniffed {
-                self.sniffed = true;
-                if buf.filled()[before..].starts_with(H2_PREFACE) {
-                    self.activity.h2.store(true, Ordering::Relaxed);
-                }
-            }
             self.activity.io_moved();
         }
         r
@@ -529,7 +594,7 @@ pub(crate) async fn serve_connection<I>(
     io: I,
     peer: Option<SocketAddr>,
     app: Arc<Dispatcher>,
-    builder: &auto::Builder<TokioExecutor>,
+    protocols: &Protocols,
     settings: ConnSettings,
     slot: Option<OwnedSemaphorePermit>,
     stop: watch::Receiver<bool>,
@@ -537,11 +602,11 @@ pub(crate) async fn serve_connection<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Arc::new(Activity::new(settings, slot, stop.clone()));
-    let io = TokioIo::new(Tracked {
+    let io = Tracked {
         io: Some(io),
         activity: activity.clone(),
-        sniffed: false,
-    });
+        preread: Preread::default(),
+    };
     let svc_activity = activity.clone();
     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
         let guard = InFlight::new(&svc_activity);
@@ -573,8 +638,12 @@ pub(crate) async fn serve_connection<I>(
             h2,
         }
     });
-    let conn = builder.serve_connection_with_upgrades(io, service);
-    tokio::pin!(conn);
+    let mut conn = Conn::Choosing {
+        io: Some(io),
+        service: Some(service),
+        protocols,
+        deadline: None,
+    };
     let watch = watch_connection(stop, activity.clone(), peer);
     tokio::pin!(watch);
     let woken = Arc::new(WatchWaker::default());
@@ -582,7 +651,7 @@ pub(crate) async fn serve_connection<I>(
     // The connection is polled on every wake; the watcher only when one of its own
     // timers or signals fired, so a busy connection does not pay for it.
     let ended = std::future::poll_fn(|cx| loop {
-        if let Poll::Ready(res) = conn.as_mut().poll(cx) {
+        if let Poll::Ready(res) = Pin::new(&mut conn).poll(cx) {
             return Poll::Ready(Some(res));
         }
         woken.task.register(cx.waker());
@@ -599,7 +668,7 @@ pub(crate) async fn serve_connection<I>(
             // Idle or stopping: finish what is in flight, then close; poll again so
             // the connection sees it.
             winding_down = true;
-            conn.as_mut().graceful_shutdown();
+            conn.graceful_shutdown();
             continue;
         }
         return Poll::Pending;
@@ -607,6 +676,136 @@ pub(crate) async fn serve_connection<I>(
     .await;
     if let Some(Err(e)) = ended {
         tracing::debug!(target: "hasten::server", ?peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// How the server speaks each protocol: hyper's builders, configured once.
+#[derive(Clone)]
+pub(crate) struct Protocols {
+    pub(crate) http1: hyper::server::conn::http1::Builder,
+    pub(crate) http2: hyper::server::conn::http2::Builder<TokioExecutor>,
+    /// How long a client may take to say which protocol it speaks once it has started
+    /// (the header read timeout): a trickled HTTP/2 preface is not a way around it.
+    pub(crate) choose_timeout: Option<Duration>,
+}
+
+/// The service a connection runs: the app behind the connection's bookkeeping.
+trait ConnService:
+    hyper::service::Service<
+        http::Request<Incoming>,
+        Response = http::Response<Body>,
+        Error = Infallible,
+        Future = Served,
+    > + Unpin
+    + Send
+    + 'static
+{
+}
+
+impl<S> ConnService for S where
+    S: hyper::service::Service<
+            http::Request<Incoming>,
+            Response = http::Response<Body>,
+            Error = Infallible,
+            Future = Served,
+        > + Unpin
+        + Send
+        + 'static
+{
+}
+
+/// A connection: its protocol read from the first bytes, then hyper's connection for
+/// it (HTTP/1.1 with upgrades, or HTTP/2, boxed: it is twice the size and rarer).
+enum Conn<'a, I, S>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: ConnService,
+{
+    Choosing {
+        io: Option<Tracked<I>>,
+        service: Option<S>,
+        protocols: &'a Protocols,
+        /// Set when the first bytes did not decide (a partial preface).
+        deadline: Option<Pin<Box<Sleep>>>,
+    },
+    Http1(hyper::server::conn::http1::UpgradeableConnection<TokioIo<Tracked<I>>, S>),
+    Http2(Box<hyper::server::conn::http2::Connection<TokioIo<Tracked<I>>, S, TokioExecutor>>),
+    /// Shut down before it said which protocol it speaks.
+    Closed,
+}
+
+impl<I, S> Conn<'_, I, S>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: ConnService,
+{
+    /// Finish what is in flight, then close (HTTP/2: GOAWAY).
+    fn graceful_shutdown(&mut self) {
+        match self {
+            Conn::Choosing { .. } => *self = Conn::Closed,
+            Conn::Http1(c) => Pin::new(c).graceful_shutdown(),
+            Conn::Http2(c) => Pin::new(&mut **c).graceful_shutdown(),
+            Conn::Closed => {}
+        }
+    }
+}
+
+impl<I, S> Future for Conn<'_, I, S>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: ConnService,
+{
+    type Output = Result<(), hyper::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            match this {
+                Conn::Choosing {
+                    io,
+                    service,
+                    protocols,
+                    deadline,
+                } => {
+                    let tracked = io.as_mut().expect("chosen once");
+                    let protocol = match tracked.poll_protocol(cx) {
+                        Poll::Pending => {
+                            let started = tracked.preread.len > 0;
+                            if let (true, None, Some(limit)) =
+                                (started, &deadline, protocols.choose_timeout)
+                            {
+                                *deadline = Some(Box::pin(tokio::time::sleep(limit)));
+                            }
+                            if let Some(timer) = deadline {
+                                if timer.as_mut().poll(cx).is_ready() {
+                                    return Poll::Ready(Ok(()));
+                                }
+                            }
+                            return Poll::Pending;
+                        }
+                        Poll::Ready(Ok(p)) => p,
+                        // Gone before the first request: nothing to answer.
+                        Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                    };
+                    let io = TokioIo::new(io.take().expect("chosen once"));
+                    let service = service.take().expect("chosen once");
+                    *this = match protocol {
+                        Protocol::Http1 => Conn::Http1(
+                            protocols
+                                .http1
+                                .serve_connection(io, service)
+                                .with_upgrades(),
+                        ),
+                        Protocol::Http2 => {
+                            Conn::Http2(Box::new(protocols.http2.serve_connection(io, service)))
+                        }
+                    };
+                }
+                Conn::Http1(c) => return Pin::new(c).poll(cx),
+                Conn::Http2(c) => return Pin::new(&mut **c).poll(cx),
+                Conn::Closed => return Poll::Ready(Ok(())),
+            }
+        }
     }
 }
 

@@ -26,12 +26,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::{watch, Semaphore};
 
 use crate::app::AppService;
-use crate::connection::{serve_connection, BodyTimeouts, ConnSettings};
+use crate::connection::{serve_connection, BodyTimeouts, ConnSettings, Protocols};
 use crate::operation::BoxFuture;
 use crate::App;
 
@@ -94,18 +93,24 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    pub(crate) fn builder(&self) -> auto::Builder<TokioExecutor> {
-        let mut b = auto::Builder::new(TokioExecutor::new());
-        b.http1()
+    /// hyper's HTTP/1.1 and HTTP/2 builders with the server's limits.
+    pub(crate) fn protocols(&self) -> Protocols {
+        let mut http1 = hyper::server::conn::http1::Builder::new();
+        http1
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout)
             .keep_alive(true)
             .max_buf_size(CONNECTION_BUFFER);
-        b.http2()
+        let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        http2
             .timer(TokioTimer::new())
             .max_concurrent_streams(self.http2_max_streams)
             .max_send_buf_size(CONNECTION_BUFFER);
-        b
+        Protocols {
+            http1,
+            http2,
+            choose_timeout: self.header_read_timeout,
+        }
     }
 
     /// What each connection enforces.
@@ -280,7 +285,7 @@ impl Server {
         } = self;
         let addr = listener.local_addr()?;
         crate::panics::install_hook();
-        let builder = Arc::new(config.builder());
+        let protocols = Arc::new(config.protocols());
         let settings = config.connection();
         let max = config.max_connections;
         let slots = Arc::new(Semaphore::new(max));
@@ -314,7 +319,7 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let app = service.dispatcher.clone();
-            let builder = builder.clone();
+            let protocols = protocols.clone();
             let stop = stop_rx.clone();
             // The slot travels with the connection, and with its WebSocket if upgraded.
             tokio::spawn(async move {
@@ -322,7 +327,7 @@ impl Server {
                     stream,
                     Some(peer),
                     app,
-                    &builder,
+                    &protocols,
                     settings,
                     Some(permit),
                     stop,

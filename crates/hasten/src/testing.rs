@@ -33,7 +33,6 @@ use http::header::{HeaderName, CONTENT_TYPE, HOST};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -41,7 +40,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::app::{AppService, BuildError};
-use crate::connection::{serve_connection, ConnSettings};
+use crate::connection::{serve_connection, ConnSettings, Protocols};
 use crate::server::ServerConfig;
 use crate::App;
 
@@ -49,7 +48,7 @@ use crate::App;
 #[derive(Clone)]
 pub struct TestClient {
     service: AppService,
-    builder: Arc<auto::Builder<TokioExecutor>>,
+    protocols: Arc<Protocols>,
     settings: ConnSettings,
 }
 
@@ -105,7 +104,7 @@ impl TestClient {
         settings.keep_alive = None;
         TestClient {
             service,
-            builder: Arc::new(config.builder()),
+            protocols: Arc::new(config.protocols()),
             settings,
         }
     }
@@ -337,11 +336,11 @@ impl TestRequest<'_> {
         let (client_io, server_io) = tokio::io::duplex(256 * 1024);
         let (stop_tx, stop_rx) = watch::channel(false);
         let app = self.client.service.dispatcher.clone();
-        let builder = self.client.builder.clone();
+        let protocols = self.client.protocols.clone();
         let settings = self.client.settings;
         tokio::spawn(async move {
             let _keep_open = stop_tx;
-            serve_connection(server_io, None, app, &builder, settings, None, stop_rx).await;
+            serve_connection(server_io, None, app, &protocols, settings, None, stop_rx).await;
         });
 
         let mut target = self.path.clone();

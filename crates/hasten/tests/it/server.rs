@@ -156,6 +156,74 @@ async fn slow_header_client_is_disconnected() {
     assert!(cut_off, "the server waited for the whole slow head");
 }
 
+/// The HTTP/2 connection preface.
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+#[tokio::test]
+async fn the_protocol_is_told_from_first_bytes_that_arrive_apart() {
+    let srv = start(|s| s, Arc::default()).await;
+    // HTTP/1.1 whose first byte is also the preface's.
+    let mut s = TcpStream::connect(srv.addr).await.unwrap();
+    s.write_all(b"P").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.write_all(
+        b"OST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    timeout(BOUND, s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let resp = String::from_utf8_lossy(&out);
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("\r\n\r\n5"), "{resp}");
+
+    // The HTTP/2 preface in two pieces, then an empty SETTINGS frame: the server
+    // answers with its own SETTINGS frame (type 4, stream 0).
+    let mut s = TcpStream::connect(srv.addr).await.unwrap();
+    s.write_all(&PREFACE[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.write_all(&PREFACE[10..]).await.unwrap();
+    s.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+    let mut frame = [0u8; 9];
+    timeout(BOUND, s.read_exact(&mut frame))
+        .await
+        .expect("no HTTP/2 frame")
+        .unwrap();
+    assert_eq!(frame[3], 4, "not a SETTINGS frame: {frame:?}");
+    assert_eq!(&frame[5..], &[0, 0, 0, 0], "{frame:?}");
+}
+
+#[tokio::test]
+async fn a_trickled_http2_preface_is_cut_off_at_the_header_timeout() {
+    let srv = start(
+        |s| s.header_read_timeout(Duration::from_millis(300)),
+        Arc::default(),
+    )
+    .await;
+    let mut s = TcpStream::connect(srv.addr).await.unwrap();
+    // One byte every 100 ms: the preface alone would take 2.4 s.
+    let mut cut_off = false;
+    for byte in PREFACE {
+        if s.write_all(&[*byte]).await.is_err() {
+            cut_off = true;
+            break;
+        }
+        let mut probe = [0u8; 1];
+        match timeout(Duration::from_millis(100), s.read(&mut probe)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                cut_off = true;
+                break;
+            }
+            Ok(Ok(_)) => panic!("server answered an unfinished preface"),
+            Err(_) => {}
+        }
+    }
+    assert!(cut_off, "the server waited for the whole trickled preface");
+}
+
 #[tokio::test]
 async fn panicking_handler_then_normal_request() {
     let srv = start(|s| s, Arc::default()).await;
