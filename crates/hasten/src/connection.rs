@@ -716,6 +716,9 @@ impl<S> ConnService for S where
 
 /// A connection: its protocol read from the first bytes, then hyper's connection for
 /// it (HTTP/1.1 with upgrades, or HTTP/2, boxed: it is twice the size and rarer).
+// The HTTP/1.1 connection is the steady state of most connections, and the enum lives
+// in the connection's task already: boxing it would cost each one an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Conn<'a, I, S>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
