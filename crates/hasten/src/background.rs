@@ -149,11 +149,56 @@ pub(crate) fn discard(ctx: &mut RequestCtx) {
 pub(crate) struct PostWork {
     queue: Option<Arc<TaskQueue>>,
     cleanups: Mutex<Vec<CleanupEntry>>,
+    done: PostWorkDone,
+}
+
+/// Says when a request's post-response work is over (run, or nothing to run). It rides
+/// on the response to the connection, which waits for it when asked to (the test
+/// client's connections do, so a test sees the work done when `send` returns).
+#[derive(Clone, Default)]
+pub(crate) struct PostWorkDone(Arc<Finished>);
+
+#[derive(Default)]
+struct Finished {
+    done: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl PostWorkDone {
+    /// Wait until the work is over.
+    pub(crate) async fn wait(&self) {
+        loop {
+            let notified = self.0.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.0.done.load(std::sync::atomic::Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn finish(&self) {
+        self.0
+            .done
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.0.notify.notify_waiters();
+    }
+}
+
+/// Marks the work over when dropped: when it ends, panics or is cancelled alike.
+struct FinishOnDrop(PostWorkDone);
+
+impl Drop for FinishOnDrop {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
 }
 
 /// Run a request's post-response work now: its tasks in order, each isolated, then
 /// its cleanups in reverse order of setup.
 fn start(work: Arc<PostWork>, outcome: Outcome, rt: Arc<Runtime>) {
+    let finished = FinishOnDrop(work.done.clone());
     let tasks = match &work.queue {
         Some(q) => q
             .tasks
@@ -181,6 +226,7 @@ fn start(work: Arc<PostWork>, outcome: Outcome, rt: Arc<Runtime>) {
     };
     let work_rt = rt.clone();
     rt.spawn_tracked(&handle, async move {
+        let _finished = finished;
         run_tasks(tasks, &work_rt).await;
         run_late_cleanups(cleanups, outcome).await;
     });
@@ -285,9 +331,12 @@ pub(crate) fn attach(
     if queue.is_none() && cleanups.is_empty() {
         return;
     }
+    let done = PostWorkDone::default();
+    resp.extensions_mut().insert(done.clone());
     let work = Arc::new(PostWork {
         queue,
         cleanups: Mutex::new(cleanups),
+        done,
     });
     let status = resp.status();
     let inner = std::mem::take(resp.body_mut());

@@ -63,6 +63,9 @@ pub(crate) struct ConnSettings {
     pub(crate) body: BodyTimeouts,
     /// After the server starts shutting down, the connection is dropped this much later.
     pub(crate) shutdown_timeout: Duration,
+    /// Before it ends, the connection waits for its requests' background tasks and
+    /// cleanups (the test client's connections do; the server's do not).
+    pub(crate) await_post_work: bool,
 }
 
 /// The fallback for how long a closing connection may sit without progress when no
@@ -99,6 +102,9 @@ pub(crate) struct Activity {
     settings: ConnSettings,
     /// The server's stop signal, for a WebSocket that outlives the connection task.
     stop: watch::Receiver<bool>,
+    /// Post-response work to wait for before the connection ends (only kept when
+    /// `settings.await_post_work`).
+    post_work: Mutex<Vec<crate::background::PostWorkDone>>,
     _slot: Option<OwnedSemaphorePermit>,
 }
 
@@ -120,6 +126,7 @@ impl Activity {
             linger: AtomicBool::new(false),
             settings,
             stop,
+            post_work: Mutex::new(Vec::new()),
             _slot: slot,
         }
     }
@@ -677,6 +684,16 @@ pub(crate) async fn serve_connection<I>(
     if let Some(Err(e)) = ended {
         tracing::debug!(target: "hasten::server", ?peer, error = %e, "connection ended with an error");
     }
+    if activity.settings.await_post_work {
+        let pending = activity
+            .post_work
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        for done in pending {
+            done.wait().await;
+        }
+    }
 }
 
 /// How the server speaks each protocol: hyper's builders, configured once.
@@ -842,6 +859,16 @@ impl Future for Served {
             return Poll::Pending;
         };
         if let Some(guard) = this.guard.take() {
+            if let Some(done) = resp
+                .extensions_mut()
+                .remove::<crate::background::PostWorkDone>()
+            {
+                if guard.0.settings.await_post_work {
+                    if let Ok(mut pending) = guard.0.post_work.lock() {
+                        pending.push(done);
+                    }
+                }
+            }
             if resp.status() == http::StatusCode::PAYLOAD_TOO_LARGE && !this.h2 {
                 guard.0.linger.store(true, Ordering::Relaxed);
             } else if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {

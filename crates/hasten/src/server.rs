@@ -120,6 +120,7 @@ impl ServerConfig {
             send_timeout: self.send_timeout,
             body: self.body,
             shutdown_timeout: self.shutdown_timeout,
+            await_post_work: false,
         }
     }
 }

@@ -5,6 +5,10 @@
 //! client side — so parsing, limits and errors behave exactly as over TCP, without a
 //! port.
 //!
+//! [`TestRequest::send`] returns once the request's background tasks and dependency
+//! cleanups have run, as Starlette's `TestClient` does: a test asserts their effects
+//! right away, without polling.
+//!
 //! ```
 //! use hasten::prelude::*;
 //! use hasten::testing::TestClient;
@@ -102,6 +106,9 @@ impl TestClient {
         // The server's limits, but no keep-alive: a test may hold a connection idle.
         let mut settings = config.connection();
         settings.keep_alive = None;
+        // A response is read whole when the request's background tasks and cleanups
+        // have run, as Starlette's TestClient does: no test has to poll for them.
+        settings.await_post_work = true;
         TestClient {
             service,
             protocols: Arc::new(config.protocols()),
@@ -247,7 +254,8 @@ impl TestRequest<'_> {
         self
     }
 
-    /// Send the request and read the whole response.
+    /// Send the request and read the whole response; returns once the request's
+    /// background tasks and cleanups have run.
     ///
     /// # Panics
     /// If the connection fails (the server closed it without a response, say).
@@ -261,7 +269,7 @@ impl TestRequest<'_> {
     /// Send the request; a connection failure is an `Err` instead of a panic.
     pub async fn try_send(self) -> Result<TestResponse, crate::body::BoxError> {
         let http2 = self.http2;
-        let (client_io, req) = self.open()?;
+        let (client_io, req, server) = self.open()?;
         let resp = if http2 {
             let (mut sender, conn) = hyper::client::conn::http2::handshake(
                 TokioExecutor::new(),
@@ -269,14 +277,21 @@ impl TestRequest<'_> {
             )
             .await?;
             tokio::spawn(conn);
-            sender.send_request(req).await?
+            let resp = TestResponse::read(sender.send_request(req).await?).await?;
+            drop(sender);
+            resp
         } else {
             let (mut sender, conn) =
                 hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await?;
             tokio::spawn(conn);
-            sender.send_request(req).await?
+            let resp = TestResponse::read(sender.send_request(req).await?).await?;
+            drop(sender);
+            resp
         };
-        TestResponse::read(resp).await
+        // The client's side is closed: the server's ends once the request's
+        // background tasks and cleanups have run.
+        let _ = server.await;
+        Ok(resp)
     }
 
     /// Open a WebSocket with this request (the upgrade headers are added): the open
@@ -298,7 +313,7 @@ impl TestRequest<'_> {
             }
         }
         let opened = async {
-            let (client_io, req) = self.open()?;
+            let (client_io, req, _server) = self.open()?;
             let (mut sender, conn) =
                 hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await?;
             tokio::spawn(conn.with_upgrades());
@@ -330,15 +345,13 @@ impl TestRequest<'_> {
     }
 
     /// Serve the app on one end of an in-memory pipe; the other end and the request.
-    fn open(
-        self,
-    ) -> Result<(tokio::io::DuplexStream, http::Request<Full<Bytes>>), crate::body::BoxError> {
+    fn open(self) -> Result<Opened, crate::body::BoxError> {
         let (client_io, server_io) = tokio::io::duplex(256 * 1024);
         let (stop_tx, stop_rx) = watch::channel(false);
         let app = self.client.service.dispatcher.clone();
         let protocols = self.client.protocols.clone();
         let settings = self.client.settings;
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             let _keep_open = stop_tx;
             serve_connection(server_io, None, app, &protocols, settings, None, stop_rx).await;
         });
@@ -362,9 +375,17 @@ impl TestRequest<'_> {
             req.headers_mut()
                 .insert(HOST, HeaderValue::from_static("testserver"));
         }
-        Ok((client_io, req))
+        Ok((client_io, req, server))
     }
 }
+
+/// The client's end of a test connection, the request to send on it, and the task
+/// serving the other end (it ends after the request's post-response work).
+type Opened = (
+    tokio::io::DuplexStream,
+    http::Request<Full<Bytes>>,
+    tokio::task::JoinHandle<()>,
+);
 
 /// A complete response.
 #[derive(Debug, Clone)]

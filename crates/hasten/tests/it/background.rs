@@ -52,12 +52,46 @@ async fn slow_task(events: State<Events>, tasks: BackgroundTasks) -> &'static st
     "queued"
 }
 
+/// A dependency whose cleanup takes a while.
+#[dependency]
+async fn slow_cleanup(events: State<Events>) -> hasten::depends::Cleanup<()> {
+    let log = events.0.clone();
+    hasten::depends::Cleanup::new((), move |_, _| async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        log.push("slow cleanup done");
+    })
+}
+
+#[get("/slow-cleanup")]
+async fn with_slow_cleanup(_dep: Depends<slow_cleanup>) -> &'static str {
+    "cleaned"
+}
+
 fn app(events: Arc<Events>) -> App {
     App::new()
         .route(stream)
         .route(plain)
         .route(slow_task)
+        .route(with_slow_cleanup)
         .state_arc(events)
+}
+
+#[tokio::test]
+async fn the_test_client_returns_after_the_requests_tasks_and_cleanups() {
+    let events = Arc::new(Events::default());
+    let client = hasten::testing::TestClient::new(app(events.clone()));
+    // Read at once, with no waiting: the task sleeps 300 ms, the cleanup 200 ms.
+    let resp = client.get("/slow-task").send().await;
+    assert_eq!(resp.text(), "queued");
+    assert_eq!(events.snapshot(), ["slow task done"]);
+    let resp = client.get("/slow-cleanup").send().await;
+    assert_eq!(resp.text(), "cleaned");
+    assert_eq!(events.snapshot(), ["slow task done", "slow cleanup done"]);
+    // Over HTTP/2 too.
+    client.get("/slow-task").http2().send().await;
+    assert_eq!(events.snapshot().len(), 3);
+    // A request with no post-response work is not held up.
+    assert_eq!(client.get("/plain").send().await.text(), "plain");
 }
 
 async fn start(
