@@ -47,6 +47,8 @@ pub struct App {
     overrides: HashMap<TypeId, crate::depends::Resolver>,
     startup: Vec<crate::lifespan::StartupHook>,
     shutdown: Vec<crate::lifespan::ShutdownHook>,
+    /// App-scoped dependencies made at startup, in the order added.
+    eager: Vec<crate::depends::Eager>,
     mounts: Vec<crate::mount::Mount>,
     /// State types startup hooks will provide.
     promised: Vec<TypeId>,
@@ -85,6 +87,7 @@ impl App {
             overrides: HashMap::new(),
             startup: Vec::new(),
             shutdown: Vec::new(),
+            eager: Vec::new(),
             mounts: Vec::new(),
             promised: Vec::new(),
             state: TypeMap::default(),
@@ -320,13 +323,71 @@ impl App {
         self
     }
 
-    /// Run the startup hooks, then build the app (see [`App::build`]).
+    /// Make app-scoped dependency `D` when the app starts ([`App::start`], which
+    /// [`Server::serve`](crate::Server::serve) and the test client call) instead of on
+    /// the first request that needs it: a bad configuration then stops the app from
+    /// starting, with the reason, rather than answering 500 to its first request.
+    /// Overrides apply, so a test can still swap it.
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    ///
+    /// struct Pool { url: String }
+    ///
+    /// #[dependency(scope = "app")]
+    /// async fn pool() -> Result<Pool, HttpError> {
+    ///     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://memory".into());
+    ///     if !url.contains("://") {
+    ///         return Err(HttpError::new(hasten::StatusCode::SERVICE_UNAVAILABLE, "DATABASE_URL is not a URL"));
+    ///     }
+    ///     Ok(Pool { url })
+    /// }
+    ///
+    /// #[get("/db")]
+    /// async fn db(pool: Depends<pool>) -> String {
+    ///     pool.url.clone()
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // `pool` is made here, before any request; an `Err` would be the start's error.
+    /// let service = App::new().route(db).eager::<pool>().start().await.unwrap();
+    /// # let _ = service;
+    /// # }
+    /// ```
+    pub fn eager<D: crate::depends::Dependency>(mut self) -> Self {
+        let eager = crate::depends::Eager::of::<D>();
+        if !eager.app_scoped {
+            self.problems.push(format!(
+                "`App::eager::<{}>()`: only an app-scoped dependency \
+                 (`#[dependency(scope = \"app\")]`) can be made at startup",
+                eager.name
+            ));
+        } else {
+            self.eager.push(eager);
+        }
+        self
+    }
+
+    /// Run the startup hooks, build the app (see [`App::build`]), then make the
+    /// dependencies marked [`eager`](App::eager); every failure is reported at once.
     pub async fn start(mut self) -> Result<AppService, BuildError> {
         let hooks = std::mem::take(&mut self.startup);
         if let Err(e) = crate::lifespan::run_startup(hooks, &mut self.state).await {
             return Err(BuildError { problems: vec![e] });
         }
-        self.build()
+        let eager = std::mem::take(&mut self.eager);
+        let service = self.build()?;
+        let mut problems = Vec::new();
+        for dependency in &eager {
+            if let Err(why) = dependency.make(service.dispatcher.runtime().clone()).await {
+                problems.push(why);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
+        Ok(service)
     }
 
     /// Run dependency `D` for its side effect (a token check, say) before every
@@ -601,6 +662,7 @@ impl App {
     /// [`build`](Self::build).
     pub fn openapi_document(mut self) -> Result<serde_json::Value, BuildError> {
         self.startup.clear();
+        self.eager.clear();
         Ok(self.build()?.openapi().clone())
     }
 
@@ -614,6 +676,13 @@ impl App {
             problems.push(
                 "the app has startup hooks: start it with `App::start().await` \
                  (`Server::serve` and `TestClient::start` do)"
+                    .to_owned(),
+            );
+        }
+        if !self.eager.is_empty() {
+            problems.push(
+                "the app makes dependencies at startup (`App::eager`): start it with \
+                 `App::start().await` (`Server::serve` and `TestClient::start` do)"
                     .to_owned(),
             );
         }

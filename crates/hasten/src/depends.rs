@@ -209,6 +209,89 @@ async fn app_scoped<D: Dependency>(
     shared.downcast::<D::Output>().ok()
 }
 
+/// An app-scoped dependency to make when the app starts ([`App::eager`](crate::App::eager)).
+pub(crate) struct Eager {
+    /// The dependency's type, for messages.
+    pub(crate) name: &'static str,
+    /// Only an app-scoped dependency can be made before any request.
+    pub(crate) app_scoped: bool,
+    make: fn(Arc<Runtime>) -> crate::future::BoxFuture<Result<(), String>>,
+}
+
+impl Eager {
+    /// The entry for dependency `D`.
+    pub(crate) fn of<D: Dependency>() -> Self {
+        Eager {
+            name: std::any::type_name::<D>(),
+            app_scoped: D::APP_SCOPED,
+            make: make_eagerly::<D>,
+        }
+    }
+
+    /// Make it now, in the started app: what went wrong, as a sentence, on failure.
+    pub(crate) async fn make(&self, rt: Arc<Runtime>) -> Result<(), String> {
+        (self.make)(rt).await.map_err(|why| {
+            format!(
+                "the app-scoped dependency `{}` failed at startup: {why}",
+                self.name
+            )
+        })
+    }
+}
+
+/// What requests name as their operation while a dependency is made at startup.
+static STARTUP: crate::operation::OperationMeta = crate::operation::OperationMeta {
+    methods: &[],
+    path: "(startup)",
+    fn_name: "(startup)",
+    status: None,
+    tags: &[],
+    summary: None,
+    doc: None,
+    operation_id: None,
+    deprecated: false,
+    include_in_schema: false,
+    response_description: None,
+    blocking: false,
+};
+
+/// Resolve app-scoped `D` outside any request, keeping the value for the requests to
+/// come (overrides apply, as they do for requests).
+fn make_eagerly<D: Dependency>(rt: Arc<Runtime>) -> crate::future::BoxFuture<Result<(), String>> {
+    Box::pin(async move {
+        use futures_util::FutureExt as _;
+        let mut ctx = RequestCtx::detached(rt, &STARTUP);
+        let mut errors = Errors::for_request(&ctx);
+        let made = std::panic::AssertUnwindSafe(app_scoped::<D>(&mut ctx, &mut errors))
+            .catch_unwind()
+            .await;
+        match made {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(failure(errors).await),
+            Err(payload) => Err(format!(
+                "it panicked: {}",
+                crate::panics::panic_message(payload)
+            )),
+        }
+    })
+}
+
+/// Why a dependency made at startup failed: the answer it gave (its status and body),
+/// or the inputs it could not read.
+async fn failure(errors: Errors) -> String {
+    use http_body_util::BodyExt as _;
+    if let Some(rejection) = errors.rejection {
+        let status = rejection.status();
+        let body = match rejection.into_body().collect().await {
+            Ok(body) => String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+            Err(e) => format!("(its body failed: {e})"),
+        };
+        return format!("it answered {status}: {body}");
+    }
+    let detail = errors.into_ordered().to_json()["detail"].to_string();
+    format!("it could not read its inputs outside a request: {detail}")
+}
+
 /// A dependency and the scopes it was resolved under.
 type CacheKey = (TypeId, Vec<&'static str>);
 

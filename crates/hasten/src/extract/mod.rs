@@ -586,6 +586,30 @@ impl RequestCtx {
 struct CtxSlot(Arc<std::sync::Mutex<Option<Box<RequestCtx>>>>);
 
 impl RequestCtx {
+    /// A context with no request behind it (an empty `GET /`), for work done on the
+    /// app's behalf outside a request: making app-scoped dependencies at startup.
+    pub(crate) fn detached(rt: Arc<Runtime>, meta: &'static OperationMeta) -> RequestCtx {
+        RequestCtx {
+            parts: http::Request::new(()).into_parts().0,
+            body: Some(RequestBody::empty()),
+            raw_body: None,
+            query: None,
+            route: RouteCtx {
+                route: Arc::new(Route {
+                    meta,
+                    path_names: Arc::new([]),
+                    attached: Arc::new([]),
+                    status: None,
+                    errors: None,
+                }),
+                path_params: PathSpans::default(),
+                decoded_path: None,
+            },
+            rt,
+            locals: Locals::default(),
+        }
+    }
+
     /// The request as an HTTP request for operation middleware; the rest of the
     /// context rides along in its extensions.
     pub(crate) fn into_http(mut self: Box<Self>) -> http::Request<RequestBody> {

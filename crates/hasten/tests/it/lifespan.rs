@@ -184,3 +184,110 @@ async fn the_server_runs_shutdown_hooks_after_serving() {
         vec!["startup: pool", "shutdown: close postgres://db/app"]
     );
 }
+
+// Eager app-scoped dependencies: made when the app starts, so a bad configuration stops it.
+
+#[tokio::test]
+async fn an_eager_dependency_is_made_at_startup_and_reused_by_requests() {
+    let journal = Arc::new(Journal::default());
+    let connects = Arc::new(Connects::default());
+    let c = TestClient::start(
+        App::new()
+            .route(use_session)
+            .state_arc(journal.clone())
+            .state_arc(connects.clone())
+            .eager::<pool>(),
+    )
+    .await;
+    // Made before any request …
+    assert_eq!(connects.0.load(Ordering::SeqCst), 1);
+    // … and the one requests get.
+    assert_eq!(
+        c.get("/session").send().await.json::<Value>(),
+        json!({"session": "session on pool #1", "pool": "pool #1"})
+    );
+    assert_eq!(connects.0.load(Ordering::SeqCst), 1);
+    c.shutdown().await;
+    assert_eq!(journal.entries(), vec!["closed pool #1"]);
+}
+
+#[dependency(scope = "app")]
+async fn unreachable_database() -> Result<Pool, HttpError> {
+    Err(HttpError::new(
+        hasten::StatusCode::SERVICE_UNAVAILABLE,
+        "database unreachable at postgres://db/app",
+    ))
+}
+
+#[dependency(scope = "app")]
+async fn exploding() -> Pool {
+    panic!("no settings file")
+}
+
+#[dependency(scope = "app")]
+async fn reachable_database() -> Result<Pool, HttpError> {
+    Ok(Pool {
+        url: "sqlite://memory".to_owned(),
+    })
+}
+
+#[get("/db")]
+async fn db(pool: Depends<unreachable_database>) -> String {
+    pool.url.clone()
+}
+
+#[dependency]
+async fn per_request() -> u32 {
+    1
+}
+
+#[tokio::test]
+async fn a_failing_eager_dependency_stops_the_app_from_starting_with_every_reason() {
+    let err = App::new()
+        .route(db)
+        .eager::<unreachable_database>()
+        .eager::<exploding>()
+        .start()
+        .await
+        .expect_err("the app started with a broken dependency");
+    let problems = err.problems();
+    assert_eq!(problems.len(), 2, "{err}");
+    assert!(problems[0].contains("unreachable_database"), "{err}");
+    assert!(problems[0].contains("503"), "{err}");
+    assert!(
+        problems[0].contains("database unreachable at postgres://db/app"),
+        "{err}"
+    );
+    assert!(problems[1].contains("exploding"), "{err}");
+    assert!(problems[1].contains("no settings file"), "{err}");
+
+    // The server does not start either: `serve` returns the same reasons.
+    let server = Server::bind("127.0.0.1:0").await.unwrap();
+    let err = server
+        .serve(App::new().route(db).eager::<unreachable_database>())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("database unreachable"), "{err}");
+
+    // Only an app-scoped dependency can be made at startup.
+    let err = App::new()
+        .eager::<per_request>()
+        .start()
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("per_request"), "{err}");
+    assert!(err.to_string().contains("app-scoped"), "{err}");
+}
+
+#[tokio::test]
+async fn an_overridden_eager_dependency_makes_the_replacement() {
+    let c = TestClient::start(
+        App::new()
+            .route(db)
+            .eager::<unreachable_database>()
+            .override_dependency::<unreachable_database, reachable_database>(),
+    )
+    .await;
+    assert_eq!(c.get("/db").send().await.text(), "sqlite://memory");
+}
