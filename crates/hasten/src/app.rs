@@ -49,6 +49,8 @@ pub struct App {
     shutdown: Vec<crate::lifespan::ShutdownHook>,
     /// App-scoped dependencies made at startup, in the order added.
     eager: Vec<crate::depends::Eager>,
+    /// The liveness and readiness endpoints, if any, and what readiness checks.
+    probes: crate::health::Probes,
     mounts: Vec<crate::mount::Mount>,
     /// State types startup hooks will provide.
     promised: Vec<TypeId>,
@@ -88,6 +90,7 @@ impl App {
             startup: Vec::new(),
             shutdown: Vec::new(),
             eager: Vec::new(),
+            probes: crate::health::Probes::default(),
             mounts: Vec::new(),
             promised: Vec::new(),
             state: TypeMap::default(),
@@ -366,6 +369,74 @@ impl App {
         } else {
             self.eager.push(eager);
         }
+        self
+    }
+
+    /// Serve a liveness probe at `path` (`/health`, say): `200 {"status": "ok"}` to a
+    /// GET or HEAD while the process serves at all. Outside the OpenAPI document.
+    pub fn health(mut self, path: &str) -> Self {
+        self.probes.health = Some(path.to_owned());
+        self
+    }
+
+    /// Serve a readiness probe at `path` (`/ready`, say): `200 {"status": "ready",
+    /// "checks": {…}}` when every check declared with [`ready_when`](App::ready_when)
+    /// passes, `503 {"status": "unavailable", "checks": {…}}` naming each failure
+    /// otherwise, and `503 {"status": "draining"}` once the server is shutting down
+    /// (see [`Server::drain_delay`](crate::Server::drain_delay)). Outside the OpenAPI
+    /// document.
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    ///
+    /// struct Pool { url: String }
+    ///
+    /// #[dependency(scope = "app")]
+    /// async fn pool() -> Pool {
+    ///     Pool { url: "sqlite://memory".into() }
+    /// }
+    ///
+    /// let app = App::new()
+    ///     .health("/health")
+    ///     .readiness("/ready")
+    ///     // Ready when the pool answers; a failure names `pool` and says why.
+    ///     .ready_when::<pool, _, _, _>(|pool| async move {
+    ///         if pool.url.is_empty() { Err("no database URL") } else { Ok(()) }
+    ///     });
+    /// # let _ = app.build().unwrap();
+    /// ```
+    pub fn readiness(mut self, path: &str) -> Self {
+        self.probes.ready = Some(path.to_owned());
+        self
+    }
+
+    /// A readiness check on app-scoped dependency `D`: the readiness probe makes `D`
+    /// (if no request has yet) and runs `check` on its value; an `Err` (its message), a
+    /// failure to make `D` or a check slower than
+    /// [`readiness_timeout`](App::readiness_timeout) makes the app not ready.
+    pub fn ready_when<D, F, Fut, E>(mut self, check: F) -> Self
+    where
+        D: crate::depends::Dependency,
+        F: Fn(std::sync::Arc<D::Output>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: fmt::Display,
+    {
+        if !D::APP_SCOPED {
+            self.problems.push(format!(
+                "`App::ready_when::<{}>`: readiness checks an app-scoped dependency \
+                 (`#[dependency(scope = \"app\")]`)",
+                std::any::type_name::<D>()
+            ));
+        }
+        self.probes
+            .checks
+            .push(crate::health::ReadyCheck::of::<D, F, Fut, E>(check));
+        self
+    }
+
+    /// How long one readiness check may take before it counts as failed (default 5 s).
+    pub fn readiness_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.probes.timeout = timeout;
         self
     }
 
@@ -721,6 +792,28 @@ impl App {
                 problems.push(e);
             }
         }
+        for (what, path) in [
+            ("health", &self.probes.health),
+            ("readiness", &self.probes.ready),
+        ] {
+            let Some(path) = path else { continue };
+            if !path.starts_with('/') {
+                problems.push(format!(
+                    "the {what} probe's path `{path}` must start with `/`"
+                ));
+            } else if routes.has_path(path) {
+                problems.push(format!(
+                    "the {what} probe's path `{path}` is also an operation's"
+                ));
+            }
+        }
+        if self.probes.ready.is_none() && !self.probes.checks.is_empty() {
+            problems.push(
+                "readiness checks were declared (`App::ready_when`) but no readiness \
+                 probe serves them: add `App::readiness(\"/ready\")`"
+                    .to_owned(),
+            );
+        }
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }
@@ -728,12 +821,15 @@ impl App {
         let docs = crate::docs_ui::files(&self.info.title, &openapi, &self.docs);
         let mut slots = Slots::default();
         slots.insert(crate::depends::AppScope::new(self.overrides));
+        let (probes, readiness) = self.probes.split();
+        slots.insert(readiness);
         let rt = Arc::new(Runtime::new(self.state, self.limits, self.handlers, slots));
         let dispatcher = Dispatcher::new(
             routes,
             self.redirect_slashes,
             self.mounts,
             docs,
+            probes,
             &self.layers,
             rt,
         );

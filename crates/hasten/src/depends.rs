@@ -239,41 +239,28 @@ impl Eager {
     }
 }
 
-/// What requests name as their operation while a dependency is made at startup.
-static STARTUP: crate::operation::OperationMeta = crate::operation::OperationMeta {
-    methods: &[],
-    path: "(startup)",
-    fn_name: "(startup)",
-    status: None,
-    tags: &[],
-    summary: None,
-    doc: None,
-    operation_id: None,
-    deprecated: false,
-    include_in_schema: false,
-    response_description: None,
-    blocking: false,
-};
-
-/// Resolve app-scoped `D` outside any request, keeping the value for the requests to
-/// come (overrides apply, as they do for requests).
 fn make_eagerly<D: Dependency>(rt: Arc<Runtime>) -> crate::future::BoxFuture<Result<(), String>> {
-    Box::pin(async move {
-        use futures_util::FutureExt as _;
-        let mut ctx = RequestCtx::detached(rt, &STARTUP);
-        let mut errors = Errors::for_request(&ctx);
-        let made = std::panic::AssertUnwindSafe(app_scoped::<D>(&mut ctx, &mut errors))
-            .catch_unwind()
-            .await;
-        match made {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(failure(errors).await),
-            Err(payload) => Err(format!(
-                "it panicked: {}",
-                crate::panics::panic_message(payload)
-            )),
-        }
-    })
+    Box::pin(async move { app_value::<D>(rt).await.map(|_| ()) })
+}
+
+/// The value of app-scoped `D`, made now outside any request if no request made it
+/// yet, and kept for the requests to come (overrides apply, as they do for requests).
+/// What went wrong, as a sentence, on failure.
+pub(crate) async fn app_value<D: Dependency>(rt: Arc<Runtime>) -> Result<Arc<D::Output>, String> {
+    use futures_util::FutureExt as _;
+    let mut ctx = RequestCtx::detached(rt);
+    let mut errors = Errors::for_request(&ctx);
+    let made = std::panic::AssertUnwindSafe(app_scoped::<D>(&mut ctx, &mut errors))
+        .catch_unwind()
+        .await;
+    match made {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(failure(errors).await),
+        Err(payload) => Err(format!(
+            "it panicked: {}",
+            crate::panics::panic_message(payload)
+        )),
+    }
 }
 
 /// Why a dependency made at startup failed: the answer it gave (its status and body),

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod files;
 mod form;
 mod future;
+mod health;
 mod json;
 mod lifespan;
 pub mod middleware;

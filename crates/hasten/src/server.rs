@@ -72,6 +72,7 @@ pub(crate) struct ServerConfig {
     pub(crate) max_connections: usize,
     pub(crate) http2_max_streams: u32,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) drain_delay: Duration,
 }
 
 impl Default for ServerConfig {
@@ -88,6 +89,7 @@ impl Default for ServerConfig {
             max_connections: Server::DEFAULT_MAX_CONNECTIONS,
             http2_max_streams: Server::DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
             shutdown_timeout: Server::DEFAULT_SHUTDOWN_TIMEOUT,
+            drain_delay: Duration::ZERO,
         }
     }
 }
@@ -258,6 +260,16 @@ impl Server {
         self
     }
 
+    /// How long the server keeps serving, new connections included, after the shutdown
+    /// signal and before it drains (default 0). Meanwhile the app's readiness probe
+    /// ([`App::readiness`](crate::App::readiness)) answers 503, so a load balancer
+    /// stops sending it traffic before it stops accepting any: set it to a little
+    /// more than the balancer's health-check interval.
+    pub fn drain_delay(mut self, delay: Duration) -> Self {
+        self.config.drain_delay = delay;
+        self
+    }
+
     /// Shut down gracefully when `signal` completes, instead of on SIGINT/SIGTERM.
     pub fn with_graceful_shutdown(
         mut self,
@@ -291,7 +303,22 @@ impl Server {
         let max = config.max_connections;
         let slots = Arc::new(Semaphore::new(max));
         let (stop_tx, stop_rx) = watch::channel(false);
-        let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown_signal()));
+        let signal = shutdown.unwrap_or_else(|| Box::pin(shutdown_signal()));
+        // The signal, then the drain delay: readiness answers 503 from the signal on,
+        // while the server still accepts until the delay is over.
+        let (rt, delay) = (service.dispatcher.runtime().clone(), config.drain_delay);
+        let mut shutdown = std::pin::pin!(async move {
+            signal.await;
+            crate::health::start_draining(&rt);
+            if !delay.is_zero() {
+                tracing::info!(
+                    target: "hasten::server",
+                    ?delay,
+                    "shutting down: readiness is 503; still serving until the drain"
+                );
+                tokio::time::sleep(delay).await;
+            }
+        });
         tracing::info!(target: "hasten::server", "serving on http://{addr}");
         loop {
             let permit = tokio::select! {

@@ -587,8 +587,25 @@ struct CtxSlot(Arc<std::sync::Mutex<Option<Box<RequestCtx>>>>);
 
 impl RequestCtx {
     /// A context with no request behind it (an empty `GET /`), for work done on the
-    /// app's behalf outside a request: making app-scoped dependencies at startup.
-    pub(crate) fn detached(rt: Arc<Runtime>, meta: &'static OperationMeta) -> RequestCtx {
+    /// app's behalf outside a request: making an app-scoped dependency at startup or for
+    /// a readiness check.
+    pub(crate) fn detached(rt: Arc<Runtime>) -> RequestCtx {
+        /// What such work names as its operation.
+        static DETACHED: OperationMeta = OperationMeta {
+            methods: &[],
+            path: "(outside a request)",
+            fn_name: "(outside a request)",
+            status: None,
+            tags: &[],
+            summary: None,
+            doc: None,
+            operation_id: None,
+            deprecated: false,
+            include_in_schema: false,
+            response_description: None,
+            blocking: false,
+        };
+        let meta = &DETACHED;
         RequestCtx {
             parts: http::Request::new(()).into_parts().0,
             body: Some(RequestBody::empty()),

@@ -28,6 +28,8 @@ pub(crate) struct Dispatcher {
     mounts: Vec<crate::mount::Mount>,
     /// The document and documentation pages, by path.
     docs: HashMap<String, crate::docs_ui::StaticFile>,
+    /// The liveness and readiness probes' paths.
+    probes: crate::health::ProbePaths,
     /// App middleware around [`dispatch`](Dispatcher::dispatch), if any.
     entry: Option<crate::middleware::Next>,
     rt: Arc<Runtime>,
@@ -49,6 +51,7 @@ impl Dispatcher {
         redirect_slashes: bool,
         mounts: Vec<Mount>,
         docs: HashMap<String, StaticFile>,
+        probes: crate::health::ProbePaths,
         layers: &Layers,
         rt: Arc<Runtime>,
     ) -> Arc<Self> {
@@ -70,6 +73,7 @@ impl Dispatcher {
             redirect_slashes,
             mounts,
             docs,
+            probes,
             rt,
         })
     }
@@ -154,6 +158,16 @@ impl Dispatcher {
                 self.rt.handlers.framework_error(err, &parts)
             }
             Match::NotFound if self.docs.contains_key(parts.uri.path()) => self.serve_docs(&parts),
+            Match::NotFound if self.probes.at(parts.uri.path()).is_some() => {
+                let probe = self.probes.at(parts.uri.path());
+                let (method, rt) = (parts.method.clone(), self.rt.clone());
+                return match probe {
+                    Some(probe) => {
+                        Dispatch::Boxed(Box::pin(crate::health::answer(probe, method, rt)))
+                    }
+                    None => Dispatch::Ready(None),
+                };
+            }
             // Like Starlette: an upgrade to an unknown WebSocket route is refused.
             Match::NotFound if crate::ws::is_upgrade(&parts.headers) => {
                 HttpError::plain(StatusCode::FORBIDDEN, "Forbidden").render()

@@ -60,6 +60,7 @@ const FLOORS: &[(u8, &[&str])] = &[
             "middleware",
             "mount",
             "lifespan",
+            "health",
             "openapi",
             "openapi/style",
             "docs_ui",

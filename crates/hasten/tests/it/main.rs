@@ -9,6 +9,7 @@ mod defaults;
 mod dependencies;
 mod error_handlers;
 mod files;
+mod health;
 mod hostile;
 mod layers;
 mod lifespan;
