@@ -51,6 +51,8 @@ pub struct App {
     eager: Vec<crate::depends::Eager>,
     /// The liveness and readiness endpoints, if any, and what readiness checks.
     probes: crate::health::Probes,
+    /// Each request gets an ID (`App::request_ids`).
+    request_ids: bool,
     mounts: Vec<crate::mount::Mount>,
     /// State types startup hooks will provide.
     promised: Vec<TypeId>,
@@ -91,6 +93,7 @@ impl App {
             shutdown: Vec::new(),
             eager: Vec::new(),
             probes: crate::health::Probes::default(),
+            request_ids: false,
             mounts: Vec::new(),
             promised: Vec::new(),
             state: TypeMap::default(),
@@ -369,6 +372,16 @@ impl App {
         } else {
             self.eager.push(eager);
         }
+        self
+    }
+
+    /// Give each request an ID: the client's `X-Request-ID` when it is sane, else a new
+    /// one; it is sent back in `X-Request-ID`, given to handlers as
+    /// [`RequestId`](crate::request_id::RequestId), and recorded (with the method, the
+    /// route template and the status) on a `request` tracing span around the request,
+    /// so each log line the request causes carries it, as does the access log.
+    pub fn request_ids(mut self) -> Self {
+        self.request_ids = true;
         self
     }
 
@@ -824,15 +837,12 @@ impl App {
         let (probes, readiness) = self.probes.split();
         slots.insert(readiness);
         let rt = Arc::new(Runtime::new(self.state, self.limits, self.handlers, slots));
-        let dispatcher = Dispatcher::new(
-            routes,
-            self.redirect_slashes,
-            self.mounts,
-            docs,
-            probes,
-            &self.layers,
-            rt,
-        );
+        let options = crate::pipeline::Options {
+            redirect_slashes: self.redirect_slashes,
+            request_ids: self.request_ids,
+        };
+        let dispatcher =
+            Dispatcher::new(routes, self.mounts, docs, probes, options, &self.layers, rt);
         Ok(AppService {
             dispatcher,
             built: Arc::new(Built {

@@ -881,16 +881,25 @@ impl Future for Served {
             }
         }
         if let Some(log) = this.log.take() {
-            tracing::info!(
-                target: "hasten::access",
-                "{} - \"{} {} {:?}\" {} ({:.1} ms)",
-                log.peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
-                log.method,
-                log.uri,
-                log.version,
-                resp.status(),
-                log.start.elapsed().as_secs_f64() * 1000.0
-            );
+            let peer = log.peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
+            let ms = log.start.elapsed().as_secs_f64() * 1000.0;
+            let (method, uri, version, status) = (log.method, log.uri, log.version, resp.status());
+            // With request IDs on, the line carries the request's.
+            match resp
+                .headers()
+                .get(&crate::request_id::HEADER)
+                .and_then(|v| v.to_str().ok())
+            {
+                Some(request_id) => tracing::info!(
+                    target: "hasten::access",
+                    request_id,
+                    "{peer} - \"{method} {uri} {version:?}\" {status} ({ms:.1} ms)"
+                ),
+                None => tracing::info!(
+                    target: "hasten::access",
+                    "{peer} - \"{method} {uri} {version:?}\" {status} ({ms:.1} ms)"
+                ),
+            }
         }
         Poll::Ready(Ok(resp))
     }

@@ -16,6 +16,7 @@ use crate::extract::{Locals, RequestCtx, RouteCtx};
 use crate::middleware::{Layers, Next};
 use crate::mount::Mount;
 use crate::operation::Operation;
+use crate::request_id::RequestId;
 use crate::response::{internal_error, IntoResponse, Response};
 use crate::routing::{Match, Routes};
 use crate::runtime::Runtime;
@@ -30,6 +31,8 @@ pub(crate) struct Dispatcher {
     docs: HashMap<String, crate::docs_ui::StaticFile>,
     /// The liveness and readiness probes' paths.
     probes: crate::health::ProbePaths,
+    /// Each request gets an ID and a span (`App::request_ids`).
+    request_ids: bool,
     /// App middleware around [`dispatch`](Dispatcher::dispatch), if any.
     entry: Option<crate::middleware::Next>,
     rt: Arc<Runtime>,
@@ -43,18 +46,30 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
+/// The dispatcher's switches.
+pub(crate) struct Options {
+    /// Redirect to the other spelling of a path (with or without a trailing slash).
+    pub(crate) redirect_slashes: bool,
+    /// Give each request an ID and a span.
+    pub(crate) request_ids: bool,
+}
+
 impl Dispatcher {
     /// The dispatch of a built app. App middleware ends in the dispatcher itself,
     /// through a weak reference, so the app does not keep itself alive.
     pub(crate) fn new(
         routes: Routes,
-        redirect_slashes: bool,
         mounts: Vec<Mount>,
         docs: HashMap<String, StaticFile>,
         probes: crate::health::ProbePaths,
+        options: Options,
         layers: &Layers,
         rt: Arc<Runtime>,
     ) -> Arc<Self> {
+        let Options {
+            redirect_slashes,
+            request_ids,
+        } = options;
         Arc::new_cyclic(|me: &Weak<Dispatcher>| Dispatcher {
             entry: (!layers.0.is_empty()).then(|| {
                 let me = me.clone();
@@ -74,6 +89,7 @@ impl Dispatcher {
             mounts,
             docs,
             probes,
+            request_ids,
             rt,
         })
     }
@@ -90,10 +106,46 @@ impl Dispatcher {
 
     /// Serve one request: through the app's middleware, then routing.
     pub(crate) fn handle(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
+        if self.request_ids {
+            return self.handle_with_id(req);
+        }
+        self.enter(req)
+    }
+
+    /// Through the app's middleware, then routing.
+    fn enter(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
         match &self.entry {
             Some(entry) => Dispatch::Boxed(crate::middleware::Next::call(entry, req)),
             None => self.dispatch(req),
         }
+    }
+
+    /// [`handle`](Self::handle) with a request ID: taken or made, kept in the request's
+    /// extensions, recorded on a span around the whole request, sent back.
+    fn handle_with_id(self: &Arc<Self>, mut req: http::Request<RequestBody>) -> Dispatch {
+        use tracing::Instrument as _;
+        let id = RequestId::for_request(req.headers());
+        let span = tracing::info_span!(
+            "request",
+            method = %req.method(),
+            route = tracing::field::Empty,
+            status = tracing::field::Empty,
+            request_id = %id,
+        );
+        let header = id.header_value();
+        req.extensions_mut().insert(id);
+        let inner = span.in_scope(|| self.enter(req));
+        Dispatch::Boxed(Box::pin(
+            async move {
+                let mut resp = inner.await;
+                tracing::Span::current().record("status", resp.status().as_u16());
+                if let Some(value) = header {
+                    resp.headers_mut().insert(crate::request_id::HEADER, value);
+                }
+                resp
+            }
+            .instrument(span),
+        ))
     }
 
     /// Route a request and start its handler. Routing, the framework's own answers
@@ -126,6 +178,9 @@ impl Dispatcher {
         let mut resp = match self.routes.find(&parts.method, routed_path) {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
+                if self.request_ids {
+                    tracing::Span::current().record("route", meta.path);
+                }
                 // The panic handler's context, kept only when there is one: a panic
                 // takes the request with it.
                 let on_panic = self

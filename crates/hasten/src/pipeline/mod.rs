@@ -5,7 +5,7 @@ mod dispatch;
 mod finish;
 mod handler;
 
-pub(crate) use dispatch::Dispatcher;
+pub(crate) use dispatch::{Dispatcher, Options};
 pub use finish::{has_attached_dependencies, refuse, respond, run_attached_dependencies};
 pub(crate) use handler::Dispatch;
 

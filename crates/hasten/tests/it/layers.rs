@@ -43,6 +43,7 @@ const FLOORS: &[(u8, &[&str])] = &[
             "form",
             "json",
             "set_response",
+            "request_id",
             "streaming",
             "files",
             "validate",

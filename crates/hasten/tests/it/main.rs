@@ -17,6 +17,7 @@ mod middleware;
 mod nested_constraints;
 mod openapi;
 mod public_api;
+mod request_id;
 mod response_model;
 mod routers;
 mod routing;
