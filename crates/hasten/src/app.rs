@@ -53,6 +53,8 @@ pub struct App {
     probes: crate::health::Probes,
     /// Each request gets an ID (`App::request_ids`).
     request_ids: bool,
+    /// Settings structs read at start (`App::settings`), in the order added.
+    settings: Vec<SettingsLoader>,
     mounts: Vec<crate::mount::Mount>,
     /// State types startup hooks will provide.
     promised: Vec<TypeId>,
@@ -94,6 +96,7 @@ impl App {
             eager: Vec::new(),
             probes: crate::health::Probes::default(),
             request_ids: false,
+            settings: Vec::new(),
             mounts: Vec::new(),
             promised: Vec::new(),
             state: TypeMap::default(),
@@ -456,6 +459,18 @@ impl App {
     /// Run the startup hooks, build the app (see [`App::build`]), then make the
     /// dependencies marked [`eager`](App::eager); every failure is reported at once.
     pub async fn start(mut self) -> Result<AppService, BuildError> {
+        let mut problems = Vec::new();
+        for load in std::mem::take(&mut self.settings) {
+            if let Err(found) = load(&mut self.state) {
+                problems.push(format!(
+                    "the settings are invalid:\n    {}",
+                    found.join("\n    ")
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
         let hooks = std::mem::take(&mut self.startup);
         if let Err(e) = crate::lifespan::run_startup(hooks, &mut self.state).await {
             return Err(BuildError { problems: vec![e] });
@@ -553,6 +568,28 @@ impl App {
     /// Include a [`Router`](crate::Router): its operations, with its prefix and tags.
     pub fn include(mut self, router: crate::Router) -> Self {
         self.root = self.root.include(router);
+        self
+    }
+
+    /// Read settings struct `T` when the app starts ([`App::start`]) from where
+    /// `settings` says (environment variables, a `.env` file), validated as a request
+    /// body is, and keep it as app state ([`State<T>`](crate::State)). Every problem
+    /// (a missing variable, a value of the wrong type, a broken constraint) stops the
+    /// start, all reported at once. A `T` already given with [`App::state`] is kept
+    /// instead, which is how a test replaces it. See [`settings`](crate::settings).
+    pub fn settings<T>(mut self, settings: crate::settings::Settings) -> Self
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+    {
+        self.promised.push(TypeId::of::<T>());
+        self.settings.push(Box::new(move |state: &mut TypeMap| {
+            if state.contains(&TypeId::of::<T>()) {
+                return Ok(());
+            }
+            let value = settings.load::<T>()?;
+            state.insert_erased(TypeId::of::<T>(), Arc::new(value));
+            Ok(())
+        }));
         self
     }
 
@@ -746,6 +783,7 @@ impl App {
     /// [`build`](Self::build).
     pub fn openapi_document(mut self) -> Result<serde_json::Value, BuildError> {
         self.startup.clear();
+        self.settings.clear();
         self.eager.clear();
         Ok(self.build()?.openapi().clone())
     }
@@ -760,6 +798,13 @@ impl App {
             problems.push(
                 "the app has startup hooks: start it with `App::start().await` \
                  (`Server::serve` and `TestClient::start` do)"
+                    .to_owned(),
+            );
+        }
+        if !self.settings.is_empty() {
+            problems.push(
+                "the app reads settings at start (`App::settings`): start it with \
+                 `App::start().await` (`Server::serve` and `TestClient::start` do)"
                     .to_owned(),
             );
         }
@@ -853,6 +898,9 @@ impl App {
         })
     }
 }
+
+/// Reads a settings struct into the app's state (`App::settings`).
+type SettingsLoader = Box<dyn FnOnce(&mut TypeMap) -> Result<(), Vec<String>> + Send>;
 
 /// Everything wrong with an app, found when it was built.
 #[derive(Debug, Clone)]

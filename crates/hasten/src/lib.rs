@@ -32,6 +32,7 @@ mod runtime;
 pub mod security;
 pub mod server;
 mod set_response;
+pub mod settings;
 pub mod streaming;
 pub mod testing;
 pub mod uploads;

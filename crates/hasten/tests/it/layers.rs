@@ -62,6 +62,7 @@ const FLOORS: &[(u8, &[&str])] = &[
             "mount",
             "lifespan",
             "health",
+            "settings",
             "openapi",
             "openapi/style",
             "docs_ui",

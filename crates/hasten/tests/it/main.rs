@@ -23,6 +23,7 @@ mod routers;
 mod routing;
 mod server;
 mod set_response;
+mod settings;
 mod streaming;
 mod uploads;
 mod validation;
