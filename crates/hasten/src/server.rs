@@ -127,6 +127,52 @@ impl ServerConfig {
     }
 }
 
+/// What a server listens on.
+enum Listener {
+    Tcp(TcpListener),
+    /// The socket, and its path (removed when the server is done).
+    #[cfg(unix)]
+    Unix(tokio::net::UnixListener, std::path::PathBuf),
+}
+
+/// An accepted connection.
+enum Accepted {
+    Tcp(tokio::net::TcpStream, SocketAddr),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+impl Listener {
+    async fn accept(&self) -> io::Result<Accepted> {
+        match self {
+            Listener::Tcp(l) => l.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
+            #[cfg(unix)]
+            Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+        }
+    }
+
+    /// Where it listens, for the log.
+    fn describe(&self) -> String {
+        match self {
+            Listener::Tcp(l) => match l.local_addr() {
+                Ok(addr) => format!("http://{addr}"),
+                Err(e) => format!("a TCP socket ({e})"),
+            },
+            #[cfg(unix)]
+            Listener::Unix(_, path) => format!("unix:{}", path.display()),
+        }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Unix(_, path) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// A bound server with its limits; [`Server::serve`] runs an app on it.
 ///
 /// ```no_run
@@ -146,7 +192,7 @@ impl ServerConfig {
 /// # }
 /// ```
 pub struct Server {
-    listener: TcpListener,
+    listener: Listener,
     config: ServerConfig,
     shutdown: Option<BoxFuture<()>>,
 }
@@ -154,7 +200,7 @@ pub struct Server {
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("addr", &self.listener.local_addr().ok())
+            .field("listening", &self.listener.describe())
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -184,18 +230,63 @@ impl Server {
         Ok(Server::from_listener(TcpListener::bind(addr).await?))
     }
 
-    /// Serve on an existing listener.
+    /// Bind a TCP listener that other processes may bind too (`SO_REUSEPORT`, with
+    /// `SO_REUSEADDR`): the kernel spreads new connections over every process bound,
+    /// so a new instance can start beside the old one before the old one drains, for
+    /// a restart without refused connections.
+    #[cfg(unix)]
+    pub fn bind_reuse_port(addr: SocketAddr) -> io::Result<Server> {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.set_reuseport(true)?;
+        socket.bind(addr)?;
+        Ok(Server::from_listener(socket.listen(1024)?))
+    }
+
+    /// Bind a Unix domain socket at `path` (for a proxy on the same host): a stale
+    /// socket file left by an earlier run is replaced. Clients have no IP address
+    /// there: the access log shows `-`.
+    #[cfg(unix)]
+    pub fn bind_unix(path: impl AsRef<std::path::Path>) -> io::Result<Server> {
+        let path = path.as_ref();
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if std::os::unix::fs::FileTypeExt::is_socket(&meta.file_type()) => {
+                std::fs::remove_file(path)?;
+            }
+            _ => {}
+        }
+        Ok(Server {
+            listener: Listener::Unix(tokio::net::UnixListener::bind(path)?, path.to_owned()),
+            config: ServerConfig::default(),
+            shutdown: None,
+        })
+    }
+
+    /// Serve on an existing listener: one inherited from a process manager (systemd's
+    /// socket activation, through the `listenfd` crate, say), converted with
+    /// `TcpListener::from_std`.
     pub fn from_listener(listener: TcpListener) -> Server {
         Server {
-            listener,
+            listener: Listener::Tcp(listener),
             config: ServerConfig::default(),
             shutdown: None,
         }
     }
 
-    /// The bound address (useful after binding port 0).
+    /// The bound address (useful after binding port 0); an error for a Unix socket.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        match &self.listener {
+            Listener::Tcp(l) => l.local_addr(),
+            #[cfg(unix)]
+            Listener::Unix(_, path) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("the server listens on the Unix socket {}", path.display()),
+            )),
+        }
     }
 
     /// How long a client may take to send a request head (default 10 s; `None`
@@ -296,7 +387,6 @@ impl Server {
             config,
             shutdown,
         } = self;
-        let addr = listener.local_addr()?;
         crate::panics::install_hook();
         let protocols = Arc::new(config.protocols());
         let settings = config.connection();
@@ -319,7 +409,7 @@ impl Server {
                 tokio::time::sleep(delay).await;
             }
         });
-        tracing::info!(target: "hasten::server", "serving on http://{addr}");
+        tracing::info!(target: "hasten::server", "serving on {}", listener.describe());
         loop {
             let permit = tokio::select! {
                 biased;
@@ -329,7 +419,7 @@ impl Server {
                     Err(_) => break,
                 },
             };
-            let (stream, peer) = tokio::select! {
+            let accepted = tokio::select! {
                 biased;
                 () = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
@@ -345,23 +435,42 @@ impl Server {
                     }
                 },
             };
-            let _ = stream.set_nodelay(true);
             let app = service.dispatcher.clone();
             let protocols = protocols.clone();
             let stop = stop_rx.clone();
             // The slot travels with the connection, and with its WebSocket if upgraded.
-            tokio::spawn(async move {
-                serve_connection(
-                    stream,
-                    Some(peer),
-                    app,
-                    &protocols,
-                    settings,
-                    Some(permit),
-                    stop,
-                )
-                .await;
-            });
+            match accepted {
+                Accepted::Tcp(stream, peer) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(async move {
+                        serve_connection(
+                            stream,
+                            Some(peer),
+                            app,
+                            &protocols,
+                            settings,
+                            Some(permit),
+                            stop,
+                        )
+                        .await;
+                    });
+                }
+                #[cfg(unix)]
+                Accepted::Unix(stream) => {
+                    tokio::spawn(async move {
+                        serve_connection(
+                            stream,
+                            None,
+                            app,
+                            &protocols,
+                            settings,
+                            Some(permit),
+                            stop,
+                        )
+                        .await;
+                    });
+                }
+            }
         }
         drop(listener);
         let open = max - slots.available_permits();

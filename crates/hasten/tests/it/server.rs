@@ -10,7 +10,7 @@ use hasten::Server;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
@@ -439,4 +439,88 @@ async fn on_panic_replaces_the_500() {
     )
     .await;
     assert!(resp.ends_with("\r\n\r\nhello"), "{resp}");
+}
+
+#[tokio::test]
+async fn a_unix_socket_serves_and_is_removed_after() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("server-unix");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hasten.sock");
+    // A stale socket from an earlier run is replaced.
+    drop(std::os::unix::net::UnixListener::bind(&path).or_else(|_| {
+        std::fs::remove_file(&path)?;
+        std::os::unix::net::UnixListener::bind(&path)
+    }));
+    assert!(path.exists());
+    let server = Server::bind_unix(&path).unwrap();
+    assert!(server.local_addr().is_err());
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(
+        server
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .serve(app(Arc::default())),
+    );
+    let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    timeout(BOUND, s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let resp = String::from_utf8_lossy(&out);
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("hello"), "{resp}");
+    tx.send(()).unwrap();
+    timeout(BOUND, task).await.unwrap().unwrap().unwrap();
+    assert!(!path.exists(), "the socket file was left behind");
+}
+
+#[tokio::test]
+async fn two_servers_share_a_port_with_reuse_port() {
+    let first = Server::bind_reuse_port("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = first.local_addr().unwrap();
+    let second = Server::bind_reuse_port(addr).unwrap();
+    // Without the option the port is taken.
+    assert!(TcpListener::bind(addr).await.is_err());
+    let (stop_first, first_stopped) = oneshot::channel::<()>();
+    let first = tokio::spawn(
+        first
+            .with_graceful_shutdown(async move {
+                let _ = first_stopped.await;
+            })
+            .serve(app(Arc::default())),
+    );
+    let (stop_second, second_stopped) = oneshot::channel::<()>();
+    let second = tokio::spawn(
+        second
+            .with_graceful_shutdown(async move {
+                let _ = second_stopped.await;
+            })
+            .serve(app(Arc::default())),
+    );
+    for _ in 0..4 {
+        let resp = raw_exchange(
+            addr,
+            b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(resp.ends_with("hello"), "{resp}");
+    }
+    // One stops; the other still takes every connection.
+    stop_first.send(()).unwrap();
+    timeout(BOUND, first).await.unwrap().unwrap().unwrap();
+    for _ in 0..4 {
+        let resp = raw_exchange(
+            addr,
+            b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(resp.ends_with("hello"), "{resp}");
+    }
+    stop_second.send(()).unwrap();
+    timeout(BOUND, second).await.unwrap().unwrap().unwrap();
 }
