@@ -123,6 +123,10 @@ fn app() -> App {
                 .route(whoami),
         )
         .route(report)
+        // For a load balancer or an orchestrator (outside the API document).
+        .health("/health")
+        .readiness("/ready")
+        .request_ids()
 }
 
 #[tokio::main]

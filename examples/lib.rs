@@ -4,7 +4,8 @@ use hasten::App;
 
 /// Run an example app: with `--openapi`, print its OpenAPI document and exit;
 /// otherwise log to stderr (`RUST_LOG`, default `info`) and serve on `HASTEN_ADDR`
-/// (default `127.0.0.1:8000`) until SIGINT/SIGTERM.
+/// (default `127.0.0.1:8000`) until SIGINT/SIGTERM. `HASTEN_DRAIN_DELAY_MS` keeps
+/// serving that long after the signal, readiness answering 503, before the drain.
 ///
 /// `HASTEN_OPENAPI=complete` documents everything hasten enforces (Rust number ranges,
 /// the 400 and 401 answers) instead of FastAPI's document for the same app: what the
@@ -26,5 +27,15 @@ pub async fn run(app: App) -> std::io::Result<()> {
         )
         .init();
     let addr = std::env::var("HASTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
-    hasten::serve(app, addr).await
+    let drain_delay = match std::env::var("HASTEN_DRAIN_DELAY_MS") {
+        Ok(ms) => ms.parse().map_err(|e| {
+            std::io::Error::other(format!("HASTEN_DRAIN_DELAY_MS={ms}: {e}"))
+        })?,
+        Err(_) => 0,
+    };
+    hasten::Server::bind(addr)
+        .await?
+        .drain_delay(std::time::Duration::from_millis(drain_delay))
+        .serve(app)
+        .await
 }
