@@ -28,9 +28,9 @@ pub async fn run(app: App) -> std::io::Result<()> {
         .init();
     let addr = std::env::var("HASTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     let drain_delay = match std::env::var("HASTEN_DRAIN_DELAY_MS") {
-        Ok(ms) => ms.parse().map_err(|e| {
-            std::io::Error::other(format!("HASTEN_DRAIN_DELAY_MS={ms}: {e}"))
-        })?,
+        Ok(ms) => ms
+            .parse()
+            .map_err(|e| std::io::Error::other(format!("HASTEN_DRAIN_DELAY_MS={ms}: {e}")))?,
         Err(_) => 0,
     };
     hasten::Server::bind(addr)

@@ -127,6 +127,23 @@ impl ServerConfig {
     }
 }
 
+/// Serve one accepted connection on a task of its own.
+fn spawn_connection<I>(
+    io: I,
+    peer: Option<SocketAddr>,
+    app: Arc<crate::pipeline::Dispatcher>,
+    protocols: Arc<Protocols>,
+    settings: ConnSettings,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    stop: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        serve_connection(io, peer, app, &protocols, settings, Some(permit), stop).await;
+    });
+}
+
 /// What a server listens on.
 enum Listener {
     Tcp(TcpListener),
@@ -436,39 +453,16 @@ impl Server {
                 },
             };
             let app = service.dispatcher.clone();
-            let protocols = protocols.clone();
-            let stop = stop_rx.clone();
+            let (protocols, stop) = (protocols.clone(), stop_rx.clone());
             // The slot travels with the connection, and with its WebSocket if upgraded.
             match accepted {
                 Accepted::Tcp(stream, peer) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(async move {
-                        serve_connection(
-                            stream,
-                            Some(peer),
-                            app,
-                            &protocols,
-                            settings,
-                            Some(permit),
-                            stop,
-                        )
-                        .await;
-                    });
+                    spawn_connection(stream, Some(peer), app, protocols, settings, permit, stop);
                 }
                 #[cfg(unix)]
                 Accepted::Unix(stream) => {
-                    tokio::spawn(async move {
-                        serve_connection(
-                            stream,
-                            None,
-                            app,
-                            &protocols,
-                            settings,
-                            Some(permit),
-                            stop,
-                        )
-                        .await;
-                    });
+                    spawn_connection(stream, None, app, protocols, settings, permit, stop);
                 }
             }
         }

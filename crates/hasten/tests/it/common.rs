@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -11,6 +12,8 @@ use std::time::Duration;
 use hasten::body::Body;
 use hasten::Bytes;
 use http_body::Frame;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify};
 use tokio::time::timeout;
 
@@ -78,4 +81,40 @@ pub fn gated_body(events: Arc<Events>) -> Body {
         let _ = tx.send(Bytes::from_static(b"last")).await;
     });
     Body::new(ChannelBody(rx))
+}
+
+/// Send raw bytes and read until the server closes (or BOUND passes).
+pub async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = timeout(BOUND, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Write `bytes` one at a time, `every` apart, watching for the server to close:
+/// whether it cut the client off before the end. An answer before the end fails.
+pub async fn trickle(addr: SocketAddr, bytes: &[u8], every: Duration) -> bool {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    for byte in bytes {
+        if s.write_all(&[*byte]).await.is_err() {
+            return true;
+        }
+        let mut probe = [0u8; 1];
+        match timeout(every, s.read(&mut probe)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => panic!("the server answered an unfinished request"),
+            Err(_) => {}
+        }
+    }
+    false
 }

@@ -9,7 +9,6 @@ use hasten::prelude::*;
 use hasten::testing::TestClient;
 use hasten::Server;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
@@ -143,20 +142,10 @@ async fn probes_that_cannot_work_are_build_errors() {
     assert!(err.contains("app-scoped"), "{err}");
 }
 
-/// `GET path` on a new connection; the status line and body.
+/// `GET path` on a new connection; the whole answer.
 async fn get(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut s = TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    timeout(BOUND, s.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    String::from_utf8_lossy(&out).into_owned()
+    let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    crate::common::raw_exchange(addr, request.as_bytes()).await
 }
 
 #[tokio::test]

@@ -15,6 +15,8 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
+use crate::common::{raw_exchange, trickle};
+
 const BOUND: Duration = Duration::from_secs(10);
 
 #[get("/")]
@@ -76,24 +78,6 @@ async fn start(configure: impl FnOnce(Server) -> Server, gate: Arc<Gate>) -> Run
     }
 }
 
-/// Send raw bytes and read until the server closes (or BOUND passes).
-async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(request).await.unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    let _ = timeout(BOUND, async {
-        loop {
-            match s.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[tokio::test]
 async fn oversized_body_gets_413_without_being_read() {
     let srv = start(|s| s, Arc::default()).await;
@@ -134,25 +118,9 @@ async fn slow_header_client_is_disconnected() {
         Arc::default(),
     )
     .await;
-    let mut s = TcpStream::connect(srv.addr).await.unwrap();
     // Trickle the head one byte every 50 ms: it would take ~4 s to finish.
     let head = b"GET / HTTP/1.1\r\nHost: t\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
-    let mut cut_off = false;
-    for byte in head.iter() {
-        if s.write_all(&[*byte]).await.is_err() {
-            cut_off = true;
-            break;
-        }
-        let mut probe = [0u8; 1];
-        match timeout(Duration::from_millis(50), s.read(&mut probe)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => {
-                cut_off = true;
-                break;
-            }
-            Ok(Ok(_)) => panic!("server answered an unfinished head"),
-            Err(_) => {}
-        }
-    }
+    let cut_off = trickle(srv.addr, head, Duration::from_millis(50)).await;
     assert!(cut_off, "the server waited for the whole slow head");
 }
 
@@ -203,24 +171,8 @@ async fn a_trickled_http2_preface_is_cut_off_at_the_header_timeout() {
         Arc::default(),
     )
     .await;
-    let mut s = TcpStream::connect(srv.addr).await.unwrap();
     // One byte every 100 ms: the preface alone would take 2.4 s.
-    let mut cut_off = false;
-    for byte in PREFACE {
-        if s.write_all(&[*byte]).await.is_err() {
-            cut_off = true;
-            break;
-        }
-        let mut probe = [0u8; 1];
-        match timeout(Duration::from_millis(100), s.read(&mut probe)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => {
-                cut_off = true;
-                break;
-            }
-            Ok(Ok(_)) => panic!("server answered an unfinished preface"),
-            Err(_) => {}
-        }
-    }
+    let cut_off = trickle(srv.addr, PREFACE, Duration::from_millis(100)).await;
     assert!(cut_off, "the server waited for the whole trickled preface");
 }
 
