@@ -484,6 +484,9 @@ impl App {
             }
         }
         if !problems.is_empty() {
+            // What did start is stopped: shutdown hooks, and the cleanups of the
+            // dependencies that were made (a pool opened before another failed).
+            service.shutdown().await;
             return Err(BuildError { problems });
         }
         Ok(service)

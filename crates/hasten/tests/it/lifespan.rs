@@ -261,6 +261,19 @@ async fn a_failing_eager_dependency_stops_the_app_from_starting_with_every_reaso
     assert!(problems[1].contains("exploding"), "{err}");
     assert!(problems[1].contains("no settings file"), "{err}");
 
+    // What was made before the failure is closed: the pool's cleanup runs.
+    let journal = Arc::new(Journal::default());
+    let err = App::new()
+        .state_arc(journal.clone())
+        .state_arc(Arc::new(Connects::default()))
+        .eager::<pool>()
+        .eager::<unreachable_database>()
+        .start()
+        .await
+        .expect_err("the app started with a broken dependency");
+    assert_eq!(err.problems().len(), 1, "{err}");
+    assert_eq!(journal.entries(), vec!["closed pool #1"]);
+
     // The server does not start either: `serve` returns the same reasons.
     let server = Server::bind("127.0.0.1:0").await.unwrap();
     let err = server
