@@ -288,6 +288,9 @@ fn app() -> App {
                 .response(StatusCode::BAD_REQUEST, "Price too high")
                 .route(create_item),
         )
+        // Open the pool at start: a database that cannot be opened stops the start
+        // with the reason, instead of a 500 on the first request.
+        .eager::<pool>()
 }
 
 #[tokio::main]
@@ -316,13 +319,13 @@ mod tests {
         }
     }
 
-    fn client() -> TestClient {
-        TestClient::new(app().override_dependency::<settings, test_settings>())
+    async fn client() -> TestClient {
+        TestClient::start(app().override_dependency::<settings, test_settings>()).await
     }
 
     #[tokio::test]
     async fn the_current_user_comes_from_the_token() {
-        let c = client();
+        let c = client().await;
         let resp = c.get("/me").header("x-token", "alice-token").send().await;
         assert_eq!(resp.json::<Value>(), json!({"name": "alice"}));
         let resp = c.get("/me").header("x-token", "nope").send().await;
@@ -337,7 +340,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_request_rolls_its_transaction_back() {
-        let c = client();
+        let c = client().await;
         let created = c
             .post("/items")
             .header("x-token", "bob-token")

@@ -43,9 +43,18 @@ pub async fn run(app: App) -> std::io::Result<()> {
             .map_err(|e| std::io::Error::other(format!("HASTEN_DRAIN_DELAY_MS={ms}: {e}")))?,
         Err(_) => 0,
     };
-    hasten::Server::bind(addr)
-        .await?
-        .drain_delay(std::time::Duration::from_millis(drain_delay))
-        .serve(app)
-        .await
+    let served = async {
+        hasten::Server::bind(addr)
+            .await?
+            .drain_delay(std::time::Duration::from_millis(drain_delay))
+            .serve(app)
+            .await
+    };
+    if let Err(e) = served.await {
+        // The reasons as sentences, one per line (`main`'s `Err` would print them
+        // escaped, on one line), and a failed exit.
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+    Ok(())
 }

@@ -469,11 +469,11 @@ impl App {
             }
         }
         if !problems.is_empty() {
-            return Err(BuildError { problems });
+            return Err(BuildError::at_start(problems));
         }
         let hooks = std::mem::take(&mut self.startup);
         if let Err(e) = crate::lifespan::run_startup(hooks, &mut self.state).await {
-            return Err(BuildError { problems: vec![e] });
+            return Err(BuildError::at_start(vec![e]));
         }
         let eager = std::mem::take(&mut self.eager);
         let service = self.build()?;
@@ -487,7 +487,7 @@ impl App {
             // What did start is stopped: shutdown hooks, and the cleanups of the
             // dependencies that were made (a pool opened before another failed).
             service.shutdown().await;
-            return Err(BuildError { problems });
+            return Err(BuildError::at_start(problems));
         }
         Ok(service)
     }
@@ -876,7 +876,10 @@ impl App {
             );
         }
         if !problems.is_empty() {
-            return Err(BuildError { problems });
+            return Err(BuildError {
+                problems,
+                starting: false,
+            });
         }
         let openapi = crate::openapi::document(&routes.operations(), &self.info);
         let docs = crate::docs_ui::files(&self.info.title, &openapi, &self.docs);
@@ -909,9 +912,19 @@ type SettingsLoader = Box<dyn FnOnce(&mut TypeMap) -> Result<(), Vec<String>> + 
 #[derive(Debug, Clone)]
 pub struct BuildError {
     problems: Vec<String>,
+    /// Found while starting (settings, startup hooks, eager dependencies), not while
+    /// checking the app.
+    starting: bool,
 }
 
 impl BuildError {
+    fn at_start(problems: Vec<String>) -> Self {
+        BuildError {
+            problems,
+            starting: true,
+        }
+    }
+
     /// Each problem, as a sentence.
     pub fn problems(&self) -> &[String] {
         &self.problems
@@ -920,7 +933,11 @@ impl BuildError {
 
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the app cannot be built:")?;
+        if self.starting {
+            write!(f, "the app cannot start:")?;
+        } else {
+            write!(f, "the app cannot be built:")?;
+        }
         for p in &self.problems {
             write!(f, "\n  - {p}")?;
         }
