@@ -22,7 +22,7 @@ use serde_json::{json, Map, Value};
 
 use crate::depends::Dependency;
 use crate::future::BoxFuture;
-use crate::response::{content_type, with_type, Response};
+use crate::response::{content_type, strip_body, with_type, Response};
 use crate::runtime::Runtime;
 
 /// How long one readiness check may take before it counts as failed (default).
@@ -159,18 +159,9 @@ pub(crate) async fn answer(probe: Probe, method: Method, rt: Arc<Runtime>) -> Re
         HeaderValue::from_static("no-store"),
     );
     if method == Method::HEAD {
-        // The headers and the length a GET would have, no body.
-        let length = body_length(&resp);
-        resp.headers_mut()
-            .insert(http::header::CONTENT_LENGTH, HeaderValue::from(length));
-        *resp.body_mut() = crate::body::Body::empty();
+        strip_body(&mut resp);
     }
     resp
-}
-
-fn body_length(resp: &Response) -> u64 {
-    use http_body::Body as _;
-    resp.body().size_hint().exact().unwrap_or(0)
 }
 
 async fn ready(rt: &Arc<Runtime>) -> (StatusCode, Value) {

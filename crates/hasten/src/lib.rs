@@ -23,6 +23,7 @@ mod panics;
 mod pipeline;
 mod problem;
 mod raise;
+mod random;
 pub mod request_id;
 mod response;
 mod response_model;

@@ -67,16 +67,14 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// 128 random bits as 32 hex digits (a UUID's entropy, without its dashes).
+/// A new ID: 128 random bits as 32 hex digits.
 fn generate() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
+    crate::random::hex128().unwrap_or_else(|_| {
         // No entropy source: a process-unique counter still tells requests apart.
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        bytes[..8].copy_from_slice(&NEXT.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+        format!("{:032x}", NEXT.fetch_add(1, Ordering::Relaxed))
+    })
 }
 
 impl FromRequest for RequestId {

@@ -67,6 +67,18 @@ pub(crate) fn with_type(body: Body, content_type: HeaderValue) -> Response {
     resp
 }
 
+/// A HEAD answered by a GET operation: keep the headers (and the length), drop the body.
+pub(crate) fn strip_body(resp: &mut Response) {
+    use http_body::Body as _;
+    if !resp.headers().contains_key(http::header::CONTENT_LENGTH) {
+        if let Some(n) = resp.body().size_hint().exact() {
+            resp.headers_mut()
+                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
+        }
+    }
+    *resp.body_mut() = Body::empty();
+}
+
 /// A 500 for a failure that is the server's fault; the cause is logged, not sent.
 pub(crate) fn internal_error() -> Response {
     let mut resp = with_type(Body::from("Internal Server Error"), content_type::TEXT);

@@ -63,8 +63,14 @@ pub(crate) struct Routes {
 /// FNV-1a: a few instructions a byte for the short keys of the static-path table,
 /// where SipHash's resistance to chosen keys buys nothing (the keys are the app's own
 /// routes; a request's path is only looked up).
-#[derive(Default)]
 struct Fnv(u64);
+
+impl Default for Fnv {
+    /// FNV-1a's offset basis.
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
 
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
@@ -72,15 +78,9 @@ impl Hasher for Fnv {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
         for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
-        self.0 = h;
     }
 }
 

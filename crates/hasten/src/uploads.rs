@@ -188,9 +188,7 @@ fn bad_body(why: &str) -> HttpError {
 async fn create_temp(dir: &Path) -> std::io::Result<(TempPath, tokio::fs::File)> {
     let mut last = None;
     for _ in 0..4 {
-        let mut random = [0u8; 16];
-        getrandom::fill(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let name = crate::random::hex128().map_err(|e| std::io::Error::other(e.to_string()))?;
         let path = dir.join(format!("hasten-upload-{name}"));
         let mut options = tokio::fs::OpenOptions::new();
         options.write(true).create_new(true);

@@ -9,20 +9,4 @@ pub(crate) use dispatch::{Dispatcher, Options};
 pub use finish::{has_attached_dependencies, refuse, respond, run_attached_dependencies};
 pub(crate) use handler::Dispatch;
 
-use http::header::CONTENT_LENGTH;
-use http::HeaderValue;
-use http_body::Body as _;
-
-use crate::body::Body;
-use crate::response::Response;
-
-/// A HEAD answered by a GET operation: keep the headers (and the length), drop the body.
-fn strip_body(resp: &mut Response) {
-    if !resp.headers().contains_key(CONTENT_LENGTH) {
-        if let Some(n) = resp.body().size_hint().exact() {
-            resp.headers_mut()
-                .insert(CONTENT_LENGTH, HeaderValue::from(n));
-        }
-    }
-    *resp.body_mut() = Body::empty();
-}
+use crate::response::strip_body;

@@ -17,6 +17,7 @@ const FLOORS: &[(u8, &[&str])] = &[
             "future",
             "error",
             "panics",
+            "random",
             "response",
             "response_model",
             "validation",
