@@ -107,6 +107,7 @@ async fn the_handlers_log_lines_carry_the_request_id_route_and_method() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .finish();
     // A current-thread runtime: the server's tasks run on this thread, under it.
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -124,4 +125,10 @@ async fn the_handlers_log_lines_carry_the_request_id_route_and_method() {
     assert!(line.contains("method=GET"), "{line}");
     assert!(line.contains(r#"route="/traced/{item_id}""#), "{line}");
     assert!(line.contains("item_id=5"), "{line}");
+    // The span, when it closes, has the response's status too.
+    let closed = logs
+        .lines()
+        .find(|l| l.contains("request_id=trace-me-42") && l.contains(": close "))
+        .unwrap_or_else(|| panic!("no closed request span in:\n{logs}"));
+    assert!(closed.contains("status=200"), "{closed}");
 }

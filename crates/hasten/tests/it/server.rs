@@ -66,16 +66,21 @@ struct Running {
 async fn start(configure: impl FnOnce(Server) -> Server, gate: Arc<Gate>) -> Running {
     let server = Server::bind("127.0.0.1:0").await.unwrap();
     let addr = server.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = configure(server).with_graceful_shutdown(async move {
-        let _ = rx.await;
-    });
-    let task = tokio::spawn(server.serve(app(gate)));
+    let (tx, task) = run(configure(server), gate);
     Running {
         addr,
         stop: Some(tx),
         task,
     }
+}
+
+/// Serve the app on `server` until the sender is used (or dropped).
+fn run(server: Server, gate: Arc<Gate>) -> (oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = server.with_graceful_shutdown(async move {
+        let _ = rx.await;
+    });
+    (tx, tokio::spawn(server.serve(app(gate))))
 }
 
 #[tokio::test]
@@ -406,14 +411,7 @@ async fn a_unix_socket_serves_and_is_removed_after() {
     assert!(path.exists());
     let server = Server::bind_unix(&path).unwrap();
     assert!(server.local_addr().is_err());
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(
-        server
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .serve(app(Arc::default())),
-    );
+    let (tx, task) = run(server, Arc::default());
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         .await
@@ -438,39 +436,23 @@ async fn two_servers_share_a_port_with_reuse_port() {
     let second = Server::bind_reuse_port(addr).unwrap();
     // Without the option the port is taken.
     assert!(TcpListener::bind(addr).await.is_err());
-    let (stop_first, first_stopped) = oneshot::channel::<()>();
-    let first = tokio::spawn(
-        first
-            .with_graceful_shutdown(async move {
-                let _ = first_stopped.await;
-            })
-            .serve(app(Arc::default())),
-    );
-    let (stop_second, second_stopped) = oneshot::channel::<()>();
-    let second = tokio::spawn(
-        second
-            .with_graceful_shutdown(async move {
-                let _ = second_stopped.await;
-            })
-            .serve(app(Arc::default())),
-    );
-    for _ in 0..4 {
-        let resp = raw_exchange(
+    let (stop_first, first) = run(first, Arc::default());
+    let (stop_second, second) = run(second, Arc::default());
+    let hello = || {
+        raw_exchange(
             addr,
             b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
         )
-        .await;
+    };
+    for _ in 0..4 {
+        let resp = hello().await;
         assert!(resp.ends_with("hello"), "{resp}");
     }
     // One stops; the other still takes every connection.
     stop_first.send(()).unwrap();
     timeout(BOUND, first).await.unwrap().unwrap().unwrap();
     for _ in 0..4 {
-        let resp = raw_exchange(
-            addr,
-            b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let resp = hello().await;
         assert!(resp.ends_with("hello"), "{resp}");
     }
     stop_second.send(()).unwrap();

@@ -106,3 +106,21 @@ async fn a_test_replaces_the_settings_with_app_state() {
         .unwrap_err();
     assert!(err.to_string().contains("App::start"), "{err}");
 }
+
+#[tokio::test]
+async fn a_missing_env_file_is_skipped() {
+    std::env::set_var("SET4_DATABASE_URL", "postgres://env/app");
+    std::env::set_var("SET4_PORT", "8000");
+    let c = TestClient::start(
+        App::new().route(config).settings::<Config>(
+            Settings::from_env()
+                .prefix("SET4_")
+                .env_file(PathBuf::from("/nonexistent/hasten/.env")),
+        ),
+    )
+    .await;
+    assert_eq!(
+        c.get("/config").send().await.text(),
+        "postgres://env/app 8000 false []"
+    );
+}
