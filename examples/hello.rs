@@ -126,6 +126,7 @@ fn app() -> App {
         // For a load balancer or an orchestrator (outside the API document).
         .health("/health")
         .readiness("/ready")
+        .metrics("/metrics")
         .request_ids()
 }
 

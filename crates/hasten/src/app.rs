@@ -388,6 +388,24 @@ impl App {
         self
     }
 
+    /// Serve metrics in Prometheus' text format at `path` (`/metrics`, say): request
+    /// counts, durations and sizes by route template, requests in flight, open
+    /// connections against the cap, WebSockets and their messages, background-task
+    /// outcomes and the blocking pool's use; the [`metrics`](crate::metrics) module lists
+    /// them. Outside the OpenAPI document. Cargo feature `metrics`.
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    ///
+    /// let app = App::new().metrics("/metrics");
+    /// # let _ = app;
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, path: &str) -> Self {
+        self.probes.metrics = Some(path.to_owned());
+        self
+    }
+
     /// Serve a liveness probe at `path` (`/health`, say): `200 {"status": "ok"}` to a
     /// GET or HEAD while the process serves at all. Outside the OpenAPI document.
     pub fn health(mut self, path: &str) -> Self {
@@ -856,16 +874,13 @@ impl App {
         for (what, path) in [
             ("health", &self.probes.health),
             ("readiness", &self.probes.ready),
+            ("metrics", &self.probes.metrics),
         ] {
             let Some(path) = path else { continue };
             if !path.starts_with('/') {
-                problems.push(format!(
-                    "the {what} probe's path `{path}` must start with `/`"
-                ));
+                problems.push(format!("the {what} path `{path}` must start with `/`"));
             } else if routes.has_path(path) {
-                problems.push(format!(
-                    "the {what} probe's path `{path}` is also an operation's"
-                ));
+                problems.push(format!("the {what} path `{path}` is also an operation's"));
             }
         }
         if self.probes.ready.is_none() && !self.probes.checks.is_empty() {
@@ -885,6 +900,10 @@ impl App {
         let docs = crate::docs_ui::files(&self.info.title, &openapi, &self.docs);
         let mut slots = Slots::default();
         slots.insert(crate::depends::AppScope::new(self.overrides));
+        #[cfg(feature = "metrics")]
+        if self.probes.metrics.is_some() {
+            slots.insert(Arc::new(crate::metrics::Metrics::new()));
+        }
         let (probes, readiness) = self.probes.split();
         slots.insert(readiness);
         let rt = Arc::new(Runtime::new(self.state, self.limits, self.handlers, slots));

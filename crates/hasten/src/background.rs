@@ -239,6 +239,15 @@ async fn run_tasks(tasks: Vec<Task>, rt: &Runtime) {
             Task::Async(fut) => tokio::spawn(fut).await,
             Task::Blocking(f) => rt.blocking.run(f).await,
         };
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = rt.slot::<Arc<crate::metrics::Metrics>>() {
+            metrics.background_task(match &joined {
+                Ok(Ok(())) => "ok",
+                Ok(Err(_)) => "error",
+                Err(e) if e.is_panic() => "panic",
+                Err(_) => "cancelled",
+            });
+        }
         match joined {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {

@@ -77,6 +77,29 @@ pub(crate) const LINGER_BYTES: u64 = 8 << 20;
 /// For at most this long.
 pub(crate) const LINGER_TIME: Duration = Duration::from_secs(5);
 
+/// A connection's place under the server's cap, held until the connection and any
+/// WebSocket upgraded from it are gone.
+pub(crate) struct Slot {
+    _permit: OwnedSemaphorePermit,
+    /// Counts the connection open, when the app serves metrics.
+    #[cfg(feature = "metrics")]
+    _open: Option<crate::metrics::Open>,
+}
+
+impl Slot {
+    /// The slot `permit`, for an app with `metrics` (if any).
+    pub(crate) fn new(
+        permit: OwnedSemaphorePermit,
+        #[cfg(feature = "metrics")] metrics: Option<&crate::metrics::Metrics>,
+    ) -> Self {
+        Slot {
+            _permit: permit,
+            #[cfg(feature = "metrics")]
+            _open: metrics.map(|m| m.connection()),
+        }
+    }
+}
+
 /// What one connection is doing, shared by its IO, its requests' bodies, its
 /// watcher and — after an upgrade — its WebSocket. It also holds the connection's
 /// slot under the server's cap, so the slot is free only when all of them are gone.
@@ -105,15 +128,11 @@ pub(crate) struct Activity {
     /// Post-response work to wait for before the connection ends (only kept when
     /// `settings.await_post_work`).
     post_work: Mutex<Vec<crate::background::PostWorkDone>>,
-    _slot: Option<OwnedSemaphorePermit>,
+    _slot: Option<Slot>,
 }
 
 impl Activity {
-    fn new(
-        settings: ConnSettings,
-        slot: Option<OwnedSemaphorePermit>,
-        stop: watch::Receiver<bool>,
-    ) -> Self {
+    fn new(settings: ConnSettings, slot: Option<Slot>, stop: watch::Receiver<bool>) -> Self {
         Activity {
             ops: AtomicU64::new(0),
             writes: AtomicU64::new(0),
@@ -603,7 +622,7 @@ pub(crate) async fn serve_connection<I>(
     app: Arc<Dispatcher>,
     protocols: &Protocols,
     settings: ConnSettings,
-    slot: Option<OwnedSemaphorePermit>,
+    slot: Option<Slot>,
     stop: watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,

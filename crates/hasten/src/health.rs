@@ -32,6 +32,8 @@ pub(crate) const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct Probes {
     pub(crate) health: Option<String>,
     pub(crate) ready: Option<String>,
+    /// The metrics endpoint's path (`App::metrics`), answered beside the probes.
+    pub(crate) metrics: Option<String>,
     pub(crate) checks: Vec<ReadyCheck>,
     pub(crate) timeout: Duration,
 }
@@ -41,6 +43,7 @@ impl Default for Probes {
         Probes {
             health: None,
             ready: None,
+            metrics: None,
             checks: Vec::new(),
             timeout: DEFAULT_CHECK_TIMEOUT,
         }
@@ -54,6 +57,7 @@ impl Probes {
             ProbePaths {
                 health: self.health,
                 ready: self.ready,
+                metrics: self.metrics,
             },
             Readiness {
                 draining: AtomicBool::new(false),
@@ -102,6 +106,7 @@ impl ReadyCheck {
 pub(crate) struct ProbePaths {
     health: Option<String>,
     ready: Option<String>,
+    metrics: Option<String>,
 }
 
 /// Which probe a path is.
@@ -109,15 +114,29 @@ pub(crate) struct ProbePaths {
 pub(crate) enum Probe {
     Health,
     Ready,
+    /// The metrics endpoint (cargo feature `metrics`).
+    Metrics,
 }
 
 impl ProbePaths {
+    /// The label of `path` when it is a probe's, for metrics.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn label(&self, path: &str) -> Option<String> {
+        [&self.health, &self.ready, &self.metrics]
+            .into_iter()
+            .flatten()
+            .find(|p| *p == path)
+            .cloned()
+    }
+
     /// The probe served at `path`, if any.
     pub(crate) fn at(&self, path: &str) -> Option<Probe> {
         if self.health.as_deref() == Some(path) {
             Some(Probe::Health)
         } else if self.ready.as_deref() == Some(path) {
             Some(Probe::Ready)
+        } else if self.metrics.as_deref() == Some(path) {
+            Some(Probe::Metrics)
         } else {
             None
         }
@@ -148,6 +167,10 @@ pub(crate) async fn answer(probe: Probe, method: Method, rt: Arc<Runtime>) -> Re
     let (status, body) = match probe {
         Probe::Health => (StatusCode::OK, json!({ "status": "ok" })),
         Probe::Ready => ready(&rt).await,
+        #[cfg(feature = "metrics")]
+        Probe::Metrics => return crate::metrics::answer(&method, &rt),
+        #[cfg(not(feature = "metrics"))]
+        Probe::Metrics => (StatusCode::NOT_FOUND, json!({ "detail": "Not Found" })),
     };
     let mut resp = with_type(
         crate::body::Body::full(body.to_string().into_bytes()),

@@ -15,6 +15,8 @@ mod future;
 mod health;
 mod json;
 mod lifespan;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod middleware;
 mod mount;
 pub mod openapi;

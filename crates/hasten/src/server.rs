@@ -139,8 +139,13 @@ fn spawn_connection<I>(
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let slot = crate::connection::Slot::new(
+        permit,
+        #[cfg(feature = "metrics")]
+        app.metrics().map(|m| &**m),
+    );
     tokio::spawn(async move {
-        serve_connection(io, peer, app, &protocols, settings, Some(permit), stop).await;
+        serve_connection(io, peer, app, &protocols, settings, Some(slot), stop).await;
     });
 }
 
@@ -409,6 +414,10 @@ impl Server {
         let settings = config.connection();
         let max = config.max_connections;
         let slots = Arc::new(Semaphore::new(max));
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = service.dispatcher.metrics() {
+            metrics.add_server(max as i64);
+        }
         let (stop_tx, stop_rx) = watch::channel(false);
         let signal = shutdown.unwrap_or_else(|| Box::pin(shutdown_signal()));
         // The signal, then the drain delay: readiness answers 503 from the signal on,
@@ -467,6 +476,10 @@ impl Server {
             }
         }
         drop(listener);
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = service.dispatcher.metrics() {
+            metrics.add_server(-(max as i64));
+        }
         let open = max - slots.available_permits();
         tracing::info!(target: "hasten::server", open, "shutting down: no new connections; finishing in-flight requests");
         let _ = stop_tx.send(true);

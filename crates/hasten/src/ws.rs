@@ -133,6 +133,9 @@ struct Open {
     conn: Option<Arc<Activity>>,
     pinger: Option<Pinger>,
     stop: Option<watch::Receiver<bool>>,
+    /// Counts the socket and its messages, when the app serves metrics.
+    #[cfg(feature = "metrics")]
+    meter: Option<crate::metrics::WsMeter>,
 }
 
 impl Open {
@@ -143,6 +146,8 @@ impl Open {
             conn,
             pinger: Pinger::new(keepalive),
             stop,
+            #[cfg(feature = "metrics")]
+            meter: None,
         }
     }
 
@@ -471,8 +476,20 @@ impl WebSocket {
             }
             let stream = &mut open.stream;
             let failure = match frame {
-                Some(Ok(Frame::Text(t))) => return Ok(Message::Text(t.as_str().to_owned())),
-                Some(Ok(Frame::Binary(b))) => return Ok(Message::Binary(b)),
+                Some(Ok(Frame::Text(t))) => {
+                    #[cfg(feature = "metrics")]
+                    if let Some(m) = &open.meter {
+                        m.received();
+                    }
+                    return Ok(Message::Text(t.as_str().to_owned()));
+                }
+                Some(Ok(Frame::Binary(b))) => {
+                    #[cfg(feature = "metrics")]
+                    if let Some(m) = &open.meter {
+                        m.received();
+                    }
+                    return Ok(Message::Binary(b));
+                }
                 Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
                 Some(Ok(Frame::Close(frame))) => {
                     // The close reply is queued by the protocol; flush it.
@@ -554,9 +571,14 @@ impl WebSocket {
             Message::Text(t) => Frame::Text(t.into()),
             Message::Binary(b) => Frame::Binary(b),
         };
-        if !self.open()?.send(frame).await {
+        let open = self.open()?;
+        if !open.send(frame).await {
             self.state = State::Closed;
             return Err(WsError::Disconnected(gone()));
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &open.meter {
+            m.sent();
         }
         Ok(())
     }
@@ -693,6 +715,8 @@ where
             .collect();
         let limits = ctx.rt.limits.websocket;
         let keepalive = limits.keepalive;
+        #[cfg(feature = "metrics")]
+        let metrics = ctx.rt.slot::<Arc<crate::metrics::Metrics>>().cloned();
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER)
             .max_message_size(Some(limits.max_message))
@@ -741,16 +765,24 @@ where
         };
         let upgrade = async move {
             match on_upgrade.await {
-                Ok(upgraded) => Some(Open::new(
-                    WebSocketStream::from_raw_socket(
-                        TokioIo::new(upgraded),
-                        Role::Server,
-                        Some(config),
-                    )
-                    .await,
-                    slot.connection(),
-                    keepalive,
-                )),
+                Ok(upgraded) => {
+                    #[allow(unused_mut)]
+                    let mut open = Open::new(
+                        WebSocketStream::from_raw_socket(
+                            TokioIo::new(upgraded),
+                            Role::Server,
+                            Some(config),
+                        )
+                        .await,
+                        slot.connection(),
+                        keepalive,
+                    );
+                    #[cfg(feature = "metrics")]
+                    {
+                        open.meter = metrics.as_ref().map(|m| m.websocket());
+                    }
+                    Some(open)
+                }
                 Err(e) => {
                     tracing::debug!(target: "hasten::ws", error = %e, "upgrade failed");
                     None

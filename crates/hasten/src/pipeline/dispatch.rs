@@ -35,6 +35,9 @@ pub(crate) struct Dispatcher {
     request_ids: bool,
     /// App middleware around [`dispatch`](Dispatcher::dispatch), if any.
     entry: Option<crate::middleware::Next>,
+    /// The app's metrics, when it serves them (`App::metrics`).
+    #[cfg(feature = "metrics")]
+    metrics: Option<Arc<crate::metrics::Metrics>>,
     rt: Arc<Runtime>,
 }
 
@@ -90,6 +93,8 @@ impl Dispatcher {
             docs,
             probes,
             request_ids,
+            #[cfg(feature = "metrics")]
+            metrics: rt.slot::<Arc<crate::metrics::Metrics>>().cloned(),
             rt,
         })
     }
@@ -106,10 +111,20 @@ impl Dispatcher {
 
     /// Serve one request: through the app's middleware, then routing.
     pub(crate) fn handle(self: &Arc<Self>, req: http::Request<RequestBody>) -> Dispatch {
+        #[cfg(feature = "metrics")]
+        if self.metrics.is_some() {
+            return self.handle_observed(req);
+        }
         if self.request_ids {
-            return self.handle_with_id(req);
+            return self.handle_observed(req);
         }
         self.enter(req)
+    }
+
+    /// The app's metrics, for its servers (connections) and features.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn metrics(&self) -> Option<&Arc<crate::metrics::Metrics>> {
+        self.metrics.as_ref()
     }
 
     /// Through the app's middleware, then routing.
@@ -120,20 +135,28 @@ impl Dispatcher {
         }
     }
 
-    /// [`handle`](Self::handle) with a request ID: taken or made, kept in the request's
-    /// extensions, recorded on a span around the whole request, sent back.
-    fn handle_with_id(self: &Arc<Self>, mut req: http::Request<RequestBody>) -> Dispatch {
+    /// [`handle`](Self::handle) with a request ID, metrics or both. A request ID is
+    /// taken or made, kept in the request's extensions, recorded on a span around the
+    /// whole request and sent back; metrics count, time and size the request.
+    fn handle_observed(self: &Arc<Self>, mut req: http::Request<RequestBody>) -> Dispatch {
         use tracing::Instrument as _;
-        let id = RequestId::for_request(req.headers());
-        let span = tracing::info_span!(
-            "request",
-            method = %req.method(),
-            route = tracing::field::Empty,
-            status = tracing::field::Empty,
-            request_id = %id,
-        );
-        let header = id.header_value();
-        req.extensions_mut().insert(id);
+        #[cfg(feature = "metrics")]
+        let meter = self.metrics.as_ref().map(|m| m.start(&mut req));
+        let (span, header) = if self.request_ids {
+            let id = RequestId::for_request(req.headers());
+            let span = tracing::info_span!(
+                "request",
+                method = %req.method(),
+                route = tracing::field::Empty,
+                status = tracing::field::Empty,
+                request_id = %id,
+            );
+            let header = id.header_value();
+            req.extensions_mut().insert(id);
+            (span, header)
+        } else {
+            (tracing::Span::none(), None)
+        };
         let inner = span.in_scope(|| self.enter(req));
         Dispatch::Boxed(Box::pin(
             async move {
@@ -141,6 +164,10 @@ impl Dispatcher {
                 tracing::Span::current().record("status", resp.status().as_u16());
                 if let Some(value) = header {
                     resp.headers_mut().insert(crate::request_id::HEADER, value);
+                }
+                #[cfg(feature = "metrics")]
+                if let Some(meter) = meter {
+                    meter.finish(&mut resp);
                 }
                 resp
             }
@@ -181,6 +208,10 @@ impl Dispatcher {
                 if self.request_ids {
                     tracing::Span::current().record("route", meta.path);
                 }
+                #[cfg(feature = "metrics")]
+                if self.metrics.is_some() {
+                    crate::metrics::note_route(&parts.extensions, || meta.path.into());
+                }
                 // The panic handler's context, kept only when there is one: a panic
                 // takes the request with it.
                 let on_panic = self
@@ -212,9 +243,20 @@ impl Dispatcher {
                     .with_header(ALLOW, allow.clone());
                 self.rt.handlers.framework_error(err, &parts)
             }
-            Match::NotFound if self.docs.contains_key(parts.uri.path()) => self.serve_docs(&parts),
+            Match::NotFound if self.docs.contains_key(parts.uri.path()) => {
+                #[cfg(feature = "metrics")]
+                if self.metrics.is_some() {
+                    let path = parts.uri.path().to_owned();
+                    crate::metrics::note_route(&parts.extensions, || path.into());
+                }
+                self.serve_docs(&parts)
+            }
             Match::NotFound if self.probes.at(parts.uri.path()).is_some() => {
                 let probe = self.probes.at(parts.uri.path());
+                #[cfg(feature = "metrics")]
+                if let Some(path) = self.probes.label(parts.uri.path()) {
+                    crate::metrics::note_route(&parts.extensions, || path.into());
+                }
                 let (method, rt) = (parts.method.clone(), self.rt.clone());
                 return match probe {
                     Some(probe) => {
@@ -233,6 +275,11 @@ impl Dispatcher {
                     .iter()
                     .find_map(|m| m.target(&parts.uri).map(|uri| (m, uri)));
                 if let Some((mount, uri)) = mounted {
+                    #[cfg(feature = "metrics")]
+                    if self.metrics.is_some() {
+                        let prefix = mount.prefix.clone();
+                        crate::metrics::note_route(&parts.extensions, || prefix.into());
+                    }
                     let mut parts = parts;
                     parts.uri = uri;
                     parts

@@ -12,12 +12,19 @@ use tokio::sync::{Notify, Semaphore};
 #[derive(Debug)]
 pub(crate) struct BlockingPool {
     pub(crate) slots: Arc<Semaphore>,
+    /// How many run at once.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) capacity: usize,
+    /// Work waiting for a slot now.
+    pub(crate) waiting: AtomicUsize,
 }
 
 impl BlockingPool {
     pub(crate) fn new(size: usize) -> Self {
         BlockingPool {
             slots: Arc::new(Semaphore::new(size.max(1))),
+            capacity: size.max(1),
+            waiting: AtomicUsize::new(0),
         }
     }
 
@@ -26,13 +33,32 @@ impl BlockingPool {
         &self,
         f: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, tokio::task::JoinError> {
-        let permit = self.slots.clone().acquire_owned().await;
+        let permit = {
+            let _waiting = Waiting::new(&self.waiting);
+            self.slots.clone().acquire_owned().await
+        };
         tokio::task::spawn_blocking(move || {
             let out = f();
             drop(permit);
             out
         })
         .await
+    }
+}
+
+/// Counts one waiter for as long as it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

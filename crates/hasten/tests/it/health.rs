@@ -127,7 +127,7 @@ async fn probes_that_cannot_work_are_build_errors() {
     let problems = |app: App| app.build().unwrap_err().to_string();
     let err = problems(App::new().route(items).health("/items"));
     assert!(
-        err.contains("the health probe's path `/items` is also an operation's"),
+        err.contains("the health path `/items` is also an operation's"),
         "{err}"
     );
     let err = problems(App::new().readiness("ready"));

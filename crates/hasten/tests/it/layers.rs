@@ -25,7 +25,11 @@ const FLOORS: &[(u8, &[&str])] = &[
     ),
     // What a request has: its body read within limits; the app as request-time code
     // sees it, with its error handlers and what they answer.
-    (2, &["extract/body", "runtime", "raise", "problem"]),
+    // What the app measures of itself (metrics).
+    (
+        2,
+        &["extract/body", "runtime", "raise", "problem", "metrics"],
+    ),
     // Features: extractors and what they extract.
     (
         3,

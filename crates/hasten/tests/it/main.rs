@@ -13,6 +13,8 @@ mod health;
 mod hostile;
 mod layers;
 mod lifespan;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod middleware;
 mod nested_constraints;
 mod openapi;
