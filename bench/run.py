@@ -17,6 +17,7 @@ RSS is the sum of VmHWM; threads are counted at the end of the run.
 """
 
 import argparse
+import atexit
 import json
 import os
 import platform
@@ -104,17 +105,52 @@ def free_port(port):
     return port
 
 
+# hasten's server observed (not in the default set: `--frameworks
+# hasten,hasten-observed`): `hasten-observed` with every request traced and its spans
+# exported over OTLP, and metrics on; `hasten-traced` and `hasten-metrics` with one of
+# the two. The spans go to this sink, a separate process on the load generator's core
+# that reads and drops them, as a collector elsewhere would.
+OBSERVED = {"hasten-observed": "both", "hasten-traced": "tracing", "hasten-metrics": "metrics"}
+SINK = """
+import http.server
+class Sink(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200); self.send_header("content-length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(__import__("sys").argv[1])), Sink).serve_forever()
+"""
+_sink = {}
+
+
+def otlp_sink():
+    """The OTLP endpoint of the sink, started on first use."""
+    if "url" not in _sink:
+        port = free_port(18490)
+        proc = subprocess.Popen(["taskset", "-c", LOAD_CPU, sys.executable, "-c", SINK, str(port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        atexit.register(proc.kill)
+        deadline = time.time() + 10
+        while not port_open(port) and time.time() < deadline:
+            time.sleep(0.05)
+        _sink["url"] = f"http://127.0.0.1:{port}/v1/traces"
+    return _sink["url"]
+
+
 def start(framework, port):
     if port_open(port):
         raise RuntimeError(f"port {port} is taken")
     env = dict(os.environ, BENCH_ADDR=f"127.0.0.1:{port}", RUST_LOG="error")
+    if framework in OBSERVED:
+        env.update(BENCH_OTLP=otlp_sink(), BENCH_OBSERVE=OBSERVED[framework])
     if framework in FASTAPI:
         cmd = [str(VENV / "bin" / "uvicorn"), "fastapi_app:app", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(FASTAPI[framework]), "--loop", "uvloop",
                "--http", "httptools", "--log-level", "error", "--no-access-log",
                "--backlog", "16384"]
     else:
-        cmd = [str(BENCH / "target" / "release" / framework)]
+        binary = "hasten-observed" if framework in OBSERVED else framework
+        cmd = [str(BENCH / "target" / "release" / binary)]
     proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + cmd, cwd=BENCH, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)

@@ -467,7 +467,12 @@ pub(crate) fn generate(
     };
     let call = if is_async {
         quote! {
-            let __resp = ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*).await);
+            let __resp = ::hasten::__private::IntoResponse::into_response(
+                ::hasten::__private::Instrument::instrument(
+                    #ident::__call(#(#vars),*),
+                    ::hasten::__private::handler_span(&__ctx, #fn_name),
+                ).await
+            );
             #through_model
             return match ::hasten::__private::respond(&mut __ctx, __resp) {
                 ::hasten::__private::Ok(__resp) => __resp,
@@ -476,9 +481,13 @@ pub(crate) fn generate(
         }
     } else {
         quote! {
-            let __resp = ::hasten::__private::run_blocking(&__ctx, move || {
-                ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
-            }).await;
+            let __span = ::hasten::__private::handler_span(&__ctx, #fn_name);
+            let __resp = ::hasten::__private::Instrument::instrument(
+                ::hasten::__private::run_blocking(&__ctx, move || {
+                    ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
+                }),
+                __span,
+            ).await;
             #through_model
             return match ::hasten::__private::respond(&mut __ctx, __resp) {
                 ::hasten::__private::Ok(__resp) => __resp,
@@ -501,12 +510,23 @@ pub(crate) fn generate(
             }
         }
     };
+    // The extracted values come out of the validation span's block (nothing to bind
+    // for an operation without parameters).
+    let (bind, tail) = if count == 0 {
+        (quote!(), quote!())
+    } else {
+        (quote!(let (#(#vars,)*) =), quote!((#(#vars,)*)))
+    };
     let body = quote! {
         let mut __errors = ::hasten::__private::Errors::for_request(&__ctx);
-        if ::hasten::__private::has_attached_dependencies(&__ctx) {
-            ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
-        }
-        #(#extracts)*
+        let __span = ::hasten::__private::validation_span(&__ctx);
+        #bind ::hasten::__private::Instrument::instrument(async {
+            if ::hasten::__private::has_attached_dependencies(&__ctx) {
+                ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
+            }
+            #(#extracts)*
+            #tail
+        }, __span).await;
         #guarded_call
         match ::hasten::__private::refuse(&mut __ctx, __errors) {
             ::hasten::__private::Ok(__resp) => __resp,

@@ -53,6 +53,8 @@ pub struct App {
     probes: crate::health::Probes,
     /// Each request gets an ID (`App::request_ids`).
     request_ids: bool,
+    /// Each request is traced (`App::tracing`).
+    traces: bool,
     /// Settings structs read at start (`App::settings`), in the order added.
     settings: Vec<SettingsLoader>,
     mounts: Vec<crate::mount::Mount>,
@@ -96,6 +98,7 @@ impl App {
             eager: Vec::new(),
             probes: crate::health::Probes::default(),
             request_ids: false,
+            traces: false,
             settings: Vec::new(),
             mounts: Vec::new(),
             promised: Vec::new(),
@@ -385,6 +388,18 @@ impl App {
     /// so each log line the request causes carries it, as does the access log.
     pub fn request_ids(mut self) -> Self {
         self.request_ids = true;
+        self
+    }
+
+    /// Trace each request: a `request` span (method, route template, status, and the
+    /// request ID with [`request_ids`](App::request_ids)) with a child span for
+    /// validation, for each dependency made, for the handler, for each background task
+    /// and for a WebSocket's life; the [`trace`](crate::trace) module lists them. Off by
+    /// default: an untraced app makes no spans. With the `otel` feature they are
+    /// exported over OTLP ([`otel`](crate::otel)), and an incoming W3C `traceparent`
+    /// is honoured.
+    pub fn tracing(mut self) -> Self {
+        self.traces = true;
         self
     }
 
@@ -910,6 +925,7 @@ impl App {
         let options = crate::pipeline::Options {
             redirect_slashes: self.redirect_slashes,
             request_ids: self.request_ids,
+            traces: self.traces,
         };
         let dispatcher =
             Dispatcher::new(routes, self.mounts, docs, probes, options, &self.layers, rt);

@@ -70,6 +70,8 @@ pub(crate) struct TaskQueue {
 #[derive(Clone)]
 pub struct BackgroundTasks {
     queue: Arc<TaskQueue>,
+    /// The request's span, when it is traced: each task gets a span under it.
+    span: Option<tracing::Span>,
 }
 
 impl fmt::Debug for BackgroundTasks {
@@ -87,9 +89,22 @@ impl BackgroundTasks {
         F: Future<Output = R> + Send + 'static,
         R: TaskResult,
     {
-        self.push(Task::Async(Box::pin(
-            async move { task.await.into_outcome() },
-        )));
+        let run = async move { task.await.into_outcome() };
+        match &self.span {
+            Some(parent) => {
+                use tracing::Instrument as _;
+                let span = crate::trace::background(parent);
+                self.push(Task::Async(Box::pin(
+                    async move {
+                        let outcome = run.await;
+                        tracing::Span::current().record("outcome", outcome_name(&outcome));
+                        outcome
+                    }
+                    .instrument(span),
+                )));
+            }
+            None => self.push(Task::Async(Box::pin(run))),
+        }
     }
 
     /// Queue blocking work; it runs on the blocking pool, never on the reactor.
@@ -98,7 +113,19 @@ impl BackgroundTasks {
         F: FnOnce() -> R + Send + 'static,
         R: TaskResult,
     {
-        self.push(Task::Blocking(Box::new(move || task().into_outcome())));
+        match &self.span {
+            Some(parent) => {
+                let span = crate::trace::background(parent);
+                self.push(Task::Blocking(Box::new(move || {
+                    span.in_scope(|| {
+                        let outcome = task().into_outcome();
+                        tracing::Span::current().record("outcome", outcome_name(&outcome));
+                        outcome
+                    })
+                })));
+            }
+            None => self.push(Task::Blocking(Box::new(move || task().into_outcome()))),
+        }
     }
 
     /// How many tasks are queued.
@@ -125,7 +152,16 @@ impl FromRequest for BackgroundTasks {
         _errors: &mut Errors,
     ) -> Extracted<Self> {
         let queue = ctx.locals.get_or_default::<Queued>().0.clone();
-        Some(BackgroundTasks { queue })
+        let span = crate::trace::request_span(&ctx.parts.extensions).cloned();
+        Some(BackgroundTasks { queue, span })
+    }
+}
+
+/// How a task's outcome reads on its span.
+fn outcome_name(outcome: &Result<(), String>) -> &'static str {
+    match outcome {
+        Ok(()) => "ok",
+        Err(_) => "error",
     }
 }
 

@@ -634,7 +634,8 @@ pub(crate) async fn serve_connection<I>(
         preread: Preread::default(),
     };
     let svc_activity = activity.clone();
-    let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+    let https = protocols.https;
+    let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
         let guard = InFlight::new(&svc_activity);
         // The access log costs nothing unless a subscriber wants it.
         let log = tracing::enabled!(target: "hasten::access", tracing::Level::INFO).then(|| {
@@ -649,6 +650,8 @@ pub(crate) async fn serve_connection<I>(
         let h2 = req.version() == http::Version::HTTP_2;
         if h2 {
             svc_activity.h2.store(true, Ordering::Relaxed);
+        } else if https {
+            https_target(&mut req);
         }
         let dispatch = app.handle(req.map(|b| {
             if http_body::Body::is_end_stream(&b) {
@@ -723,6 +726,31 @@ pub(crate) struct Protocols {
     /// How long a client may take to say which protocol it speaks once it has started
     /// (the header read timeout): a trickled HTTP/2 preface is not a way around it.
     pub(crate) choose_timeout: Option<Duration>,
+    /// The connection is TLS: see [`https_target`].
+    pub(crate) https: bool,
+}
+
+/// Over TLS, an HTTP/1.1 request's target in origin form (`/path?q`) is made absolute
+/// (`https://` and its `Host`), as an HTTP/2 request's `:scheme` and `:authority` make
+/// it: the app sees the scheme, so its redirects keep `https`.
+fn https_target<B>(req: &mut http::Request<B>) {
+    if req.uri().scheme().is_some() || !req.uri().path().starts_with('/') {
+        return;
+    }
+    let Some(host) = req.headers().get(http::header::HOST) else {
+        return;
+    };
+    let Ok(authority) = http::uri::Authority::try_from(host.as_bytes()) else {
+        return;
+    };
+    let mut parts = req.uri().clone().into_parts();
+    parts.scheme = Some(http::uri::Scheme::HTTPS);
+    parts.authority = Some(authority);
+    let uri = http::Uri::from_parts(parts);
+    // Cannot fail (scheme, authority and a path); the request is left as it came if so.
+    if let Ok(uri) = uri {
+        *req.uri_mut() = uri;
+    }
 }
 
 /// The service a connection runs: the app behind the connection's bookkeeping.

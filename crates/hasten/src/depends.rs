@@ -36,6 +36,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
+use tracing::Instrument as _;
 
 use crate::extract::{Errors, Extracted, FromRequest, ParamSpec, RequestCtx};
 use crate::openapi::model::OperationDoc;
@@ -473,10 +474,15 @@ async fn resolve<D: Dependency, C: CachePolicy>(
                 });
             }
         }
+        let span = crate::trace::dependency::<D>(&ctx.parts.extensions);
         let value = match AppScope::replacement(&ctx.rt, id) {
             // A test swapped this dependency: resolve the replacement instead.
-            Some(resolve) => resolve(ctx, errors).await?.downcast::<D::Output>().ok()?,
-            None => Arc::new(D::resolve(ctx, errors).await?),
+            Some(resolve) => resolve(ctx, errors)
+                .instrument(span)
+                .await?
+                .downcast::<D::Output>()
+                .ok()?,
+            None => Arc::new(D::resolve(ctx, errors).instrument(span).await?),
         };
         // A dependency returning `Cleanup` left its cleanup pending: bind it to the value.
         if let Some((scope, cleanup)) = take_pending(ctx) {

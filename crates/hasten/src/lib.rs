@@ -21,6 +21,8 @@ pub mod middleware;
 mod mount;
 pub mod openapi;
 pub mod operation;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod panics;
 mod pipeline;
 mod problem;
@@ -38,6 +40,9 @@ mod set_response;
 pub mod settings;
 pub mod streaming;
 pub mod testing;
+#[cfg(feature = "tls")]
+pub mod tls;
+pub mod trace;
 pub mod uploads;
 pub mod validate;
 pub mod validation;
@@ -123,6 +128,17 @@ pub mod __private {
         run_optional_validator, run_param_validator, ModelParam, ValidateProbe, ViaNoRule,
         ViaValidate,
     };
+
+    /// The request's `validation` span, or a disabled span when it is not traced.
+    pub fn validation_span(ctx: &RequestCtx) -> tracing::Span {
+        crate::trace::validation(&ctx.parts.extensions)
+    }
+
+    /// The request's `handler` span, or a disabled span when it is not traced.
+    pub fn handler_span(ctx: &RequestCtx, name: &'static str) -> tracing::Span {
+        crate::trace::handler(&ctx.parts.extensions, name)
+    }
+    pub use tracing::Instrument;
 
     /// A status the route macro checked (100 to 599).
     pub fn status(code: u16) -> crate::StatusCode {

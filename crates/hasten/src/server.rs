@@ -1,10 +1,12 @@
 //! The HTTP server: hyper 1 (HTTP/1.1 with keep-alive and pipelining, HTTP/2 with prior
-//! knowledge) on a tokio multi-thread runtime, with safe defaults.
+//! knowledge) on a tokio multi-thread runtime, with safe defaults. With the cargo feature
+//! `tls`, `Server::tls` serves HTTPS, HTTP/2 or HTTP/1.1 chosen by ALPN.
 //!
 //! | limit | default | what happens |
 //! |---|---|---|
 //! | request body ([`App::body_limit`](crate::App::body_limit)) | 1 MiB | 413 "Content Too Large" |
 //! | header read timeout | 10 s | a client that has not sent its whole head is disconnected (slow-loris) |
+//! | TLS handshake (with `Server::tls`) | the header read timeout | a client that has not completed its handshake is disconnected |
 //! | body timeout | 30 s | a request body that pauses this long while the app waits for it: 408, then close |
 //! | minimum body rate | 240 bytes/s after 5 s | a body trickled in slower than this: 408, then close |
 //! | send timeout | 30 s | a client that takes no response bytes (a full socket, or no HTTP/2 window) this long is disconnected |
@@ -73,6 +75,9 @@ pub(crate) struct ServerConfig {
     pub(crate) http2_max_streams: u32,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) drain_delay: Duration,
+    /// Speak TLS on every accepted connection.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for ServerConfig {
@@ -90,6 +95,8 @@ impl Default for ServerConfig {
             http2_max_streams: Server::DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
             shutdown_timeout: Server::DEFAULT_SHUTDOWN_TIMEOUT,
             drain_delay: Duration::ZERO,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -112,7 +119,20 @@ impl ServerConfig {
             http1,
             http2,
             choose_timeout: self.header_read_timeout,
+            https: self.tls(),
         }
+    }
+
+    /// Whether connections speak TLS.
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Whether connections speak TLS: never without the feature.
+    #[cfg(not(feature = "tls"))]
+    pub(crate) fn tls(&self) -> bool {
+        false
     }
 
     /// What each connection enforces.
@@ -127,24 +147,50 @@ impl ServerConfig {
     }
 }
 
+/// What every connection of a server is served with.
+#[derive(Clone)]
+struct Serving {
+    app: Arc<crate::pipeline::Dispatcher>,
+    protocols: Arc<Protocols>,
+    settings: ConnSettings,
+    stop: watch::Receiver<bool>,
+    /// The TLS handshake each connection runs first, if any.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::Handshake>,
+}
+
 /// Serve one accepted connection on a task of its own.
 fn spawn_connection<I>(
     io: I,
     peer: Option<SocketAddr>,
-    app: Arc<crate::pipeline::Dispatcher>,
-    protocols: Arc<Protocols>,
-    settings: ConnSettings,
     permit: tokio::sync::OwnedSemaphorePermit,
-    stop: watch::Receiver<bool>,
+    serving: &Serving,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let Serving {
+        app,
+        protocols,
+        settings,
+        stop,
+        #[cfg(feature = "tls")]
+        tls,
+    } = serving.clone();
     let slot = crate::connection::Slot::new(
         permit,
         #[cfg(feature = "metrics")]
         app.metrics().map(|m| &**m),
     );
     tokio::spawn(async move {
+        // The handshake runs here, on the connection's task, holding its slot: a
+        // client that never finishes it keeps the slot only until its deadline.
+        #[cfg(feature = "tls")]
+        if let Some(tls) = tls {
+            if let Some(io) = tls.accept(io, peer, stop.clone()).await {
+                serve_connection(io, peer, app, &protocols, settings, Some(slot), stop).await;
+            }
+            return;
+        }
         serve_connection(io, peer, app, &protocols, settings, Some(slot), stop).await;
     });
 }
@@ -173,13 +219,16 @@ impl Listener {
         }
     }
 
-    /// Where it listens, for the log.
-    fn describe(&self) -> String {
+    /// Where it listens, for the log (`https://` with TLS).
+    fn describe(&self, tls: bool) -> String {
         match self {
             Listener::Tcp(l) => match l.local_addr() {
+                Ok(addr) if tls => format!("https://{addr}"),
                 Ok(addr) => format!("http://{addr}"),
                 Err(e) => format!("a TCP socket ({e})"),
             },
+            #[cfg(unix)]
+            Listener::Unix(_, path) if tls => format!("unix:{} (TLS)", path.display()),
             #[cfg(unix)]
             Listener::Unix(_, path) => format!("unix:{}", path.display()),
         }
@@ -222,7 +271,7 @@ pub struct Server {
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("listening", &self.listener.describe())
+            .field("listening", &self.listener.describe(self.config.tls()))
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -383,6 +432,26 @@ impl Server {
         self
     }
 
+    /// Serve HTTPS: every accepted connection first completes a TLS handshake with
+    /// `config` (TLS 1.2 or 1.3), then speaks HTTP/2 or HTTP/1.1 as its client chose
+    /// by ALPN. The handshake runs on the connection's own task and must finish within
+    /// the [header read timeout](Server::header_read_timeout) (10 s by default); a
+    /// client that fails it or runs out of time is disconnected, and the failure logged
+    /// at debug level. Requires the cargo feature `tls`; see [`crate::tls`].
+    ///
+    /// ```no_run
+    /// # use hasten::{App, Server};
+    /// # async fn run(app: App) -> std::io::Result<()> {
+    /// let tls = hasten::tls::TlsConfig::from_pem_files("cert.pem", "key.pem")?;
+    /// Server::bind("0.0.0.0:8443").await?.tls(tls).serve(app).await
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: crate::tls::TlsConfig) -> Self {
+        self.config.tls = Some(config);
+        self
+    }
+
     /// Shut down gracefully when `signal` completes, instead of on SIGINT/SIGTERM.
     pub fn with_graceful_shutdown(
         mut self,
@@ -410,8 +479,6 @@ impl Server {
             shutdown,
         } = self;
         crate::panics::install_hook();
-        let protocols = Arc::new(config.protocols());
-        let settings = config.connection();
         let max = config.max_connections;
         let slots = Arc::new(Semaphore::new(max));
         #[cfg(feature = "metrics")]
@@ -435,7 +502,20 @@ impl Server {
                 tokio::time::sleep(delay).await;
             }
         });
-        tracing::info!(target: "hasten::server", "serving on {}", listener.describe());
+        tracing::info!(target: "hasten::server", "serving on {}", listener.describe(config.tls()));
+        let serving = Serving {
+            app: service.dispatcher.clone(),
+            protocols: Arc::new(config.protocols()),
+            settings: config.connection(),
+            stop: stop_rx,
+            // Each connection's handshake must fit in the header read timeout (else
+            // the keep-alive timeout, which would close an idle plain-text connection).
+            #[cfg(feature = "tls")]
+            tls: config
+                .tls
+                .as_ref()
+                .map(|t| t.handshake(config.header_read_timeout.or(config.keep_alive_timeout))),
+        };
         loop {
             let permit = tokio::select! {
                 biased;
@@ -461,17 +541,15 @@ impl Server {
                     }
                 },
             };
-            let app = service.dispatcher.clone();
-            let (protocols, stop) = (protocols.clone(), stop_rx.clone());
             // The slot travels with the connection, and with its WebSocket if upgraded.
             match accepted {
                 Accepted::Tcp(stream, peer) => {
                     let _ = stream.set_nodelay(true);
-                    spawn_connection(stream, Some(peer), app, protocols, settings, permit, stop);
+                    spawn_connection(stream, Some(peer), permit, &serving);
                 }
                 #[cfg(unix)]
                 Accepted::Unix(stream) => {
-                    spawn_connection(stream, None, app, protocols, settings, permit, stop);
+                    spawn_connection(stream, None, permit, &serving);
                 }
             }
         }

@@ -5,6 +5,9 @@
 //! client side — so parsing, limits and errors behave exactly as over TCP, without a
 //! port.
 //!
+//! With the cargo feature `tls`, [`TestClient::tls`] puts TLS on the pipe, both ends,
+//! as `Server::tls` serves it.
+//!
 //! [`TestRequest::send`] returns once the request's background tasks and dependency
 //! cleanups have run, as Starlette's `TestClient` does: a test asserts their effects
 //! right away, without polling.
@@ -54,6 +57,12 @@ pub struct TestClient {
     service: AppService,
     protocols: Arc<Protocols>,
     settings: ConnSettings,
+    /// Speak TLS over the pipe.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsConfig>,
+    /// The server's TLS handshake deadline.
+    #[cfg(feature = "tls")]
+    handshake_timeout: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for TestClient {
@@ -113,7 +122,52 @@ impl TestClient {
             service,
             protocols: Arc::new(config.protocols()),
             settings,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            handshake_timeout: config.header_read_timeout,
         }
+    }
+
+    /// Speak TLS to the app, as [`Server::tls`](crate::Server::tls) serves it: each
+    /// request's pipe gets a TLS handshake, the client offering `h2` by ALPN for an
+    /// [`http2`](TestRequest::http2) request and `http/1.1` otherwise. The client
+    /// trusts exactly `config`'s certificate, whatever names it carries. Requires the
+    /// cargo feature `tls`.
+    ///
+    /// ```
+    /// use hasten::prelude::*;
+    /// use hasten::testing::TestClient;
+    /// use hasten::tls::TlsConfig;
+    ///
+    /// #[get("/")]
+    /// async fn root() -> &'static str {
+    ///     "hello"
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// // A self-signed certificate made for the test (with the `rcgen` crate).
+    /// let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// let tls = TlsConfig::from_pem(
+    ///     made.cert.pem().as_bytes(),
+    ///     made.signing_key.serialize_pem().as_bytes(),
+    /// )?;
+    /// let client = TestClient::new(App::new().route(root)).tls(tls);
+    /// let resp = client.get("/").http2().send().await;
+    /// assert_eq!(resp.status(), 200);
+    /// assert_eq!(resp.text(), "hello");
+    /// assert_eq!(resp.version(), hasten::http::Version::HTTP_2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: crate::tls::TlsConfig) -> Self {
+        let mut protocols = (*self.protocols).clone();
+        protocols.https = true;
+        self.protocols = Arc::new(protocols);
+        self.tls = Some(config);
+        self
     }
 
     /// A request with any method.
@@ -269,7 +323,7 @@ impl TestRequest<'_> {
     /// Send the request; a connection failure is an `Err` instead of a panic.
     pub async fn try_send(self) -> Result<TestResponse, crate::body::BoxError> {
         let http2 = self.http2;
-        let (client_io, req, server) = self.open()?;
+        let (client_io, req, server) = self.open().await?;
         let resp = if http2 {
             let (mut sender, conn) = hyper::client::conn::http2::handshake(
                 TokioExecutor::new(),
@@ -313,7 +367,7 @@ impl TestRequest<'_> {
             }
         }
         let opened = async {
-            let (client_io, req, _server) = self.open()?;
+            let (client_io, req, _server) = self.open().await?;
             let (mut sender, conn) =
                 hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await?;
             tokio::spawn(conn.with_upgrades());
@@ -344,17 +398,38 @@ impl TestRequest<'_> {
         Ok(TestWebSocket { stream, protocol })
     }
 
-    /// Serve the app on one end of an in-memory pipe; the other end and the request.
-    fn open(self) -> Result<Opened, crate::body::BoxError> {
+    /// Serve the app on one end of an in-memory pipe (after a TLS handshake, with
+    /// [`TestClient::tls`]); the other end and the request.
+    async fn open(self) -> Result<Opened, crate::body::BoxError> {
         let (client_io, server_io) = tokio::io::duplex(256 * 1024);
         let (stop_tx, stop_rx) = watch::channel(false);
         let app = self.client.service.dispatcher.clone();
         let protocols = self.client.protocols.clone();
         let settings = self.client.settings;
+        #[cfg(feature = "tls")]
+        let handshake = self
+            .client
+            .tls
+            .as_ref()
+            .map(|t| t.handshake(self.client.handshake_timeout));
         let server = tokio::spawn(async move {
             let _keep_open = stop_tx;
+            #[cfg(feature = "tls")]
+            if let Some(handshake) = handshake {
+                if let Some(io) = handshake.accept(server_io, None, stop_rx.clone()).await {
+                    serve_connection(io, None, app, &protocols, settings, None, stop_rx).await;
+                }
+                return;
+            }
             serve_connection(server_io, None, app, &protocols, settings, None, stop_rx).await;
         });
+        #[cfg(feature = "tls")]
+        let client_io: ClientIo = match &self.client.tls {
+            Some(tls) => Box::pin(tls.connect_pinned(client_io, self.http2).await?),
+            None => Box::pin(client_io),
+        };
+        #[cfg(not(feature = "tls"))]
+        let client_io: ClientIo = Box::pin(client_io);
 
         let mut target = self.path.clone();
         if !self.query.is_empty() {
@@ -382,10 +457,18 @@ impl TestRequest<'_> {
 /// The client's end of a test connection, the request to send on it, and the task
 /// serving the other end (it ends after the request's post-response work).
 type Opened = (
-    tokio::io::DuplexStream,
+    ClientIo,
     http::Request<Full<Bytes>>,
     tokio::task::JoinHandle<()>,
 );
+
+/// The client's end of a test connection: the pipe, or TLS over it.
+type ClientIo = std::pin::Pin<Box<dyn ClientStream>>;
+
+/// What the client's end is.
+trait ClientStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send> ClientStream for T {}
 
 /// A complete response.
 #[derive(Debug, Clone)]

@@ -731,16 +731,20 @@ where
                     protocols,
                 }),
             ))));
-        let handler = tokio::spawn(async move {
-            let (parts, body) = run(ctx).await.into_parts();
-            // Reading the body to its end runs cleanups and background tasks as for a
-            // completed response.
-            let body = http_body_util::BodyExt::collect(body)
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            (parts, body)
-        });
+        let span = crate::trace::websocket(&ctx.parts.extensions);
+        let handler = tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let (parts, body) = run(ctx).await.into_parts();
+                // Reading the body to its end runs cleanups and background tasks as for a
+                // completed response.
+                let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                (parts, body)
+            },
+            span,
+        ));
         let accept_key = tungstenite::handshake::derive_accept_key(&key);
         // The connection fills it in as the 101 goes out.
         let slot = UpgradeSlot::default();

@@ -104,8 +104,9 @@ fn redirect(location: &str) -> Response {
 }
 
 /// Redirect plain-HTTP requests to `https://` (307, FastAPI's
-/// `HTTPSRedirectMiddleware`). hasten serves plain HTTP, so behind a TLS proxy a
-/// request with `X-Forwarded-Proto: https` counts as secure and is served.
+/// `HTTPSRedirectMiddleware`). A request over hasten's own TLS (`Server::tls`, the
+/// `tls` feature) is secure; behind a TLS proxy, so is a request with
+/// `X-Forwarded-Proto: https`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HttpsRedirect;
 

@@ -33,6 +33,8 @@ pub(crate) struct Dispatcher {
     probes: crate::health::ProbePaths,
     /// Each request gets an ID and a span (`App::request_ids`).
     request_ids: bool,
+    /// Each request is traced (`App::tracing`).
+    traces: bool,
     /// App middleware around [`dispatch`](Dispatcher::dispatch), if any.
     entry: Option<crate::middleware::Next>,
     /// The app's metrics, when it serves them (`App::metrics`).
@@ -55,6 +57,8 @@ pub(crate) struct Options {
     pub(crate) redirect_slashes: bool,
     /// Give each request an ID and a span.
     pub(crate) request_ids: bool,
+    /// Trace each request: a span with children (see [`crate::trace`]).
+    pub(crate) traces: bool,
 }
 
 impl Dispatcher {
@@ -72,6 +76,7 @@ impl Dispatcher {
         let Options {
             redirect_slashes,
             request_ids,
+            traces,
         } = options;
         Arc::new_cyclic(|me: &Weak<Dispatcher>| Dispatcher {
             entry: (!layers.0.is_empty()).then(|| {
@@ -93,6 +98,7 @@ impl Dispatcher {
             docs,
             probes,
             request_ids,
+            traces,
             #[cfg(feature = "metrics")]
             metrics: rt.slot::<Arc<crate::metrics::Metrics>>().cloned(),
             rt,
@@ -115,7 +121,7 @@ impl Dispatcher {
         if self.metrics.is_some() {
             return self.handle_observed(req);
         }
-        if self.request_ids {
+        if self.request_ids || self.traces {
             return self.handle_observed(req);
         }
         self.enter(req)
@@ -135,28 +141,40 @@ impl Dispatcher {
         }
     }
 
-    /// [`handle`](Self::handle) with a request ID, metrics or both. A request ID is
-    /// taken or made, kept in the request's extensions, recorded on a span around the
-    /// whole request and sent back; metrics count, time and size the request.
+    /// [`handle`](Self::handle) with a request ID, a trace, metrics, or several. A
+    /// request ID is taken or made, kept in the request's extensions, recorded on the
+    /// request's span and sent back; a traced request keeps its span in its extensions
+    /// for the spans under it; metrics count, time and size the request.
     fn handle_observed(self: &Arc<Self>, mut req: http::Request<RequestBody>) -> Dispatch {
         use tracing::Instrument as _;
         #[cfg(feature = "metrics")]
         let meter = self.metrics.as_ref().map(|m| m.start(&mut req));
-        let (span, header) = if self.request_ids {
-            let id = RequestId::for_request(req.headers());
-            let span = tracing::info_span!(
+        let id = self
+            .request_ids
+            .then(|| RequestId::for_request(req.headers()));
+        let span = if self.request_ids || self.traces {
+            tracing::info_span!(
                 "request",
                 method = %req.method(),
                 route = tracing::field::Empty,
                 status = tracing::field::Empty,
-                request_id = %id,
-            );
-            let header = id.header_value();
-            req.extensions_mut().insert(id);
-            (span, header)
+                request_id = tracing::field::Empty,
+            )
         } else {
-            (tracing::Span::none(), None)
+            tracing::Span::none()
         };
+        let mut header = None;
+        if let Some(id) = id {
+            span.record("request_id", tracing::field::display(&id));
+            header = id.header_value();
+            req.extensions_mut().insert(id);
+        }
+        if self.traces {
+            #[cfg(feature = "otel")]
+            crate::otel::continue_trace(&span, req.headers());
+            req.extensions_mut()
+                .insert(crate::trace::RequestSpan(span.clone()));
+        }
         let inner = span.in_scope(|| self.enter(req));
         Dispatch::Boxed(Box::pin(
             async move {
@@ -205,7 +223,7 @@ impl Dispatcher {
         let mut resp = match self.routes.find(&parts.method, routed_path) {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
-                if self.request_ids {
+                if self.request_ids || self.traces {
                     tracing::Span::current().record("route", meta.path);
                 }
                 #[cfg(feature = "metrics")]

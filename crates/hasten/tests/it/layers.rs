@@ -19,6 +19,9 @@ const FLOORS: &[(u8, &[&str])] = &[
             "panics",
             "random",
             "response",
+            // The spans of a traced request, and their export.
+            "trace",
+            "otel",
             "response_model",
             "validation",
         ],
@@ -78,7 +81,7 @@ const FLOORS: &[(u8, &[&str])] = &[
     // The app: its builder and the built service.
     (6, &["app"]),
     // What serves an app.
-    (7, &["server", "connection", "testing", "lib"]),
+    (7, &["server", "connection", "tls", "testing", "lib"]),
 ];
 
 /// Imports that still run up, each with the step that removes it. The list only

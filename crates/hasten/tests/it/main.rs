@@ -27,6 +27,8 @@ mod server;
 mod set_response;
 mod settings;
 mod streaming;
+#[cfg(feature = "tls")]
+mod tls;
 mod uploads;
 mod validation;
 mod websocket;

@@ -1,6 +1,7 @@
 //! The metrics endpoint: what each metric counts, labelled by route template so the
 //! series stay bounded, and the figures read from the server at scrape time.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hasten::background::BackgroundTasks;
@@ -44,6 +45,25 @@ async fn work(tasks: BackgroundTasks) -> &'static str {
 async fn slow() -> &'static str {
     tokio::time::sleep(Duration::from_millis(400)).await;
     "done"
+}
+
+/// Holds a blocking-pool thread until the test lets it go.
+#[derive(Default)]
+struct Gate(std::sync::Mutex<bool>, std::sync::Condvar);
+
+#[get("/hold")]
+fn hold(gate: State<Gate>) -> &'static str {
+    let gate: &Gate = &gate;
+    let mut open = gate.0.lock().unwrap();
+    let deadline = std::time::Instant::now() + BOUND;
+    while !*open && std::time::Instant::now() < deadline {
+        open = gate
+            .1
+            .wait_timeout(open, Duration::from_millis(50))
+            .unwrap()
+            .0;
+    }
+    "released"
 }
 
 #[websocket("/ws")]
@@ -245,6 +265,46 @@ async fn open_connections_and_requests_in_flight_are_read_from_the_server() {
         .unwrap()
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_saturated_blocking_pool_shows_busy_threads_and_waiting_work() {
+    let gate = Arc::new(Gate::default());
+    let c = Arc::new(TestClient::new(
+        app()
+            .route(hold)
+            .state_arc(gate.clone())
+            .blocking_threads(2),
+    ));
+    // Three plain handlers for two threads: two run, one waits.
+    let held: Vec<_> = (0..3)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.get("/hold").send().await.text() })
+        })
+        .collect();
+    let saturated = tokio::time::timeout(BOUND, async {
+        loop {
+            let text = c.get("/metrics").send().await.text();
+            if value(&text, "hasten_blocking_waiting") == Some(1.0) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the third call never waited for the pool");
+    assert_eq!(must(&saturated, "hasten_blocking_threads_max"), 2.0);
+    assert_eq!(must(&saturated, "hasten_blocking_threads_busy"), 2.0);
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    for h in held {
+        let text = tokio::time::timeout(BOUND, h).await.unwrap().unwrap();
+        assert_eq!(text, "released");
+    }
+    let text = c.get("/metrics").send().await.text();
+    assert_eq!(must(&text, "hasten_blocking_threads_busy"), 0.0);
+    assert_eq!(must(&text, "hasten_blocking_waiting"), 0.0);
 }
 
 #[tokio::test]

@@ -1,0 +1,52 @@
+//! The benchmark endpoints in hasten with tracing and metrics on: every request traced
+//! (`App::tracing`, its spans exported over OTLP/HTTP to `BENCH_OTLP` by
+//! `hasten::otel::Telemetry`) and measured (`App::metrics`). Against the `hasten`
+//! server, the price of observability.
+
+use tracing_subscriber::prelude::*;
+
+fn main() -> std::io::Result<()> {
+    let workers: usize = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
+    let endpoint = std::env::var("BENCH_OTLP")
+        .unwrap_or_else(|_| "http://127.0.0.1:4318/v1/traces".to_owned());
+    // `BENCH_OBSERVE`: `both` (the default), `metrics`, `tracing` (spans exported), or
+    // `spans` (spans made, no subscriber layer exporting them).
+    let mode = std::env::var("BENCH_OBSERVE").unwrap_or_else(|_| "both".to_owned());
+    let mut app = bench_servers::hasten_app::app();
+    if mode != "metrics" {
+        app = app.tracing();
+    }
+    if mode == "both" || mode == "metrics" {
+        app = app.metrics("/metrics");
+    }
+    let export = mode == "both" || mode == "tracing";
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let telemetry = hasten::otel::Telemetry::otlp_to("bench", &endpoint)
+                .map_err(std::io::Error::other)?;
+            if export {
+                tracing_subscriber::registry()
+                    .with(telemetry.layer())
+                    .init();
+            } else {
+                tracing_subscriber::registry().init();
+            }
+            let served = hasten::Server::bind(bench_servers::addr())
+                .await?
+                .max_connections(20_000)
+                .keep_alive_timeout(std::time::Duration::from_secs(300))
+                .header_read_timeout(std::time::Duration::from_secs(300))
+                .serve(app)
+                .await;
+            tokio::task::spawn_blocking(move || telemetry.shutdown())
+                .await
+                .ok();
+            served
+        })
+}
