@@ -5,7 +5,8 @@ use tracing_subscriber::prelude::*;
 
 /// Run an example app: with `--openapi`, print its OpenAPI document and exit;
 /// otherwise log to stderr (`RUST_LOG`, default `info`) and serve on `HASTEN_ADDR`
-/// (default `127.0.0.1:8000`) until SIGINT/SIGTERM. `HASTEN_DRAIN_DELAY_MS` keeps
+/// (default `127.0.0.1:8000`; `systemd` for the socket systemd's socket activation
+/// passed) until SIGINT/SIGTERM. `HASTEN_DRAIN_DELAY_MS` keeps
 /// serving that long after the signal, readiness answering 503, before the drain;
 /// `HASTEN_LOG_FORMAT=json` writes the log as JSON lines. With `HASTEN_TLS_CERT` and
 /// `HASTEN_TLS_KEY` naming PEM files (the certificate chain and its private key) it
@@ -80,9 +81,13 @@ pub async fn run(app: App) -> std::io::Result<()> {
         ))),
     };
     let served = async {
-        let server = hasten::Server::bind(addr)
-            .await?
-            .drain_delay(std::time::Duration::from_millis(drain_delay));
+        // `HASTEN_ADDR=systemd`: the socket systemd's socket activation passed.
+        let server = if addr == "systemd" {
+            hasten::Server::from_systemd()?
+        } else {
+            hasten::Server::bind(addr).await?
+        };
+        let server = server.drain_delay(std::time::Duration::from_millis(drain_delay));
         let server = match tls {
             Some(tls) => server.tls(tls?),
             None => server,

@@ -467,12 +467,15 @@ pub(crate) fn generate(
     };
     let call = if is_async {
         quote! {
-            let __resp = ::hasten::__private::IntoResponse::into_response(
-                ::hasten::__private::Instrument::instrument(
-                    #ident::__call(#(#vars),*),
-                    ::hasten::__private::handler_span(&__ctx, #fn_name),
-                ).await
-            );
+            let __span = ::hasten::__private::handler_span(&__ctx, #fn_name);
+            let __call = #ident::__call(#(#vars),*);
+            // An untraced request awaits the handler as it is.
+            let __out = if __span.is_disabled() {
+                __call.await
+            } else {
+                ::hasten::__private::Instrument::instrument(__call, __span).await
+            };
+            let __resp = ::hasten::__private::IntoResponse::into_response(__out);
             #through_model
             return match ::hasten::__private::respond(&mut __ctx, __resp) {
                 ::hasten::__private::Ok(__resp) => __resp,
@@ -482,12 +485,14 @@ pub(crate) fn generate(
     } else {
         quote! {
             let __span = ::hasten::__private::handler_span(&__ctx, #fn_name);
-            let __resp = ::hasten::__private::Instrument::instrument(
-                ::hasten::__private::run_blocking(&__ctx, move || {
-                    ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
-                }),
-                __span,
-            ).await;
+            let __call = ::hasten::__private::run_blocking(&__ctx, move || {
+                ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
+            });
+            let __resp = if __span.is_disabled() {
+                __call.await
+            } else {
+                ::hasten::__private::Instrument::instrument(__call, __span).await
+            };
             #through_model
             return match ::hasten::__private::respond(&mut __ctx, __resp) {
                 ::hasten::__private::Ok(__resp) => __resp,
@@ -510,23 +515,16 @@ pub(crate) fn generate(
             }
         }
     };
-    // The extracted values come out of the validation span's block (nothing to bind
-    // for an operation without parameters).
-    let (bind, tail) = if count == 0 {
-        (quote!(), quote!())
-    } else {
-        (quote!(let (#(#vars,)*) =), quote!((#(#vars,)*)))
-    };
     let body = quote! {
         let mut __errors = ::hasten::__private::Errors::for_request(&__ctx);
+        // The validation span times the input's reading: made here, closed below. It
+        // is not entered (the dependencies' spans name the request's as their parent).
         let __span = ::hasten::__private::validation_span(&__ctx);
-        #bind ::hasten::__private::Instrument::instrument(async {
-            if ::hasten::__private::has_attached_dependencies(&__ctx) {
-                ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
-            }
-            #(#extracts)*
-            #tail
-        }, __span).await;
+        if ::hasten::__private::has_attached_dependencies(&__ctx) {
+            ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
+        }
+        #(#extracts)*
+        ::hasten::__private::drop(__span);
         #guarded_call
         match ::hasten::__private::refuse(&mut __ctx, __errors) {
             ::hasten::__private::Ok(__resp) => __resp,

@@ -482,6 +482,8 @@ async fn resolve<D: Dependency, C: CachePolicy>(
                 .await?
                 .downcast::<D::Output>()
                 .ok()?,
+            // An untraced request makes it as it is.
+            None if span.is_disabled() => Arc::new(D::resolve(ctx, errors).await?),
             None => Arc::new(D::resolve(ctx, errors).instrument(span).await?),
         };
         // A dependency returning `Cleanup` left its cleanup pending: bind it to the value.

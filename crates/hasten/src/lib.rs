@@ -138,6 +138,7 @@ pub mod __private {
     pub fn handler_span(ctx: &RequestCtx, name: &'static str) -> tracing::Span {
         crate::trace::handler(&ctx.parts.extensions, name)
     }
+    pub use std::mem::drop;
     pub use tracing::Instrument;
 
     /// A status the route macro checked (100 to 599).

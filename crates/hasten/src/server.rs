@@ -198,9 +198,10 @@ fn spawn_connection<I>(
 /// What a server listens on.
 enum Listener {
     Tcp(TcpListener),
-    /// The socket, and its path (removed when the server is done).
+    /// The socket, its path, and whether the server made it (then the file is removed
+    /// when the server is done; an inherited socket's file is its owner's).
     #[cfg(unix)]
-    Unix(tokio::net::UnixListener, std::path::PathBuf),
+    Unix(tokio::net::UnixListener, std::path::PathBuf, bool),
 }
 
 /// An accepted connection.
@@ -215,7 +216,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
             #[cfg(unix)]
-            Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+            Listener::Unix(l, ..) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
         }
     }
 
@@ -228,9 +229,9 @@ impl Listener {
                 Err(e) => format!("a TCP socket ({e})"),
             },
             #[cfg(unix)]
-            Listener::Unix(_, path) if tls => format!("unix:{} (TLS)", path.display()),
+            Listener::Unix(_, path, _) if tls => format!("unix:{} (TLS)", path.display()),
             #[cfg(unix)]
-            Listener::Unix(_, path) => format!("unix:{}", path.display()),
+            Listener::Unix(_, path, _) => format!("unix:{}", path.display()),
         }
     }
 }
@@ -238,7 +239,7 @@ impl Listener {
 #[cfg(unix)]
 impl Drop for Listener {
     fn drop(&mut self) {
-        if let Listener::Unix(_, path) = self {
+        if let Listener::Unix(_, path, true) = self {
             let _ = std::fs::remove_file(path);
         }
     }
@@ -331,15 +332,72 @@ impl Server {
             _ => {}
         }
         Ok(Server {
-            listener: Listener::Unix(tokio::net::UnixListener::bind(path)?, path.to_owned()),
+            listener: Listener::Unix(tokio::net::UnixListener::bind(path)?, path.to_owned(), true),
             config: ServerConfig::default(),
             shutdown: None,
         })
     }
 
-    /// Serve on an existing listener: one inherited from a process manager (systemd's
-    /// socket activation, through the `listenfd` crate, say), converted with
-    /// `TcpListener::from_std`.
+    /// Serve on the socket systemd passed to this process (socket activation: a
+    /// `.socket` unit, or `systemd-socket-activate`), TCP or Unix. The socket outlives
+    /// the process, so connections that arrive while it restarts wait in the socket's
+    /// backlog instead of being refused. An error says why when there is no such
+    /// socket (`LISTEN_FDS` unset, or meant for another process).
+    ///
+    /// ```no_run
+    /// # async fn run(app: hasten::App) -> std::io::Result<()> {
+    /// // hello.socket: [Socket] ListenStream=8000
+    /// hasten::Server::from_systemd()?.serve(app).await
+    /// # }
+    /// ```
+    #[cfg(unix)]
+    pub fn from_systemd() -> io::Result<Server> {
+        let mut fds = listenfd::ListenFd::from_env();
+        if fds.len() == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no socket was passed to this process (LISTEN_FDS and LISTEN_PID name none \
+                 for it): start it from a systemd .socket unit or with systemd-socket-activate",
+            ));
+        }
+        let unexpected = |e: io::Error| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "the socket systemd passed is not a listening TCP or Unix stream socket: {e}"
+                ),
+            )
+        };
+        let listener = if let Ok(Some(tcp)) = fds.take_tcp_listener(0) {
+            tcp.set_nonblocking(true)?;
+            Listener::Tcp(TcpListener::from_std(tcp)?)
+        } else {
+            let unix = fds
+                .take_unix_listener(0)
+                .map_err(unexpected)?
+                .ok_or_else(|| {
+                    unexpected(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "it was already taken",
+                    ))
+                })?;
+            unix.set_nonblocking(true)?;
+            let path = unix
+                .local_addr()?
+                .as_pathname()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            Listener::Unix(tokio::net::UnixListener::from_std(unix)?, path, false)
+        };
+        Ok(Server {
+            listener,
+            config: ServerConfig::default(),
+            shutdown: None,
+        })
+    }
+
+    /// Serve on an existing listener: one inherited some other way than
+    /// [`from_systemd`](Server::from_systemd), converted with `TcpListener::from_std`.
     pub fn from_listener(listener: TcpListener) -> Server {
         Server {
             listener: Listener::Tcp(listener),
@@ -353,7 +411,7 @@ impl Server {
         match &self.listener {
             Listener::Tcp(l) => l.local_addr(),
             #[cfg(unix)]
-            Listener::Unix(_, path) => Err(io::Error::new(
+            Listener::Unix(_, path, _) => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 format!("the server listens on the Unix socket {}", path.display()),
             )),
