@@ -31,7 +31,8 @@
 use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -66,6 +67,8 @@ pub(crate) struct Metrics {
     blocking_busy: IntGauge,
     blocking_max: IntGauge,
     blocking_waiting: IntGauge,
+    /// Each route's series, by method.
+    series: RwLock<HashMap<Box<str>, [Option<Arc<Series>>; METHODS.len()]>>,
 }
 
 impl Metrics {
@@ -153,8 +156,36 @@ impl Metrics {
                 "hasten_blocking_waiting",
                 "Work waiting for a blocking-pool slot.",
             ),
+            series: RwLock::default(),
             registry,
         }
+    }
+
+    /// Run `f` on the series of `method` (its place in [`METHODS`]) and `route`, made on
+    /// first use.
+    fn with_series<R>(&self, method: usize, route: &str, f: impl FnOnce(&Series) -> R) -> R {
+        if let Ok(map) = self.series.read() {
+            if let Some(series) = map.get(route).and_then(|by| by[method].as_ref()) {
+                return f(series);
+            }
+        }
+        let labels = [METHODS[method], route];
+        let made = Arc::new(Series {
+            duration: self.duration.with_label_values(&labels),
+            request_size: self.request_size.with_label_values(&labels),
+            response_size: self.response_size.with_label_values(&labels),
+            statuses: RwLock::default(),
+            requests: self.requests.clone(),
+            method: METHODS[method],
+            route: route.into(),
+        });
+        let series = match self.series.write() {
+            Ok(mut map) => map.entry(route.into()).or_default()[method]
+                .get_or_insert(made)
+                .clone(),
+            Err(_) => made,
+        };
+        f(&series)
     }
 
     /// A server serving the app with a cap of `max` connections starts (or, with
@@ -186,7 +217,7 @@ impl Metrics {
         Meter {
             metrics: self.clone(),
             start: Instant::now(),
-            method: method_label(req.method()),
+            method: method_index(req.method()),
             route,
             declared,
             done: false,
@@ -226,20 +257,25 @@ impl Metrics {
     }
 }
 
-/// `method` as a label: one of HTTP's nine methods, or `OTHER`, so a client cannot
-/// make new series.
-fn method_label(method: &Method) -> &'static str {
+/// The `method` labels: HTTP's nine methods, and `OTHER`, so a client cannot make new
+/// series.
+const METHODS: [&str; 10] = [
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "OTHER",
+];
+
+/// `method`'s place in [`METHODS`].
+fn method_index(method: &Method) -> usize {
     match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::TRACE => "TRACE",
-        Method::CONNECT => "CONNECT",
-        _ => "OTHER",
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        Method::DELETE => 3,
+        Method::PATCH => 4,
+        Method::HEAD => 5,
+        Method::OPTIONS => 6,
+        Method::TRACE => 7,
+        Method::CONNECT => 8,
+        _ => 9,
     }
 }
 
@@ -258,7 +294,8 @@ pub(crate) fn note_route(extensions: &http::Extensions, route: impl FnOnce() -> 
 pub(crate) struct Meter {
     metrics: Arc<Metrics>,
     start: Instant,
-    method: &'static str,
+    /// The method's place in [`METHODS`].
+    method: usize,
     route: RouteSlot,
     declared: Option<u64>,
     done: bool,
@@ -271,26 +308,62 @@ impl Meter {
         let m = &*self.metrics;
         m.in_flight.dec();
         let route = self.route.0.get().map_or(UNMATCHED, |r| r.as_ref());
-        let labels = [self.method, route];
-        m.requests
-            .with_label_values(&[self.method, route, resp.status().as_str()])
-            .inc();
-        m.duration
-            .with_label_values(&labels)
-            .observe(self.start.elapsed().as_secs_f64());
-        if let Some(n) = self.declared {
-            m.request_size.with_label_values(&labels).observe(n as f64);
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let exact = http_body::Body::size_hint(resp.body()).exact();
+        let streamed = m.with_series(self.method, route, |series| {
+            series.count(resp.status());
+            series.duration.observe(elapsed);
+            if let Some(n) = self.declared {
+                series.request_size.observe(n as f64);
+            }
+            match exact {
+                Some(n) => {
+                    series.response_size.observe(n as f64);
+                    None
+                }
+                None => Some(series.response_size.clone()),
+            }
+        });
+        if let Some(sizes) = streamed {
+            let body = std::mem::take(resp.body_mut());
+            *resp.body_mut() = Body::new(Counted {
+                inner: body,
+                sent: 0,
+                sizes: Some(sizes),
+            });
         }
-        let sizes = m.response_size.with_label_values(&labels);
-        match http_body::Body::size_hint(resp.body()).exact() {
-            Some(n) => sizes.observe(n as f64),
-            None => {
-                let body = std::mem::take(resp.body_mut());
-                *resp.body_mut() = Body::new(Counted {
-                    inner: body,
-                    sent: 0,
-                    sizes: Some(sizes),
-                });
+    }
+}
+
+/// The series of one method and route: looked up once per request, where the labelled
+/// families would hash the labels once per metric.
+struct Series {
+    duration: Histogram,
+    request_size: Histogram,
+    response_size: Histogram,
+    /// The request counter by status: a few statuses per route, so a short list.
+    statuses: RwLock<Vec<(StatusCode, IntCounter)>>,
+    requests: IntCounterVec,
+    method: &'static str,
+    route: Box<str>,
+}
+
+impl Series {
+    /// Count one request answered with `status`.
+    fn count(&self, status: StatusCode) {
+        if let Ok(statuses) = self.statuses.read() {
+            if let Some((_, c)) = statuses.iter().find(|(s, _)| *s == status) {
+                c.inc();
+                return;
+            }
+        }
+        let c = self
+            .requests
+            .with_label_values(&[self.method, &self.route, status.as_str()]);
+        c.inc();
+        if let Ok(mut statuses) = self.statuses.write() {
+            if !statuses.iter().any(|(s, _)| *s == status) {
+                statuses.push((status, c));
             }
         }
     }

@@ -487,6 +487,23 @@ async fn close_code(socket: &mut tokio_tungstenite::WebSocketStream<TcpStream>) 
 }
 
 #[tokio::test]
+async fn a_server_shutting_down_closes_open_websockets_with_1012() {
+    let mut srv = start().await;
+    let mut socket = ws(srv.addr, "/echo").await;
+    socket.send(Message::text("still here")).await.unwrap();
+    match timeout(BOUND, socket.next()).await.unwrap() {
+        Some(Ok(Message::Text(t))) => assert_eq!(t.as_str(), "still here"),
+        other => panic!("no echo: {other:?}"),
+    }
+    // The handler waits in `receive`; the server begins to stop.
+    srv.stop.take().unwrap().send(()).unwrap();
+    // Service restart, as uvicorn closes them: the client may reconnect elsewhere.
+    assert_eq!(close_code(&mut socket).await, Some(1012));
+    drop(socket);
+    timeout(BOUND, srv.task).await.unwrap().unwrap().unwrap();
+}
+
+#[tokio::test]
 async fn the_websocket_message_limit_is_16_mib() {
     assert_eq!(hasten::ws::DEFAULT_MAX_MESSAGE, 16 * MIB);
     let srv = start().await;
