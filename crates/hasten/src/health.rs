@@ -157,25 +157,36 @@ pub(crate) fn start_draining(rt: &Runtime) {
     }
 }
 
-/// The answer to a probe (GET or HEAD; anything else is a 405).
+/// The answer to a probe or the metrics path (GET or HEAD; anything else is a 405).
 pub(crate) async fn answer(probe: Probe, method: Method, rt: Arc<Runtime>) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return crate::error::HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
             .with_header(ALLOW, HeaderValue::from_static("GET, HEAD"))
             .render();
     }
-    let (status, body) = match probe {
-        Probe::Health => (StatusCode::OK, json!({ "status": "ok" })),
-        Probe::Ready => ready(&rt).await,
+    let (status, body, media_type) = match probe {
+        Probe::Health => (
+            StatusCode::OK,
+            json!({ "status": "ok" }).to_string(),
+            content_type::JSON,
+        ),
+        Probe::Ready => {
+            let (status, body) = ready(&rt).await;
+            (status, body.to_string(), content_type::JSON)
+        }
         #[cfg(feature = "metrics")]
-        Probe::Metrics => return crate::metrics::answer(&method, &rt),
+        Probe::Metrics => match crate::metrics::exposition(&rt) {
+            Some((text, media_type)) => (StatusCode::OK, text, media_type),
+            None => {
+                return crate::error::HttpError::new(StatusCode::NOT_FOUND, "Not Found").render()
+            }
+        },
         #[cfg(not(feature = "metrics"))]
-        Probe::Metrics => (StatusCode::NOT_FOUND, json!({ "detail": "Not Found" })),
+        Probe::Metrics => {
+            return crate::error::HttpError::new(StatusCode::NOT_FOUND, "Not Found").render()
+        }
     };
-    let mut resp = with_type(
-        crate::body::Body::full(body.to_string().into_bytes()),
-        content_type::JSON,
-    );
+    let mut resp = with_type(crate::body::Body::full(body.into_bytes()), media_type);
     *resp.status_mut() = status;
     resp.headers_mut().insert(
         http::header::CACHE_CONTROL,

@@ -29,9 +29,9 @@
 //!   blocking pool's figures are read when the endpoint is scraped.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -44,7 +44,7 @@ use prometheus::{
 };
 
 use crate::body::{Body, BoxError};
-use crate::response::{strip_body, Response};
+use crate::response::Response;
 use crate::runtime::Runtime;
 
 /// The route label of a request no route answers.
@@ -68,7 +68,7 @@ pub(crate) struct Metrics {
     blocking_max: IntGauge,
     blocking_waiting: IntGauge,
     /// Each route's series, by method.
-    series: RwLock<HashMap<Box<str>, [Option<Arc<Series>>; METHODS.len()]>>,
+    series: RwLock<HashMap<Box<str>, ByMethod>>,
 }
 
 impl Metrics {
@@ -335,6 +335,9 @@ impl Meter {
     }
 }
 
+/// A route's series, by the method's place in [`METHODS`].
+type ByMethod = [Option<Arc<Series>>; METHODS.len()];
+
 /// The series of one method and route: looked up once per request, where the labelled
 /// families would hash the labels once per metric.
 struct Series {
@@ -459,26 +462,11 @@ impl Drop for WsMeter {
     }
 }
 
-/// The answer at the metrics path (GET or HEAD; anything else is a 405).
-pub(crate) fn answer(method: &Method, rt: &Runtime) -> Response {
-    if method != Method::GET && method != Method::HEAD {
-        return crate::error::HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-            .with_header(http::header::ALLOW, HeaderValue::from_static("GET, HEAD"))
-            .render();
-    }
-    let Some(metrics) = rt.slot::<Arc<Metrics>>() else {
-        return crate::error::HttpError::new(StatusCode::NOT_FOUND, "Not Found").render();
-    };
-    let mut resp = crate::response::with_type(
-        Body::full(metrics.render(rt)),
+/// The exposition of the app's metrics (`None` when it serves none), and its media type.
+pub(crate) fn exposition(rt: &Runtime) -> Option<(String, HeaderValue)> {
+    let metrics = rt.slot::<Arc<Metrics>>()?;
+    Some((
+        metrics.render(rt),
         HeaderValue::from_static(prometheus::TEXT_FORMAT),
-    );
-    resp.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    if method == Method::HEAD {
-        strip_body(&mut resp);
-    }
-    resp
+    ))
 }
