@@ -396,7 +396,7 @@ impl App {
     /// validation, for each dependency made, for the handler, for each background task
     /// and for a WebSocket's life; the [`trace`](crate::trace) module lists them. Off by
     /// default: an untraced app makes no spans. With the `otel` feature they are
-    /// exported over OTLP ([`otel`](crate::otel)), and an incoming W3C `traceparent`
+    /// exported over OTLP (`hasten::otel`), and an incoming W3C `traceparent`
     /// is honoured.
     pub fn tracing(mut self) -> Self {
         self.traces = true;

@@ -5,7 +5,7 @@
 //! client side — so parsing, limits and errors behave exactly as over TCP, without a
 //! port.
 //!
-//! With the cargo feature `tls`, [`TestClient::tls`] puts TLS on the pipe, both ends,
+//! With the cargo feature `tls`, `TestClient::tls` puts TLS on the pipe, both ends,
 //! as `Server::tls` serves it.
 //!
 //! [`TestRequest::send`] returns once the request's background tasks and dependency

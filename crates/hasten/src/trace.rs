@@ -11,7 +11,7 @@
 //!
 //! The spans are made only for a traced request: an untraced one makes none, and its
 //! code only asks whether its request carries a span. With the `otel` feature the
-//! spans go to OpenTelemetry ([`crate::otel`]), and an incoming `traceparent` makes the
+//! spans go to OpenTelemetry (`hasten::otel`), and an incoming `traceparent` makes the
 //! request span a child of the caller's.
 
 use tracing::Span;
