@@ -110,7 +110,11 @@ def free_port(port):
 # exported over OTLP, and metrics on; `hasten-traced` and `hasten-metrics` with one of
 # the two. The spans go to this sink, a separate process on the load generator's core
 # that reads and drops them, as a collector elsewhere would.
-OBSERVED = {"hasten-observed": "both", "hasten-traced": "tracing", "hasten-metrics": "metrics"}
+# `hasten-observed-10` traces one request in ten (`App::tracing_ratio(0.1)`).
+OBSERVED = {"hasten-observed": {"BENCH_OBSERVE": "both"},
+            "hasten-observed-10": {"BENCH_OBSERVE": "both", "BENCH_TRACE_RATIO": "0.1"},
+            "hasten-traced": {"BENCH_OBSERVE": "tracing"},
+            "hasten-metrics": {"BENCH_OBSERVE": "metrics"}}
 SINK = """
 import http.server
 class Sink(http.server.BaseHTTPRequestHandler):
@@ -142,7 +146,7 @@ def start(framework, port):
         raise RuntimeError(f"port {port} is taken")
     env = dict(os.environ, BENCH_ADDR=f"127.0.0.1:{port}", RUST_LOG="error")
     if framework in OBSERVED:
-        env.update(BENCH_OTLP=otlp_sink(), BENCH_OBSERVE=OBSERVED[framework])
+        env.update(BENCH_OTLP=otlp_sink(), **OBSERVED[framework])
     if framework in FASTAPI:
         cmd = [str(VENV / "bin" / "uvicorn"), "fastapi_app:app", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(FASTAPI[framework]), "--loop", "uvloop",

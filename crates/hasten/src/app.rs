@@ -53,8 +53,8 @@ pub struct App {
     probes: crate::health::Probes,
     /// Each request gets an ID (`App::request_ids`).
     request_ids: bool,
-    /// Each request is traced (`App::tracing`).
-    traces: bool,
+    /// The share of requests traced (`App::tracing`, `App::tracing_ratio`).
+    traces: Option<f64>,
     /// Settings structs read at start (`App::settings`), in the order added.
     settings: Vec<SettingsLoader>,
     mounts: Vec<crate::mount::Mount>,
@@ -98,7 +98,7 @@ impl App {
             eager: Vec::new(),
             probes: crate::health::Probes::default(),
             request_ids: false,
-            traces: false,
+            traces: None,
             settings: Vec::new(),
             mounts: Vec::new(),
             promised: Vec::new(),
@@ -398,8 +398,17 @@ impl App {
     /// default: an untraced app makes no spans. With the `otel` feature they are
     /// exported over OTLP (`hasten::otel`), and an incoming W3C `traceparent`
     /// is honoured.
-    pub fn tracing(mut self) -> Self {
-        self.traces = true;
+    pub fn tracing(self) -> Self {
+        self.tracing_ratio(1.0)
+    }
+
+    /// Trace a share of the requests, as [`tracing`](App::tracing) traces all: 0.1
+    /// traces one request in ten. A request whose caller sends a W3C `traceparent` is
+    /// traced when the caller sampled it, whatever the ratio, so a trace that crosses
+    /// services stays whole. An untraced request makes no spans (beyond the request
+    /// span [`request_ids`](App::request_ids) gives it for its log lines).
+    pub fn tracing_ratio(mut self, ratio: f64) -> Self {
+        self.traces = Some(ratio);
         self
     }
 
@@ -925,7 +934,7 @@ impl App {
         let options = crate::pipeline::Options {
             redirect_slashes: self.redirect_slashes,
             request_ids: self.request_ids,
-            traces: self.traces,
+            traces: self.traces.map(crate::trace::Sampling::ratio),
         };
         let dispatcher =
             Dispatcher::new(routes, self.mounts, docs, probes, options, &self.layers, rt);

@@ -16,8 +16,13 @@ fn main() -> std::io::Result<()> {
     // `spans` (spans made, no subscriber layer exporting them).
     let mode = std::env::var("BENCH_OBSERVE").unwrap_or_else(|_| "both".to_owned());
     let mut app = bench_servers::hasten_app::app();
+    // `BENCH_TRACE_RATIO`: the share of requests traced (default all).
+    let ratio: f64 = std::env::var("BENCH_TRACE_RATIO")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1.0);
     if mode != "metrics" {
-        app = app.tracing();
+        app = app.tracing_ratio(ratio);
     }
     if mode == "both" || mode == "metrics" {
         app = app.metrics("/metrics");

@@ -33,8 +33,8 @@ pub(crate) struct Dispatcher {
     probes: crate::health::ProbePaths,
     /// Each request gets an ID and a span (`App::request_ids`).
     request_ids: bool,
-    /// Each request is traced (`App::tracing`).
-    traces: bool,
+    /// Which requests are traced (`App::tracing`).
+    traces: Option<crate::trace::Sampling>,
     /// App middleware around [`dispatch`](Dispatcher::dispatch), if any.
     entry: Option<crate::middleware::Next>,
     /// The app's metrics, when it serves them (`App::metrics`).
@@ -57,8 +57,8 @@ pub(crate) struct Options {
     pub(crate) redirect_slashes: bool,
     /// Give each request an ID and a span.
     pub(crate) request_ids: bool,
-    /// Trace each request: a span with children (see [`crate::trace`]).
-    pub(crate) traces: bool,
+    /// Trace requests, or a share of them: a span with children (see [`crate::trace`]).
+    pub(crate) traces: Option<crate::trace::Sampling>,
 }
 
 impl Dispatcher {
@@ -121,7 +121,7 @@ impl Dispatcher {
         if self.metrics.is_some() {
             return self.handle_observed(req);
         }
-        if self.request_ids || self.traces {
+        if self.request_ids || self.traces.is_some() {
             return self.handle_observed(req);
         }
         self.enter(req)
@@ -152,7 +152,11 @@ impl Dispatcher {
         let id = self
             .request_ids
             .then(|| RequestId::for_request(req.headers()));
-        let span = if self.request_ids || self.traces {
+        let traced = self
+            .traces
+            .as_ref()
+            .is_some_and(|s| s.decide(req.headers()));
+        let span = if self.request_ids || traced {
             tracing::info_span!(
                 "request",
                 method = %req.method(),
@@ -169,7 +173,7 @@ impl Dispatcher {
             header = id.header_value();
             req.extensions_mut().insert(id);
         }
-        if self.traces {
+        if traced {
             #[cfg(feature = "otel")]
             crate::otel::continue_trace(&span, req.headers());
             req.extensions_mut()
@@ -223,7 +227,7 @@ impl Dispatcher {
         let mut resp = match self.routes.find(&parts.method, routed_path) {
             Match::Found(route, params) => {
                 let meta = route.op.meta;
-                if self.request_ids || self.traces {
+                if self.request_ids || self.traces.is_some() {
                     tracing::Span::current().record("route", meta.path);
                 }
                 #[cfg(feature = "metrics")]

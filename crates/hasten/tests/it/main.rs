@@ -29,6 +29,7 @@ mod settings;
 mod streaming;
 #[cfg(feature = "tls")]
 mod tls;
+mod tracing;
 mod uploads;
 mod validation;
 mod websocket;
