@@ -27,7 +27,6 @@ fn main() -> std::io::Result<()> {
     if mode == "both" || mode == "metrics" {
         app = app.metrics("/metrics");
     }
-    let export = mode == "both" || mode == "tracing";
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -35,12 +34,17 @@ fn main() -> std::io::Result<()> {
         .block_on(async {
             let telemetry = hasten::otel::Telemetry::otlp_to("bench", &endpoint)
                 .map_err(std::io::Error::other)?;
-            if export {
-                tracing_subscriber::registry()
-                    .with(telemetry.layer())
-                    .init();
-            } else {
-                tracing_subscriber::registry().init();
+            // The spans at INFO, as a service would filter them: not hyper's debug
+            // events, and no access log (the `hasten` server writes none either).
+            let filter = tracing_subscriber::filter::Targets::new()
+                .with_default(tracing::level_filters::LevelFilter::INFO)
+                .with_target("hasten::access", tracing::level_filters::LevelFilter::OFF);
+            match mode.as_str() {
+                "metrics" => {}
+                "spans" => tracing_subscriber::registry().with(filter).init(),
+                _ => tracing_subscriber::registry()
+                    .with(telemetry.layer().with_filter(filter))
+                    .init(),
             }
             let served = hasten::Server::bind(bench_servers::addr())
                 .await?
