@@ -467,13 +467,15 @@ pub(crate) fn generate(
     };
     let call = if is_async {
         quote! {
-            let __span = ::hasten::__private::handler_span(&__ctx, #fn_name);
             let __call = #ident::__call(#(#vars),*);
             // An untraced request awaits the handler as it is.
-            let __out = if __span.is_disabled() {
-                __call.await
+            let __out = if __traced {
+                ::hasten::__private::Instrument::instrument(
+                    __call,
+                    ::hasten::__private::handler_span(&__ctx, #fn_name),
+                ).await
             } else {
-                ::hasten::__private::Instrument::instrument(__call, __span).await
+                __call.await
             };
             let __resp = ::hasten::__private::IntoResponse::into_response(__out);
             #through_model
@@ -484,14 +486,16 @@ pub(crate) fn generate(
         }
     } else {
         quote! {
-            let __span = ::hasten::__private::handler_span(&__ctx, #fn_name);
             let __call = ::hasten::__private::run_blocking(&__ctx, move || {
                 ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
             });
-            let __resp = if __span.is_disabled() {
-                __call.await
+            let __resp = if __traced {
+                ::hasten::__private::Instrument::instrument(
+                    __call,
+                    ::hasten::__private::handler_span(&__ctx, #fn_name),
+                ).await
             } else {
-                ::hasten::__private::Instrument::instrument(__call, __span).await
+                __call.await
             };
             #through_model
             return match ::hasten::__private::respond(&mut __ctx, __resp) {
@@ -519,7 +523,12 @@ pub(crate) fn generate(
         let mut __errors = ::hasten::__private::Errors::for_request(&__ctx);
         // The validation span times the input's reading: made here, closed below. It
         // is not entered (the dependencies' spans name the request's as their parent).
-        let __span = ::hasten::__private::validation_span(&__ctx);
+        let __traced = ::hasten::__private::traced(&__ctx);
+        let __span = if __traced {
+            ::hasten::__private::Some(::hasten::__private::validation_span(&__ctx))
+        } else {
+            ::hasten::__private::None
+        };
         if ::hasten::__private::has_attached_dependencies(&__ctx) {
             ::hasten::__private::run_attached_dependencies(&mut __ctx, &mut __errors).await;
         }

@@ -129,6 +129,11 @@ pub mod __private {
         ViaValidate,
     };
 
+    /// Whether the request is traced (it carries a request span).
+    pub fn traced(ctx: &RequestCtx) -> bool {
+        crate::trace::request_span(&ctx.parts.extensions).is_some()
+    }
+
     /// The request's `validation` span, or a disabled span when it is not traced.
     pub fn validation_span(ctx: &RequestCtx) -> tracing::Span {
         crate::trace::validation(&ctx.parts.extensions)
