@@ -98,7 +98,14 @@ async fn item(
     tasks: BackgroundTasks,
 ) -> Json<serde_json::Value> {
     tasks.spawn(async { Ok::<(), String>(()) });
-    Json(serde_json::json!({ "item_id": item_id }))
+    // What an outgoing call from here would carry.
+    let mut outgoing = hasten::HeaderMap::new();
+    hasten::otel::inject(&mut outgoing);
+    let traceparent = outgoing
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Json(serde_json::json!({ "item_id": item_id, "traceparent": traceparent }))
 }
 
 fn attr(span: &Span, key: &str) -> Option<String> {
@@ -213,6 +220,18 @@ async fn traces_arrive_at_an_otlp_receiver_with_their_children_and_the_callers_p
             "no {expected:?} under the request span: {children:?}"
         );
     }
+
+    // An outgoing call from the handler continues the trace, with the handler's span
+    // as its parent.
+    let handler = caller.iter().find(|s| s.name == "handler").unwrap();
+    let passed_on = format!(
+        "00-{caller_trace}-{}-01",
+        handler.span_id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    assert!(
+        traced.ends_with(&format!(r#""traceparent":"{passed_on}"}}"#)),
+        "{traced}"
+    );
 
     // The request without a traceparent starts a trace of its own (no parent).
     let own: Vec<_> = traces
