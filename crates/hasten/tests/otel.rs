@@ -226,7 +226,11 @@ async fn traces_arrive_at_an_otlp_receiver_with_their_children_and_the_callers_p
     let handler = caller.iter().find(|s| s.name == "handler").unwrap();
     let passed_on = format!(
         "00-{caller_trace}-{}-01",
-        handler.span_id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        handler
+            .span_id
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     assert!(
         traced.ends_with(&format!(r#""traceparent":"{passed_on}"}}"#)),
