@@ -465,44 +465,35 @@ pub(crate) fn generate(
         }
         None => quote!(),
     };
-    let call = if is_async {
+    // The handler's future: as it is, or on the blocking pool (answering a response).
+    let make_call = if is_async {
         quote! {
             let __call = #ident::__call(#(#vars),*);
-            // An untraced request awaits the handler as it is.
-            let __out = if __traced {
-                ::hasten::__private::Instrument::instrument(
-                    __call,
-                    ::hasten::__private::handler_span(&__ctx, #fn_name),
-                ).await
-            } else {
-                __call.await
-            };
-            let __resp = ::hasten::__private::IntoResponse::into_response(__out);
-            #through_model
-            return match ::hasten::__private::respond(&mut __ctx, __resp) {
-                ::hasten::__private::Ok(__resp) => __resp,
-                ::hasten::__private::Err(__rest) => __rest.await,
-            };
         }
     } else {
         quote! {
             let __call = ::hasten::__private::run_blocking(&__ctx, move || {
                 ::hasten::__private::IntoResponse::into_response(#ident::__call(#(#vars),*))
             });
-            let __resp = if __traced {
-                ::hasten::__private::Instrument::instrument(
-                    __call,
-                    ::hasten::__private::handler_span(&__ctx, #fn_name),
-                ).await
-            } else {
-                __call.await
-            };
-            #through_model
-            return match ::hasten::__private::respond(&mut __ctx, __resp) {
-                ::hasten::__private::Ok(__resp) => __resp,
-                ::hasten::__private::Err(__rest) => __rest.await,
-            };
         }
+    };
+    let call = quote! {
+        #make_call
+        // An untraced request awaits the handler as it is.
+        let __out = if __traced {
+            ::hasten::__private::Instrument::instrument(
+                __call,
+                ::hasten::__private::handler_span(&__ctx, #fn_name),
+            ).await
+        } else {
+            __call.await
+        };
+        let __resp = ::hasten::__private::IntoResponse::into_response(__out);
+        #through_model
+        return match ::hasten::__private::respond(&mut __ctx, __resp) {
+            ::hasten::__private::Ok(__resp) => __resp,
+            ::hasten::__private::Err(__rest) => __rest.await,
+        };
     };
     let guarded_call = if count == 0 {
         quote! {
