@@ -119,16 +119,6 @@ pub(crate) enum Probe {
 }
 
 impl ProbePaths {
-    /// The label of `path` when it is a probe's, for metrics.
-    #[cfg(feature = "metrics")]
-    pub(crate) fn label(&self, path: &str) -> Option<String> {
-        [&self.health, &self.ready, &self.metrics]
-            .into_iter()
-            .flatten()
-            .find(|p| *p == path)
-            .cloned()
-    }
-
     /// The probe served at `path`, if any.
     pub(crate) fn at(&self, path: &str) -> Option<Probe> {
         if self.health.as_deref() == Some(path) {

@@ -267,18 +267,17 @@ impl Dispatcher {
             }
             Match::NotFound if self.docs.contains_key(parts.uri.path()) => {
                 #[cfg(feature = "metrics")]
-                if self.metrics.is_some() {
-                    let path = parts.uri.path().to_owned();
-                    crate::metrics::note_route(&parts.extensions, || path.into());
-                }
+                crate::metrics::note_route(&parts.extensions, || {
+                    parts.uri.path().to_owned().into()
+                });
                 self.serve_docs(&parts)
             }
             Match::NotFound if self.probes.at(parts.uri.path()).is_some() => {
                 let probe = self.probes.at(parts.uri.path());
                 #[cfg(feature = "metrics")]
-                if let Some(path) = self.probes.label(parts.uri.path()) {
-                    crate::metrics::note_route(&parts.extensions, || path.into());
-                }
+                crate::metrics::note_route(&parts.extensions, || {
+                    parts.uri.path().to_owned().into()
+                });
                 let (method, rt) = (parts.method.clone(), self.rt.clone());
                 return match probe {
                     Some(probe) => {
@@ -298,10 +297,7 @@ impl Dispatcher {
                     .find_map(|m| m.target(&parts.uri).map(|uri| (m, uri)));
                 if let Some((mount, uri)) = mounted {
                     #[cfg(feature = "metrics")]
-                    if self.metrics.is_some() {
-                        let prefix = mount.prefix.clone();
-                        crate::metrics::note_route(&parts.extensions, || prefix.into());
-                    }
+                    crate::metrics::note_route(&parts.extensions, || mount.prefix.clone().into());
                     let mut parts = parts;
                     parts.uri = uri;
                     parts

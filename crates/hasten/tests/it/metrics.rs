@@ -88,6 +88,10 @@ fn app() -> App {
         .route(ws)
         .health("/health")
         .metrics("/metrics")
+        .mount(
+            "/static",
+            hasten::files::StaticFiles::new(std::env::temp_dir().join("hasten-metrics-none")),
+        )
 }
 
 /// The value of the series written exactly as `series` (name and labels), if any.
@@ -128,6 +132,10 @@ async fn requests_are_counted_timed_and_sized_by_route_template() {
     assert_eq!(resp.status(), 200);
     assert_eq!(c.get("/chunks").send().await.text(), "abcde");
     assert_eq!(c.get("/health").send().await.status(), 200);
+    assert_eq!(c.get("/openapi.json").send().await.status(), 200);
+    // Two files of a mounted app (missing ones: 404 from the mount), one series.
+    assert_eq!(c.get("/static/a.txt").send().await.status(), 404);
+    assert_eq!(c.get("/static/b/c.txt").send().await.status(), 404);
 
     let resp = c.get("/metrics").send().await;
     assert_eq!(resp.status(), 200);
@@ -153,6 +161,11 @@ async fn requests_are_counted_timed_and_sized_by_route_template() {
     assert!(!text.contains("BREW"), "{text}");
     let probe = r#"http_requests_total{method="GET",route="/health",status="200"}"#;
     assert_eq!(must(&text, probe), 1.0);
+    let docs = r#"http_requests_total{method="GET",route="/openapi.json",status="200"}"#;
+    assert_eq!(must(&text, docs), 1.0);
+    let mounted = r#"http_requests_total{method="GET",route="/static",status="404"}"#;
+    assert_eq!(must(&text, mounted), 2.0);
+    assert!(!text.contains("a.txt"), "{text}");
 
     // The latency histogram, per route template.
     let count = r#"http_request_duration_seconds_count{method="GET",route="/items/{item_id}"}"#;
