@@ -339,9 +339,9 @@ impl Server {
     }
 
     /// Serve on the socket systemd passed to this process (socket activation: a
-    /// `.socket` unit, or `systemd-socket-activate`), TCP or Unix. The socket outlives
-    /// the process, so connections that arrive while it restarts wait in the socket's
-    /// backlog instead of being refused. An error says why when there is no such
+    /// `.socket` unit, or `systemd-socket-activate`), TCP or Unix. With a `.socket`
+    /// unit systemd keeps the socket open across the service's restarts, so clients wait
+    /// in its backlog instead of being refused. An error says why when there is no such
     /// socket (`LISTEN_FDS` unset, or meant for another process).
     ///
     /// ```no_run

@@ -770,8 +770,7 @@ where
         let upgrade = async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
-                    #[allow(unused_mut)]
-                    let mut open = Open::new(
+                    let open = Open::new(
                         WebSocketStream::from_raw_socket(
                             TokioIo::new(upgraded),
                             Role::Server,
@@ -782,9 +781,10 @@ where
                         keepalive,
                     );
                     #[cfg(feature = "metrics")]
-                    {
-                        open.meter = metrics.as_ref().map(|m| m.websocket());
-                    }
+                    let open = Open {
+                        meter: metrics.as_ref().map(|m| m.websocket()),
+                        ..open
+                    };
                     Some(open)
                 }
                 Err(e) => {
