@@ -51,6 +51,8 @@ enum Task {
 #[derive(Default)]
 pub(crate) struct TaskQueue {
     tasks: Mutex<Vec<Task>>,
+    /// The request's span, when it is traced: each task runs in a span under it.
+    parent: std::sync::OnceLock<tracing::Span>,
 }
 
 /// Queue work to run after the response is sent.
@@ -70,8 +72,6 @@ pub(crate) struct TaskQueue {
 #[derive(Clone)]
 pub struct BackgroundTasks {
     queue: Arc<TaskQueue>,
-    /// The request's span, when it is traced: each task gets a span under it.
-    span: Option<tracing::Span>,
 }
 
 impl fmt::Debug for BackgroundTasks {
@@ -89,22 +89,9 @@ impl BackgroundTasks {
         F: Future<Output = R> + Send + 'static,
         R: TaskResult,
     {
-        let run = async move { task.await.into_outcome() };
-        match &self.span {
-            Some(parent) => {
-                use tracing::Instrument as _;
-                let span = crate::trace::background(parent);
-                self.push(Task::Async(Box::pin(
-                    async move {
-                        let outcome = run.await;
-                        tracing::Span::current().record("outcome", outcome_name(&outcome));
-                        outcome
-                    }
-                    .instrument(span),
-                )));
-            }
-            None => self.push(Task::Async(Box::pin(run))),
-        }
+        self.push(Task::Async(Box::pin(
+            async move { task.await.into_outcome() },
+        )));
     }
 
     /// Queue blocking work; it runs on the blocking pool, never on the reactor.
@@ -113,19 +100,7 @@ impl BackgroundTasks {
         F: FnOnce() -> R + Send + 'static,
         R: TaskResult,
     {
-        match &self.span {
-            Some(parent) => {
-                let span = crate::trace::background(parent);
-                self.push(Task::Blocking(Box::new(move || {
-                    span.in_scope(|| {
-                        let outcome = task().into_outcome();
-                        tracing::Span::current().record("outcome", outcome_name(&outcome));
-                        outcome
-                    })
-                })));
-            }
-            None => self.push(Task::Blocking(Box::new(move || task().into_outcome()))),
-        }
+        self.push(Task::Blocking(Box::new(move || task().into_outcome())));
     }
 
     /// How many tasks are queued.
@@ -152,16 +127,10 @@ impl FromRequest for BackgroundTasks {
         _errors: &mut Errors,
     ) -> Extracted<Self> {
         let queue = ctx.locals.get_or_default::<Queued>().0.clone();
-        let span = crate::trace::request_span(&ctx.parts.extensions).cloned();
-        Some(BackgroundTasks { queue, span })
-    }
-}
-
-/// How a task's outcome reads on its span.
-fn outcome_name(outcome: &Result<(), String>) -> &'static str {
-    match outcome {
-        Ok(()) => "ok",
-        Err(_) => "error",
+        if let Some(span) = crate::trace::request_span(&ctx.parts.extensions) {
+            let _ = queue.parent.set(span.clone());
+        }
+        Some(BackgroundTasks { queue })
     }
 }
 
@@ -235,13 +204,15 @@ impl Drop for FinishOnDrop {
 /// its cleanups in reverse order of setup.
 fn start(work: Arc<PostWork>, outcome: Outcome, rt: Arc<Runtime>) {
     let finished = FinishOnDrop(work.done.clone());
-    let tasks = match &work.queue {
-        Some(q) => q
-            .tasks
-            .lock()
-            .map(|mut t| std::mem::take(&mut *t))
-            .unwrap_or_default(),
-        None => Vec::new(),
+    let (tasks, parent) = match &work.queue {
+        Some(q) => (
+            q.tasks
+                .lock()
+                .map(|mut t| std::mem::take(&mut *t))
+                .unwrap_or_default(),
+            q.parent.get().cloned(),
+        ),
+        None => (Vec::new(), None),
     };
     let cleanups = work
         .cleanups
@@ -263,26 +234,37 @@ fn start(work: Arc<PostWork>, outcome: Outcome, rt: Arc<Runtime>) {
     let work_rt = rt.clone();
     rt.spawn_tracked(&handle, async move {
         let _finished = finished;
-        run_tasks(tasks, &work_rt).await;
+        run_tasks(tasks, parent, &work_rt).await;
         run_late_cleanups(cleanups, outcome).await;
     });
 }
 
-async fn run_tasks(tasks: Vec<Task>, rt: &Runtime) {
+/// Run a request's tasks in order, each isolated; with `parent` (a traced request's
+/// span), each in a `background` span under it that records the task's outcome.
+async fn run_tasks(tasks: Vec<Task>, parent: Option<tracing::Span>, rt: &Runtime) {
+    use tracing::Instrument as _;
     let total = tasks.len();
     for (i, task) in tasks.into_iter().enumerate() {
+        let span = parent
+            .as_ref()
+            .map_or_else(tracing::Span::none, crate::trace::background);
         let joined = match task {
-            Task::Async(fut) => tokio::spawn(fut).await,
-            Task::Blocking(f) => rt.blocking.run(f).await,
+            Task::Async(fut) => tokio::spawn(fut.instrument(span.clone())).await,
+            Task::Blocking(f) => {
+                let span = span.clone();
+                rt.blocking.run(move || span.in_scope(f)).await
+            }
         };
+        let outcome = match &joined {
+            Ok(Ok(())) => "ok",
+            Ok(Err(_)) => "error",
+            Err(e) if e.is_panic() => "panic",
+            Err(_) => "cancelled",
+        };
+        span.record("outcome", outcome);
         #[cfg(feature = "metrics")]
         if let Some(metrics) = rt.slot::<Arc<crate::metrics::Metrics>>() {
-            metrics.background_task(match &joined {
-                Ok(Ok(())) => "ok",
-                Ok(Err(_)) => "error",
-                Err(e) if e.is_panic() => "panic",
-                Err(_) => "cancelled",
-            });
+            metrics.background_task(outcome);
         }
         match joined {
             Ok(Ok(())) => {}

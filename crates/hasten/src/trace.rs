@@ -6,7 +6,8 @@
 //! - `validation`: reading and validating the request's input, dependencies included;
 //! - `dependency` (field `name`): making one request-scoped dependency;
 //! - `handler` (field `name`, the function's): the path operation itself;
-//! - `background` (field `outcome`): one background task, after the response;
+//! - `background` (field `outcome`: `ok`, `error`, `panic` or `cancelled`): one
+//!   background task, after the response;
 //! - `websocket`: a WebSocket operation's whole life, after the handshake's 101.
 //!
 //! The spans are made only for a traced request: an untraced one makes none, and its
