@@ -273,3 +273,15 @@ fn hex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
 }
+
+#[tokio::test]
+async fn an_endpoint_the_exporter_cannot_speak_to_is_refused_at_start() {
+    let err = Telemetry::otlp_to("svc", "https://collector:4318/v1/traces").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the endpoint `https://collector:4318/v1/traces` must be an http:// URL"),
+        "{err}"
+    );
+    let err = Telemetry::otlp_to("svc", "not a url").unwrap_err();
+    assert!(err.to_string().contains("is not a URL"), "{err}");
+}
