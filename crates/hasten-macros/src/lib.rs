@@ -13,6 +13,7 @@ mod dependency;
 mod derive;
 mod doc;
 mod errors;
+mod job;
 mod params;
 mod route;
 mod template;
@@ -171,6 +172,40 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn dependency(attr: TokenStream, item: TokenStream) -> TokenStream {
     dependency::expand(attr.into(), item.into()).into()
+}
+
+/// A durable job (hasten's cargo feature `jobs`): the function becomes a job that
+/// `App::job` registers and `Jobs::enqueue` queues. Its one parameter that is not
+/// `Depends<…>`, `State<…>` or `Jobs` is its arguments (a serde type, stored as
+/// JSON); those three are made for each run, as for an endpoint.
+///
+/// Settings: `name = "…"` (the queue; the function's name unless set: keep it when
+/// renaming the function, or queued jobs are orphaned), `max_attempts = 5`,
+/// `timeout = "5m"` (per run) and `backoff = "1s"` (the first retry's delay, doubled
+/// for each later one).
+///
+/// ```
+/// use hasten::prelude::*;
+/// use hasten::jobs::JobError;
+///
+/// #[derive(Serialize, Deserialize)]
+/// pub struct Report {
+///     day: String,
+/// }
+///
+/// /// Build the day's report.
+/// #[job(max_attempts = 3, timeout = "10m", backoff = "30s")]
+/// pub async fn daily_report(report: Report, jobs: Jobs) -> Result<(), JobError> {
+///     let _ = (report.day, jobs);
+///     Ok(())
+/// }
+///
+/// let app = App::new().job(daily_report);
+/// # let _ = app;
+/// ```
+#[proc_macro_attribute]
+pub fn job(attr: TokenStream, item: TokenStream) -> TokenStream {
+    job::expand(attr.into(), item.into()).into()
 }
 
 /// Make an enum of unit variants a parameter type: a path, query, header or cookie

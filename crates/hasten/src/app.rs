@@ -65,6 +65,9 @@ pub struct App {
     redirect_slashes: bool,
     handlers: ErrorHandlers,
     layers: crate::middleware::Layers,
+    /// Durable jobs: the queue and the jobs registered.
+    #[cfg(feature = "jobs")]
+    jobs: crate::jobs::Setup,
 }
 
 impl Default for App {
@@ -107,6 +110,8 @@ impl App {
             redirect_slashes: true,
             handlers: ErrorHandlers::default(),
             layers: crate::middleware::Layers::default(),
+            #[cfg(feature = "jobs")]
+            jobs: crate::jobs::Setup::default(),
         }
     }
 
@@ -324,6 +329,28 @@ impl App {
         self
     }
 
+    /// Keep durable jobs in `queue` (cargo feature `jobs`); this process runs the
+    /// jobs registered with [`App::job`] unless the queue says
+    /// [`without_workers`](crate::jobs::Queue::without_workers). The app connects to
+    /// the queue when it starts. See [`jobs`](crate::jobs).
+    #[cfg(feature = "jobs")]
+    pub fn jobs(mut self, queue: crate::jobs::Queue) -> Self {
+        self.jobs.queue(queue);
+        self
+    }
+
+    /// Register a `#[job]`: only registered jobs can be queued, and this app's
+    /// workers run them.
+    #[cfg(feature = "jobs")]
+    pub fn job<A, J>(mut self, job: J) -> Self
+    where
+        A: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        J: FnOnce() -> crate::jobs::Job<A>,
+    {
+        self.jobs.add(job());
+        self
+    }
+
     /// Run `hook` at shutdown, after the last request and background task; hooks run in
     /// reverse order of adding.
     pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
@@ -517,6 +544,10 @@ impl App {
         if let Err(e) = crate::lifespan::run_startup(hooks, &mut self.state).await {
             return Err(BuildError::at_start(vec![e]));
         }
+        #[cfg(feature = "jobs")]
+        if let Err(e) = self.jobs.connect().await {
+            return Err(BuildError::at_start(vec![e]));
+        }
         let eager = std::mem::take(&mut self.eager);
         let service = self.build()?;
         let mut problems = Vec::new();
@@ -531,6 +562,8 @@ impl App {
             service.shutdown().await;
             return Err(BuildError::at_start(problems));
         }
+        #[cfg(feature = "jobs")]
+        service.built.jobs.start(service.dispatcher.runtime());
         Ok(service)
     }
 
@@ -835,10 +868,30 @@ impl App {
 
     /// Check the whole app and build the service that serves it. Every problem found
     /// (conflicting routes, a state no one provided, a bad pattern) is reported at once.
-    pub fn build(self) -> Result<AppService, BuildError> {
+    pub fn build(mut self) -> Result<AppService, BuildError> {
         let (operations, root_problems) = self.root.into_operations();
         let mut problems = self.problems;
         problems.extend(root_problems);
+        #[cfg(feature = "metrics")]
+        let metrics = self
+            .probes
+            .metrics
+            .is_some()
+            .then(|| Arc::new(crate::metrics::Metrics::new()));
+        #[cfg(feature = "jobs")]
+        let jobs_life = {
+            problems.extend(self.jobs.problems());
+            let meter = crate::jobs::Meter {
+                #[cfg(feature = "metrics")]
+                metrics: metrics.clone(),
+            };
+            let (jobs, life) = std::mem::take(&mut self.jobs).finish(meter);
+            if let Some(jobs) = jobs {
+                self.state
+                    .insert_erased(TypeId::of::<crate::jobs::Jobs>(), Arc::new(jobs));
+            }
+            life
+        };
         if !self.startup.is_empty() {
             problems.push(
                 "the app has startup hooks: start it with `App::start().await` \
@@ -884,6 +937,15 @@ impl App {
                 }
             }
             for (ty, name) in &op.doc.checks.required_state {
+                #[cfg(feature = "jobs")]
+                if *ty == TypeId::of::<crate::jobs::Jobs>() && !self.state.contains(ty) {
+                    problems.push(format!(
+                        "`{}` takes `Jobs` but the app has no job queue; add one with \
+                         `App::jobs(Queue::sqlite(\"sqlite://jobs.sqlite\"))`",
+                        op.meta.fn_name
+                    ));
+                    continue;
+                }
                 if !self.state.contains(ty) && !self.promised.contains(ty) {
                     problems.push(format!(
                         "`{}` takes `State<{name}>` but the app has no such state; add it with `App::state`",
@@ -925,8 +987,8 @@ impl App {
         let mut slots = Slots::default();
         slots.insert(crate::depends::AppScope::new(self.overrides));
         #[cfg(feature = "metrics")]
-        if self.probes.metrics.is_some() {
-            slots.insert(Arc::new(crate::metrics::Metrics::new()));
+        if let Some(metrics) = metrics {
+            slots.insert(metrics);
         }
         let (probes, readiness) = self.probes.split();
         slots.insert(readiness);
@@ -944,6 +1006,8 @@ impl App {
                 info: self.info,
                 openapi,
                 shutdown_hooks: std::sync::Mutex::new(self.shutdown),
+                #[cfg(feature = "jobs")]
+                jobs: jobs_life,
             }),
         })
     }
@@ -1005,6 +1069,9 @@ struct Built {
     openapi: serde_json::Value,
     /// Taken once, at shutdown.
     shutdown_hooks: std::sync::Mutex<Vec<crate::lifespan::ShutdownHook>>,
+    /// The job workers, started with the app and drained before its shutdown hooks.
+    #[cfg(feature = "jobs")]
+    jobs: crate::jobs::Life,
 }
 
 impl fmt::Debug for AppService {
@@ -1045,10 +1112,23 @@ impl AppService {
         self.dispatcher.operations()
     }
 
-    /// Run the shutdown hooks (last added first), then the cleanups of app-scoped
-    /// dependencies. Runs once; later calls do nothing. The server calls it after
+    /// The app's job queue, to enqueue from outside a request (a script, a startup
+    /// task): `None` without [`App::jobs`].
+    #[cfg(feature = "jobs")]
+    pub fn jobs(&self) -> Option<crate::jobs::Jobs> {
+        self.dispatcher
+            .runtime()
+            .state
+            .get::<crate::jobs::Jobs>()
+            .map(|jobs| (*jobs).clone())
+    }
+
+    /// Drain the job workers, run the shutdown hooks (last added first), then the
+    /// cleanups of app-scoped dependencies. Runs once; later calls do nothing. The server calls it after
     /// graceful shutdown.
     pub async fn shutdown(&self) {
+        #[cfg(feature = "jobs")]
+        self.built.jobs.drain().await;
         let hooks = self
             .built
             .shutdown_hooks

@@ -266,7 +266,7 @@ pub(crate) async fn app_value<D: Dependency>(rt: Arc<Runtime>) -> Result<Arc<D::
 
 /// Why a dependency made at startup failed: the answer it gave (its status and body),
 /// or the inputs it could not read.
-async fn failure(errors: Errors) -> String {
+pub(crate) async fn failure(errors: Errors) -> String {
     use http_body_util::BodyExt as _;
     if let Some(rejection) = errors.rejection {
         let status = rejection.status();

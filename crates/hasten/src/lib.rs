@@ -13,6 +13,8 @@ pub mod files;
 mod form;
 mod future;
 mod health;
+#[cfg(feature = "jobs")]
+pub mod jobs;
 mod json;
 mod lifespan;
 #[cfg(feature = "metrics")]
@@ -62,6 +64,9 @@ pub use response::{Html, IntoResponse, Redirect, Response};
 pub use router::Router;
 pub use server::{serve, Server};
 
+/// The durable-job macro (cargo feature `jobs`).
+#[cfg(feature = "jobs")]
+pub use hasten_macros::job;
 /// Path-operation macros and the parameter-enum derive.
 pub use hasten_macros::{
     delete, dependency, get, head, options, patch, post, put, route, websocket, ParamValue,
@@ -95,6 +100,8 @@ pub mod prelude {
         BackgroundTasks, Bytes, Depends, Form, HeaderMap, Html, HttpError, IntoResponse, Json,
         NoCache, ParamValue, Redirect, Request, Response, Router, State, StatusCode,
     };
+    #[cfg(feature = "jobs")]
+    pub use crate::{job, jobs::Jobs};
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
 }
@@ -171,6 +178,11 @@ pub mod __private {
     {
         crate::ws::serve_websocket(ctx, run)
     }
+    #[cfg(feature = "jobs")]
+    pub use crate::jobs::{
+        blocking_failed as job_blocking_failed, inputs_failed as job_inputs_failed, Job, JobFuture,
+        JobMeta, JobOutput,
+    };
     pub use serde_json::Value;
     pub use std::boxed::Box;
     pub use std::option::Option::{self, None, Some};

@@ -16,6 +16,9 @@
 //! | `hasten_websocket_messages_total` | counter | `direction` (`received`, `sent`) |
 //! | `hasten_background_tasks_total` | counter | `outcome` (`ok`, `error`, `panic`, `cancelled`) |
 //! | `hasten_blocking_threads_busy`, `hasten_blocking_threads_max`, `hasten_blocking_waiting` | gauge | |
+//! | `hasten_jobs_enqueued_total` | counter | `job` |
+//! | `hasten_jobs_total` | counter | `job`, `outcome` (`done`, `retry`, `dead`) |
+//! | `hasten_job_duration_seconds` | histogram | `job` |
 //!
 //! - `route` is the operation's path template; a mounted app is labelled with its
 //!   prefix, the documentation pages and probes with their paths, and anything no
@@ -67,6 +70,9 @@ pub(crate) struct Metrics {
     blocking_busy: IntGauge,
     blocking_max: IntGauge,
     blocking_waiting: IntGauge,
+    jobs_enqueued: IntCounterVec,
+    jobs: IntCounterVec,
+    job_duration: HistogramVec,
     /// Each route's series, by method.
     series: RwLock<HashMap<Box<str>, ByMethod>>,
 }
@@ -156,6 +162,30 @@ impl Metrics {
                 "hasten_blocking_waiting",
                 "Work waiting for a blocking-pool slot.",
             ),
+            jobs_enqueued: counter(
+                "hasten_jobs_enqueued_total",
+                "Durable jobs queued (a duplicate key queues none), by job.",
+                &["job"],
+            ),
+            jobs: counter(
+                "hasten_jobs_total",
+                "Durable job runs, by job and outcome (done, retry, dead).",
+                &["job", "outcome"],
+            ),
+            job_duration: {
+                let h = HistogramVec::new(
+                    HistogramOpts::new("hasten_job_duration_seconds", "Durable job run times.")
+                        .buckets(
+                            prometheus::exponential_buckets(0.001, 4.0, 10).expect("valid buckets"),
+                        ),
+                    &["job"],
+                )
+                .expect("a valid metric");
+                registry
+                    .register(Box::new(h.clone()))
+                    .expect("registered once");
+                h
+            },
             series: RwLock::default(),
             registry,
         }
@@ -227,6 +257,17 @@ impl Metrics {
     /// A background task ended with `outcome`.
     pub(crate) fn background_task(&self, outcome: &str) {
         self.background.with_label_values(&[outcome]).inc();
+    }
+
+    /// A durable job was queued.
+    pub(crate) fn job_enqueued(&self, job: &str) {
+        self.jobs_enqueued.with_label_values(&[job]).inc();
+    }
+
+    /// A durable job ran for `secs` and ended with `outcome`.
+    pub(crate) fn job_ran(&self, job: &str, outcome: &str, secs: f64) {
+        self.jobs.with_label_values(&[job, outcome]).inc();
+        self.job_duration.with_label_values(&[job]).observe(secs);
     }
 
     /// Handles for one WebSocket: open now, closed when dropped.

@@ -109,6 +109,13 @@ impl TestClient {
         self.service.shutdown().await;
     }
 
+    /// The app's job queue (`None` without `App::jobs`), to enqueue jobs and look at
+    /// them from a test.
+    #[cfg(feature = "jobs")]
+    pub fn jobs(&self) -> Option<crate::jobs::Jobs> {
+        self.service.jobs()
+    }
+
     /// A client for an already built app.
     pub fn from_service(service: AppService) -> Self {
         let config = ServerConfig::default();

@@ -11,6 +11,8 @@ mod error_handlers;
 mod files;
 mod health;
 mod hostile;
+#[cfg(feature = "jobs")]
+mod jobs;
 mod layers;
 mod lifespan;
 #[cfg(feature = "metrics")]

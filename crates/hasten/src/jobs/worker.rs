@@ -1,0 +1,351 @@
+//! The workers: one apalis worker per kind of job, each running its jobs through a
+//! service that makes the job's parameters, bounds its run, and decides what a failure
+//! means (retry after a backoff, or dead).
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use apalis_core::backend::ext::BackendExt as _;
+use apalis_core::error::{AbortError, BoxDynError};
+use apalis_core::task::Task;
+use apalis_core::worker::builder::WorkerBuilder;
+use futures_util::FutureExt as _;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::PollSemaphore;
+use tracing::Instrument as _;
+
+use super::{Enqueued, JobError, JobMeta, Jobs, LocalFuture, Queue};
+use crate::depends::Outcome;
+use crate::extract::RequestCtx;
+use crate::runtime::Runtime;
+
+/// A job's run, with its arguments still JSON.
+type ErasedRun = dyn for<'a> Fn(&'a mut RequestCtx, serde_json::Value) -> LocalFuture<'a, Result<(), JobError>>
+    + Send
+    + Sync;
+
+/// A registered job, its arguments' type erased.
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub(crate) meta: &'static JobMeta,
+    pub(crate) run: Arc<ErasedRun>,
+}
+
+/// The running workers, stopped at shutdown.
+pub(crate) struct Workers {
+    stop: watch::Sender<bool>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+    drain: Duration,
+}
+
+/// Start one worker per job on `queue`'s database.
+pub(crate) fn start_workers(
+    rt: &Arc<Runtime>,
+    jobs: &Jobs,
+    entries: &[Entry],
+    queue: &Queue,
+) -> Workers {
+    let (stop, stopped) = watch::channel(false);
+    let instance = crate::random::hex128()
+        .map(|h| h[..12].to_owned())
+        .unwrap_or_else(|_| std::process::id().to_string());
+    let handles = entries
+        .iter()
+        .map(|entry| {
+            let worker = WorkerLoop {
+                name: format!("{}@{}-{instance}", entry.meta.name, std::process::id()),
+                entry: entry.clone(),
+                rt: rt.clone(),
+                jobs: jobs.clone(),
+                concurrency: queue.concurrency,
+                poll: queue.poll_interval,
+                heartbeat: queue.heartbeat,
+            };
+            tokio::spawn(worker.run(stopped.clone()))
+        })
+        .collect();
+    Workers {
+        stop,
+        handles,
+        drain: queue.drain_timeout,
+    }
+}
+
+/// Stop taking jobs and wait (up to the drain timeout) for the running ones. A job
+/// still running then is abandoned: its row stays claimed by this process's workers,
+/// whose silence lets another worker (or this app, restarted) run it again.
+pub(crate) async fn drain(workers: Workers) {
+    let _ = workers.stop.send(true);
+    let mut handles = workers.handles;
+    let all = futures_util::future::join_all(handles.iter_mut());
+    if tokio::time::timeout(workers.drain, all).await.is_err() {
+        tracing::warn!(
+            target: "hasten::jobs",
+            timeout = ?workers.drain,
+            "jobs were still running at the drain deadline; they will run again"
+        );
+        for handle in &handles {
+            handle.abort();
+        }
+    }
+}
+
+/// One kind of job's worker, restarted (after a pause) if its database fails.
+struct WorkerLoop {
+    name: String,
+    entry: Entry,
+    rt: Arc<Runtime>,
+    jobs: Jobs,
+    concurrency: usize,
+    poll: Duration,
+    heartbeat: Duration,
+}
+
+impl WorkerLoop {
+    async fn run(self, stopped: watch::Receiver<bool>) {
+        let mut pause = Duration::from_millis(500);
+        loop {
+            let pool = self.jobs.inner.store.sqlite().clone();
+            let config = apalis_sqlite::Config::default()
+                .queue(self.entry.meta.name)
+                .batch_size(self.concurrency)
+                .heartbeat_interval(self.heartbeat)
+                .missed_heartbeats(2);
+            let backend = apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool)
+                .with_config(config)
+                .poll_with_interval(self.poll);
+            let service = JobService {
+                entry: self.entry.clone(),
+                rt: self.rt.clone(),
+                jobs: self.jobs.clone(),
+                slots: PollSemaphore::new(Arc::new(Semaphore::new(self.concurrency))),
+                permit: None,
+            };
+            let worker = WorkerBuilder::new(self.name.as_str())
+                .backend(backend)
+                .build(service);
+            let signal = stopped.clone();
+            let ran = worker
+                .run_with_ctx(move |ctx| {
+                    let mut signal = signal.clone();
+                    async move {
+                        let _ = signal.wait_for(|stop| *stop).await;
+                        ctx.stop()
+                    }
+                })
+                .await;
+            if *stopped.borrow() {
+                return;
+            }
+            tracing::error!(
+                target: "hasten::jobs",
+                job = self.entry.meta.name,
+                error = ?ran.err(),
+                retry_in = ?pause,
+                "a job worker stopped; it starts again"
+            );
+            let mut signal = stopped.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = signal.wait_for(|stop| *stop) => return,
+            }
+            pause = (pause * 2).min(Duration::from_secs(30));
+        }
+    }
+}
+
+/// Runs one kind of job, at most `concurrency` at once (a free slot gates fetching).
+struct JobService {
+    entry: Entry,
+    rt: Arc<Runtime>,
+    jobs: Jobs,
+    slots: PollSemaphore,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl tower_service::Service<Task<serde_json::Value>> for JobService {
+    type Response = ();
+    type Error = BoxDynError;
+    type Future = Pin<Box<dyn Future<Output = Result<(), BoxDynError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxDynError>> {
+        if self.permit.is_none() {
+            match self.slots.poll_acquire(cx) {
+                Poll::Ready(Some(permit)) => self.permit = Some(permit),
+                Poll::Ready(None) => return Poll::Ready(Err("the job slots are closed".into())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, task: Task<serde_json::Value>) -> Self::Future {
+        let permit = self.permit.take();
+        let entry = self.entry.clone();
+        let rt = self.rt.clone();
+        let jobs = self.jobs.clone();
+        let (args, ctx) = task.take();
+        Box::pin(async move {
+            let _permit = permit;
+            let meta = entry.meta;
+            let attempt = u32::try_from(ctx.attempt()).unwrap_or(u32::MAX);
+            let max = ctx
+                .max_attempts()
+                .and_then(|m| u32::try_from(m).ok())
+                .unwrap_or(meta.max_attempts);
+            let id = ctx.task_id().map(|id| id.to_string()).unwrap_or_default();
+            let span = tracing::info_span!(
+                target: "hasten::jobs",
+                "job",
+                name = meta.name,
+                id = %id,
+                attempt,
+                outcome = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let result = run_once(rt, &entry, args).instrument(span.clone()).await;
+            let secs = started.elapsed().as_secs_f64();
+            let _enter = span.enter();
+            match result {
+                Ok(()) => {
+                    span.record("outcome", "done");
+                    jobs.inner.metrics.ran(meta.name, "done", secs);
+                    Ok(())
+                }
+                Err(e) if e.is_permanent() || attempt >= max => {
+                    span.record("outcome", "dead");
+                    jobs.inner.metrics.ran(meta.name, "dead", secs);
+                    tracing::error!(
+                        target: "hasten::jobs",
+                        job = meta.name,
+                        id = %id,
+                        attempt,
+                        error = %e,
+                        "a job failed for good; it is kept with the dead jobs"
+                    );
+                    Err(Box::new(AbortError::new(e.message)) as BoxDynError)
+                }
+                Err(e) => {
+                    span.record("outcome", "retry");
+                    jobs.inner.metrics.ran(meta.name, "retry", secs);
+                    let wait = backoff(meta.backoff_ms, attempt);
+                    let at = retry_time(wait);
+                    if let Err(db) = jobs.inner.store.retry_at(&id, at).await {
+                        tracing::error!(target: "hasten::jobs", job = meta.name, id = %id, error = %db, "a failed job's retry time was not stored; it retries at once");
+                    }
+                    tracing::warn!(
+                        target: "hasten::jobs",
+                        job = meta.name,
+                        id = %id,
+                        attempt,
+                        max_attempts = max,
+                        retry_in = ?wait,
+                        error = %e,
+                        "a job failed; it will be retried"
+                    );
+                    Err(e.message.into())
+                }
+            }
+        })
+    }
+}
+
+/// The wait before attempt `attempt + 1`: the base doubled for each attempt made
+/// after the first, at least a second (the queue's clock counts seconds), at most an
+/// hour.
+pub(crate) fn backoff(base_ms: u64, attempt: u32) -> Duration {
+    let factor = 1u64 << attempt.saturating_sub(1).min(20);
+    let ms = base_ms.saturating_mul(factor).min(3_600_000);
+    Duration::from_secs(ms.div_ceil(1000).max(1))
+}
+
+/// When a retry after `wait` may run, in the queue's Unix seconds: rounded up, so the
+/// wait is never cut short.
+fn retry_time(wait: Duration) -> i64 {
+    let at = std::time::SystemTime::now() + wait;
+    let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs() + u64::from(since.subsec_nanos() > 0);
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
+/// Run the job once outside any request: make its parameters, bound it by its timeout,
+/// catch a panic, then run its dependencies' cleanups with the outcome.
+async fn run_once(
+    rt: Arc<Runtime>,
+    entry: &Entry,
+    args: serde_json::Value,
+) -> Result<(), JobError> {
+    let mut ctx = RequestCtx::detached(rt);
+    let timeout = Duration::from_millis(entry.meta.timeout_ms);
+    let result = {
+        let run = AssertUnwindSafe((entry.run)(&mut ctx, args)).catch_unwind();
+        match tokio::time::timeout(timeout, run).await {
+            Err(_) => Err(JobError::new(format!(
+                "it ran longer than its timeout of {timeout:?}"
+            ))),
+            Ok(Err(panic)) => Err(JobError::new(format!(
+                "it panicked: {}",
+                crate::panics::panic_message(panic)
+            ))),
+            Ok(Ok(result)) => result,
+        }
+    };
+    let cleanups = crate::depends::take_cleanups(&mut ctx);
+    let outcome = match &result {
+        Ok(()) => Outcome::Completed(http::StatusCode::OK),
+        Err(_) => Outcome::Failed(http::StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    match crate::depends::run_cleanups(cleanups, outcome).await {
+        Some(failed) if result.is_ok() => Err(JobError::new(format!(
+            "a dependency's cleanup failed (it answered {})",
+            failed.status()
+        ))),
+        _ => result,
+    }
+}
+
+/// The jobs' metrics, when the app keeps metrics.
+#[derive(Clone, Default)]
+pub(crate) struct Meter {
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
+}
+
+impl Meter {
+    pub(crate) fn enqueued(&self, name: &str, done: &Enqueued) {
+        #[cfg(feature = "metrics")]
+        if let (Some(m), Enqueued::Added(_)) = (&self.metrics, done) {
+            m.job_enqueued(name);
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = (name, done);
+    }
+
+    fn ran(&self, name: &str, outcome: &str, secs: f64) {
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.job_ran(name, outcome, secs);
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = (name, outcome, secs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_from_the_base_within_bounds() {
+        assert_eq!(backoff(1000, 1), Duration::from_secs(1));
+        assert_eq!(backoff(1000, 2), Duration::from_secs(2));
+        assert_eq!(backoff(1000, 4), Duration::from_secs(8));
+        assert_eq!(backoff(100, 1), Duration::from_secs(1));
+        assert_eq!(backoff(1000, 40), Duration::from_secs(3600));
+    }
+}

@@ -1,0 +1,488 @@
+//! Durable jobs on the default backend (SQLite): they run with their dependencies,
+//! survive nothing less than a commit, retry with backoff, die with their last error,
+//! keep their idempotency key, and drain at shutdown.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hasten::jobs::sqlx::{self, SqlitePool};
+use hasten::jobs::{EnqueueError, Enqueued, JobError, Jobs, Queue};
+use hasten::prelude::*;
+use hasten::testing::TestClient;
+use serde_json::json;
+
+use crate::common::Events;
+
+/// A fresh queue file for one test.
+fn queue_file(test: &str) -> String {
+    let path =
+        std::env::temp_dir().join(format!("hasten-jobs-{test}-{}.sqlite", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    path.display().to_string()
+}
+
+fn queue(test: &str) -> Queue {
+    Queue::sqlite(queue_file(test))
+        .poll_interval(Duration::from_millis(20))
+        .heartbeat(Duration::from_secs(1))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Greeting {
+    to: String,
+}
+
+/// Where the jobs say what they did.
+struct Mailer {
+    prefix: String,
+}
+
+#[dependency(scope = "app")]
+async fn mailer() -> Mailer {
+    Mailer {
+        prefix: "hello".to_owned(),
+    }
+}
+
+/// Greet someone, through a dependency, into the app's event log.
+#[job]
+async fn greet(greeting: Greeting, mailer: Depends<mailer>, events: State<Events>) {
+    events.push(format!("{} {}", mailer.prefix, greeting.to));
+}
+
+#[post("/greet/{to}")]
+async fn greet_endpoint(to: String, jobs: Jobs) -> Result<Json<serde_json::Value>, HttpError> {
+    let done = jobs.enqueue(greet, Greeting { to }).await?;
+    Ok(Json(json!({ "added": matches!(done, Enqueued::Added(_)) })))
+}
+
+#[tokio::test]
+async fn a_job_enqueued_by_a_request_runs_with_its_dependencies() {
+    let events = Arc::new(Events::default());
+    let app = App::new()
+        .state_arc(events.clone())
+        .jobs(queue("deps"))
+        .job(greet)
+        .route(greet_endpoint);
+    #[cfg(feature = "metrics")]
+    let app = app.metrics("/metrics");
+    let client = TestClient::start(app).await;
+    let resp = client.post("/greet/ann").send().await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    assert_eq!(resp.text(), r#"{"added":true}"#);
+    assert_eq!(events.wait_for(1).await, ["hello ann"]);
+    #[cfg(feature = "metrics")]
+    {
+        let metrics = wait(Duration::from_secs(5), || async {
+            let text = client.get("/metrics").send().await.text();
+            text.contains(r#"hasten_jobs_total{job="greet",outcome="done"} 1"#)
+                .then_some(text)
+        })
+        .await;
+        assert!(
+            metrics.contains(r#"hasten_jobs_enqueued_total{job="greet"} 1"#),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains(r#"hasten_job_duration_seconds_count{job="greet"} 1"#),
+            "{metrics}"
+        );
+    }
+    client.shutdown().await;
+}
+
+/// When each run of `flaky` started.
+static FLAKY_RUNS: std::sync::Mutex<Vec<Instant>> = std::sync::Mutex::new(Vec::new());
+
+/// Fails until its third run.
+#[job(max_attempts = 3, backoff = "1s")]
+async fn flaky(events: State<Events>) -> Result<(), JobError> {
+    let run = {
+        let mut runs = FLAKY_RUNS.lock().unwrap();
+        runs.push(Instant::now());
+        runs.len()
+    };
+    events.push(format!("run {run}"));
+    if run < 3 {
+        return Err(JobError::new(format!("run {run} failed")));
+    }
+    Ok(())
+}
+
+/// Always fails.
+#[job(max_attempts = 2, backoff = "1s")]
+async fn doomed(attempt: u32) -> Result<(), JobError> {
+    Err(JobError::new(format!("doomed #{attempt}")))
+}
+
+/// Fails for good at once.
+#[job]
+async fn refused() -> Result<(), JobError> {
+    Err(JobError::permanent("the address does not exist"))
+}
+
+/// Panics on its first run.
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+#[job(max_attempts = 2, backoff = "1s")]
+async fn panicky(events: State<Events>) {
+    if PANICS.fetch_add(1, Ordering::SeqCst) == 0 {
+        panic!("first run panics");
+    }
+    events.push("panicky ran");
+}
+
+/// Overruns its timeout.
+#[job(max_attempts = 1, timeout = "100ms")]
+async fn slow() {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn failures_are_retried_with_backoff_and_then_kept_dead() {
+    let events = Arc::new(Events::default());
+    let client = TestClient::start(
+        App::new()
+            .state_arc(events.clone())
+            .jobs(queue("retries"))
+            .job(flaky)
+            .job(doomed)
+            .job(refused)
+            .job(panicky)
+            .job(slow),
+    )
+    .await;
+    let jobs = client_jobs(&client);
+    jobs.enqueue(flaky, ()).await.unwrap();
+    jobs.enqueue(doomed, 7).await.unwrap();
+    jobs.enqueue(refused, ()).await.unwrap();
+    jobs.enqueue(panicky, ()).await.unwrap();
+    jobs.enqueue(slow, ()).await.unwrap();
+
+    // flaky: three runs, the second at least 1 s after the first and the third at
+    // least 2 s after the second (the backoff doubles).
+    let log = wait(Duration::from_secs(15), || async {
+        let log = events.snapshot();
+        let runs = log.iter().filter(|e| e.starts_with("run ")).count();
+        (runs >= 3 && log.iter().any(|e| e == "panicky ran")).then_some(log)
+    })
+    .await;
+    assert_eq!(
+        log.iter().filter(|e| e.starts_with("run ")).count(),
+        3,
+        "{log:?}"
+    );
+    let times = FLAKY_RUNS.lock().unwrap().clone();
+    assert!(times[1] - times[0] >= Duration::from_secs(1), "{times:?}");
+    assert!(times[2] - times[1] >= Duration::from_secs(2), "{times:?}");
+
+    let dead = wait(Duration::from_secs(10), || async {
+        let dead = jobs.dead(10).await.unwrap();
+        (dead.len() == 3).then_some(dead)
+    })
+    .await;
+    let by_name = |name: &str| dead.iter().find(|d| d.name == name).unwrap().clone();
+    let doomed_job = by_name("doomed");
+    assert_eq!(doomed_job.attempts, 2);
+    assert_eq!(doomed_job.args, json!(7));
+    assert!(doomed_job.error.contains("doomed #7"), "{doomed_job:?}");
+    let refused_job = by_name("refused");
+    assert_eq!(
+        refused_job.attempts, 1,
+        "a permanent failure is not retried"
+    );
+    assert!(refused_job.error.contains("the address does not exist"));
+    let slow_job = by_name("slow");
+    assert!(
+        slow_job.error.contains("longer than its timeout of 100ms"),
+        "{slow_job:?}"
+    );
+    assert!(dead
+        .iter()
+        .all(|d| d.name != "flaky" && d.name != "panicky"));
+    assert_eq!(jobs.pending("flaky").await.unwrap(), 0);
+
+    // A dead job retried by hand runs again (and dies again: it always fails).
+    assert!(jobs.retry_dead(&doomed_job.id).await.unwrap());
+    assert!(!jobs.retry_dead("no-such-job").await.unwrap());
+    client.shutdown().await;
+}
+
+/// The app's queue, as the test client reaches it.
+fn client_jobs(client: &TestClient) -> Jobs {
+    client.jobs().expect("the app has a queue")
+}
+
+/// Wait (bounded) until `check` gives a value.
+async fn wait<T, F, Fut>(bound: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + bound;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "waited {bound:?} in vain");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Records an order's number, once per run.
+#[job]
+async fn confirm(order: i64, events: State<Events>) {
+    events.push(format!("confirm {order}"));
+}
+
+/// The app's own database, beside the queue's tables.
+struct Db {
+    pool: SqlitePool,
+}
+
+/// Store an order and queue its confirmation in one transaction, which commits unless
+/// `?fail=true`.
+#[post("/orders/{id}")]
+async fn place_order(
+    id: i64,
+    fail: Option<bool>,
+    db: State<Db>,
+    jobs: Jobs,
+) -> Result<&'static str, HttpError> {
+    let internal =
+        |e: sqlx::Error| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let mut tx = db.pool.begin().await.map_err(internal)?;
+    sqlx::query("INSERT INTO orders (id) VALUES (?1)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    jobs.enqueue(confirm, id).in_transaction(&mut tx).await?;
+    if fail == Some(true) {
+        tx.rollback().await.map_err(internal)?;
+        return Err(HttpError::new(StatusCode::CONFLICT, "rolled back"));
+    }
+    tx.commit().await.map_err(internal)?;
+    Ok("placed")
+}
+
+#[tokio::test]
+async fn a_job_enqueued_in_a_rolled_back_transaction_never_runs() {
+    let file = queue_file("tx");
+    let pool = SqlitePool::connect(&format!("sqlite://{file}?mode=rwc"))
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let events = Arc::new(Events::default());
+    let client = TestClient::start(
+        App::new()
+            .state_arc(events.clone())
+            .state(Db { pool: pool.clone() })
+            .jobs(Queue::sqlite_pool(pool.clone()).poll_interval(Duration::from_millis(20)))
+            .job(confirm)
+            .route(place_order),
+    )
+    .await;
+    assert_eq!(
+        client
+            .post("/orders/1")
+            .query(&[("fail", "true")])
+            .send()
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(client.post("/orders/2").send().await.status(), 200);
+    assert_eq!(events.wait_for(1).await, ["confirm 2"]);
+    // Order 1's job would have run long before order 2's: it was never written.
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM Jobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1);
+    let orders: Vec<i64> = sqlx::query_scalar("SELECT id FROM orders")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(orders, [2]);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_idempotency_key_queues_a_job_once() {
+    let events = Arc::new(Events::default());
+    let client = TestClient::start(
+        App::new()
+            .state_arc(events.clone())
+            .jobs(queue("key"))
+            .job(confirm),
+    )
+    .await;
+    let jobs = client_jobs(&client);
+    let first = jobs.enqueue(confirm, 5).key("order-5").await.unwrap();
+    assert!(matches!(first, Enqueued::Added(_)), "{first:?}");
+    assert_eq!(
+        jobs.enqueue(confirm, 5).key("order-5").await.unwrap(),
+        Enqueued::AlreadyQueued
+    );
+    events.wait_for(1).await;
+    // Still a duplicate once the first is done.
+    assert_eq!(
+        jobs.enqueue(confirm, 5).key("order-5").await.unwrap(),
+        Enqueued::AlreadyQueued
+    );
+    // Another key, or no key, is another job.
+    jobs.enqueue(confirm, 6).key("order-6").await.unwrap();
+    jobs.enqueue(confirm, 7).await.unwrap();
+    let mut log = events.wait_for(3).await;
+    log.sort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(events.snapshot().len(), 3, "{:?}", events.snapshot());
+    assert_eq!(log, ["confirm 5", "confirm 6", "confirm 7"]);
+    client.shutdown().await;
+}
+
+/// Takes arguments JSON cannot hold (a map with non-string keys).
+#[job]
+async fn odd(map: std::collections::BTreeMap<(u8, u8), u8>) {
+    let _ = map;
+}
+
+/// Never registered with the app.
+#[job]
+async fn stray() {}
+
+#[tokio::test]
+async fn enqueueing_what_cannot_run_is_a_clear_error() {
+    let client = TestClient::start(App::new().jobs(queue("errors")).job(odd)).await;
+    let jobs = client_jobs(&client);
+    let err = jobs.enqueue(stray, ()).await.unwrap_err();
+    assert!(matches!(err, EnqueueError::UnknownJob("stray")), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the job `stray` is not registered with this app (add `App::job(stray)`), so no \
+         worker would run it"
+    );
+    let args = std::collections::BTreeMap::from([((1, 2), 3)]);
+    let err = jobs.enqueue(odd, args).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the arguments of job `odd` do not serialize: key must be a string"),
+        "{err}"
+    );
+    client.shutdown().await;
+}
+
+/// Takes its time, then says so.
+#[job(timeout = "30s")]
+async fn lengthy(millis: u64, events: State<Events>) {
+    events.push("lengthy started");
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    events.push("lengthy finished");
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_running_jobs() {
+    let events = Arc::new(Events::default());
+    let client = TestClient::start(
+        App::new()
+            .state_arc(events.clone())
+            .jobs(queue("drain"))
+            .job(lengthy),
+    )
+    .await;
+    let jobs = client_jobs(&client);
+    jobs.enqueue(lengthy, 700).await.unwrap();
+    events.wait_for(1).await;
+    client.shutdown().await;
+    assert_eq!(events.snapshot(), ["lengthy started", "lengthy finished"]);
+    assert_eq!(jobs.pending("lengthy").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_job_cut_off_at_the_drain_deadline_runs_again_after_a_restart() {
+    let file = queue_file("restart");
+    let app = |events: Arc<Events>| {
+        App::new()
+            .state_arc(events)
+            .jobs(
+                Queue::sqlite(file.clone())
+                    .poll_interval(Duration::from_millis(20))
+                    .heartbeat(Duration::from_secs(1))
+                    .drain_timeout(Duration::from_millis(100)),
+            )
+            .job(lengthy)
+    };
+    let first = Arc::new(Events::default());
+    let client = TestClient::start(app(first.clone())).await;
+    client_jobs(&client).enqueue(lengthy, 3_000).await.unwrap();
+    first.wait_for(1).await;
+    client.shutdown().await;
+    assert_eq!(first.snapshot(), ["lengthy started"]);
+
+    // The next process takes the job over once the first one's workers have been
+    // silent for two heartbeats.
+    let second = Arc::new(Events::default());
+    let client = TestClient::start(app(second.clone())).await;
+    let log = wait(Duration::from_secs(15), || async {
+        let log = second.snapshot();
+        (log.len() >= 2).then_some(log)
+    })
+    .await;
+    assert_eq!(log, ["lengthy started", "lengthy finished"]);
+    client.shutdown().await;
+}
+
+#[test]
+fn apps_whose_jobs_cannot_run_do_not_build() {
+    let problems = App::new().job(greet).build().unwrap_err().to_string();
+    assert!(
+        problems.contains("the app registers jobs (`greet`) but has no queue to keep them"),
+        "{problems}"
+    );
+    let problems = App::new()
+        .route(greet_endpoint)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        problems.contains("`greet_endpoint` takes `Jobs` but the app has no job queue"),
+        "{problems}"
+    );
+    let problems = App::new()
+        .jobs(Queue::sqlite("unused.sqlite"))
+        .job(greet)
+        .job(greet)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        problems.contains("the job `greet` is registered twice"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("start it with `App::start().await`"),
+        "{problems}"
+    );
+}
+
+#[tokio::test]
+async fn a_queue_that_cannot_be_opened_stops_the_start() {
+    let err = App::new()
+        .jobs(Queue::sqlite("/nonexistent-dir/jobs.sqlite"))
+        .job(greet)
+        .start()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the job queue at `/nonexistent-dir/jobs.sqlite` cannot be opened"),
+        "{err}"
+    );
+}
