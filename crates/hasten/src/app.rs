@@ -863,6 +863,8 @@ impl App {
         self.startup.clear();
         self.settings.clear();
         self.eager.clear();
+        #[cfg(feature = "jobs")]
+        self.jobs.document_only();
         Ok(self.build()?.openapi().clone())
     }
 
@@ -881,6 +883,9 @@ impl App {
         #[cfg(feature = "jobs")]
         let jobs_life = {
             problems.extend(self.jobs.problems());
+            if self.jobs.has_queue() {
+                self.promised.push(TypeId::of::<crate::jobs::Jobs>());
+            }
             let meter = crate::jobs::Meter {
                 #[cfg(feature = "metrics")]
                 metrics: metrics.clone(),
@@ -938,7 +943,10 @@ impl App {
             }
             for (ty, name) in &op.doc.checks.required_state {
                 #[cfg(feature = "jobs")]
-                if *ty == TypeId::of::<crate::jobs::Jobs>() && !self.state.contains(ty) {
+                if *ty == TypeId::of::<crate::jobs::Jobs>()
+                    && !self.state.contains(ty)
+                    && !self.promised.contains(ty)
+                {
                     problems.push(format!(
                         "`{}` takes `Jobs` but the app has no job queue; add one with \
                          `App::jobs(Queue::sqlite(\"sqlite://jobs.sqlite\"))`",

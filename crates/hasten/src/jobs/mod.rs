@@ -615,6 +615,8 @@ pub(crate) struct Setup {
     entries: Vec<worker::Entry>,
     store: Option<store::Store>,
     problems: Vec<String>,
+    /// Built for its OpenAPI document only: it will not run, so needs no connection.
+    document_only: bool,
 }
 
 impl Setup {
@@ -630,6 +632,16 @@ impl Setup {
             return;
         }
         self.entries.push(job.erase());
+    }
+
+    /// Whether the app has a queue.
+    pub(crate) fn has_queue(&self) -> bool {
+        self.queue.is_some()
+    }
+
+    /// The app is built for its document only.
+    pub(crate) fn document_only(&mut self) {
+        self.document_only = true;
     }
 
     /// Connect to the queue's database (at start).
@@ -653,7 +665,7 @@ impl Setup {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-            (Some(_), None) => problems.push(
+            (Some(_), None) if !self.document_only => problems.push(
                 "the app has a job queue (`App::jobs`): start it with `App::start().await` \
                  (`Server::serve` and `TestClient::start` do)"
                     .to_owned(),

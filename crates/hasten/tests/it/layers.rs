@@ -44,6 +44,10 @@ const FLOORS: &[(u8, &[&str])] = &[
             "extract/request",
             "depends",
             "background",
+            // Durable jobs: made like a request's parameters, run outside any.
+            "jobs",
+            "jobs/store",
+            "jobs/worker",
             "blocking",
             "security",
             "ws",
