@@ -58,11 +58,10 @@ struct Sent {
 /// to show a retry.
 #[job(max_attempts = 5, timeout = "30s", backoff = "1s")]
 async fn send_welcome(welcome: Welcome, db: State<Db>) -> Result<(), JobError> {
-    let attempts: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM attempts WHERE email = ?1")
-            .bind(&welcome.email)
-            .fetch_one(&db.pool)
-            .await?;
+    let attempts: i64 = sqlx::query_scalar("SELECT count(*) FROM attempts WHERE email = ?1")
+        .bind(&welcome.email)
+        .fetch_one(&db.pool)
+        .await?;
     sqlx::query("INSERT INTO attempts (email) VALUES (?1)")
         .bind(&welcome.email)
         .execute(&db.pool)
@@ -95,10 +94,15 @@ async fn sign_up(
     if stored.rows_affected() == 0 {
         return Err(HttpError::new(StatusCode::CONFLICT, "Already signed up"));
     }
-    jobs.enqueue(send_welcome, Welcome { email: signup.email.clone() })
-        .key(format!("welcome:{}", signup.email))
-        .in_transaction(&mut tx)
-        .await?;
+    jobs.enqueue(
+        send_welcome,
+        Welcome {
+            email: signup.email.clone(),
+        },
+    )
+    .key(format!("welcome:{}", signup.email))
+    .in_transaction(&mut tx)
+    .await?;
     tx.commit().await.map_err(internal)?;
     Ok("signed up")
 }
@@ -106,10 +110,11 @@ async fn sign_up(
 /// The e-mails sent so far.
 #[get("/outbox")]
 async fn outbox(db: State<Db>) -> Result<Json<Vec<Sent>>, HttpError> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT email, body FROM outbox ORDER BY rowid")
-        .fetch_all(&db.pool)
-        .await
-        .map_err(internal)?;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT email, body FROM outbox ORDER BY rowid")
+            .fetch_all(&db.pool)
+            .await
+            .map_err(internal)?;
     Ok(Json(
         rows.into_iter()
             .map(|(email, body)| Sent { email, body })
@@ -132,12 +137,20 @@ async fn dead_jobs(jobs: Jobs) -> Result<Json<Vec<Dead>>, HttpError> {
     let dead = jobs.dead(50).await?;
     Ok(Json(
         dead.into_iter()
-            .map(|DeadJob { id, name, attempts, error, .. }| Dead {
-                id,
-                job: name,
-                attempts,
-                error,
-            })
+            .map(
+                |DeadJob {
+                     id,
+                     name,
+                     attempts,
+                     error,
+                     ..
+                 }| Dead {
+                    id,
+                    job: name,
+                    attempts,
+                    error,
+                },
+            )
             .collect(),
     ))
 }
@@ -201,7 +214,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_sign_up_is_welcomed_once_even_when_the_mail_server_fails() {
-        let file = std::env::temp_dir().join(format!("hasten-jobs-example-{}.sqlite", std::process::id()));
+        let file =
+            std::env::temp_dir().join(format!("hasten-jobs-example-{}.sqlite", std::process::id()));
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
         }

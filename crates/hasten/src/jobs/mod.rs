@@ -85,7 +85,7 @@ use crate::response::{IntoResponse, Response};
 /// The sqlx the queue is written with, for [`Enqueue::in_transaction`] and
 /// [`Queue::sqlite_pool`].
 pub use sqlx;
-pub use store::DeadJob;
+pub use store::{DeadJob, JobConnection};
 pub(crate) use worker::{drain, start_workers, Meter, Workers};
 
 /// A future borrowing what it runs on.
@@ -285,6 +285,21 @@ impl Queue {
         Queue::at(store::Place::Sqlite(pool))
     }
 
+    /// The queue in PostgreSQL (cargo feature `jobs-postgres`), at a `postgres://` URL:
+    /// for many instances sharing one queue. Its tables (schema `apalis`, with the
+    /// `hstore` extension) are created or migrated when the app starts.
+    #[cfg(feature = "jobs-postgres")]
+    pub fn postgres(url: impl Into<String>) -> Self {
+        Queue::at(store::Place::PostgresUrl(url.into()))
+    }
+
+    /// The queue in the PostgreSQL database behind a pool the app already has, so that
+    /// jobs can be enqueued in the app's own transactions.
+    #[cfg(feature = "jobs-postgres")]
+    pub fn postgres_pool(pool: sqlx::PgPool) -> Self {
+        Queue::at(store::Place::Postgres(pool))
+    }
+
     /// How many jobs of each kind this process runs at once (8 unless set; at least 1).
     pub fn concurrency(mut self, jobs: usize) -> Self {
         self.concurrency = jobs.max(1);
@@ -454,17 +469,18 @@ impl<'a, A: Serialize + Send + Sync + 'static> Enqueue<'a, A> {
 
     /// Write the job in the caller's transaction (or on its connection): it exists
     /// only if that transaction commits. The connection must be to the queue's
-    /// database. Pass `&mut *tx` for an `sqlx::Transaction`.
-    pub async fn in_transaction(
-        self,
-        conn: &mut sqlx::SqliteConnection,
-    ) -> Result<Enqueued, EnqueueError> {
+    /// database: an `sqlx::SqliteConnection`, or an `sqlx::PgConnection` with the
+    /// `jobs-postgres` feature (pass `&mut tx` for an `sqlx::Transaction`). A
+    /// duplicate key does not abort the transaction.
+    pub async fn in_transaction<C>(self, conn: &mut C) -> Result<Enqueued, EnqueueError>
+    where
+        C: std::ops::DerefMut,
+        C::Target: JobConnection,
+    {
         let row = self.row()?;
-        let done = self
-            .jobs
-            .inner
-            .store
-            .push_on(conn, &row)
+        let done = conn
+            .deref_mut()
+            .push(&row)
             .await
             .map_err(EnqueueError::Database)?;
         self.jobs.inner.metrics.enqueued(row.name, &done);

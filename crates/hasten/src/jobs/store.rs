@@ -5,8 +5,10 @@
 //! apalis 1.0's SQLite schema: `Jobs(job, id, job_type, status, attempts,
 //! max_attempts, run_at, last_result, lock_at, lock_by, done_at, priority, metadata,
 //! idempotency_key)`, with `run_at` in Unix seconds and a unique
-//! `(job_type, idempotency_key)`. The version is pinned; `tests/jobs.rs` holds these
-//! statements against it.
+//! `(job_type, idempotency_key)`. Its PostgreSQL schema has the same columns in table
+//! `apalis.jobs`, with `run_at` a `timestamptz`, `last_result` JSON and `metadata` an
+//! `hstore`. The versions are pinned; the jobs tests hold these statements against
+//! both.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,6 +23,10 @@ use super::Enqueued;
 pub(crate) enum Place {
     SqliteUrl(String),
     Sqlite(SqlitePool),
+    #[cfg(feature = "jobs-postgres")]
+    PostgresUrl(String),
+    #[cfg(feature = "jobs-postgres")]
+    Postgres(sqlx::PgPool),
 }
 
 impl fmt::Debug for Place {
@@ -28,6 +34,10 @@ impl fmt::Debug for Place {
         match self {
             Place::SqliteUrl(url) => write!(f, "sqlite at {url}"),
             Place::Sqlite(_) => f.write_str("sqlite (the app's pool)"),
+            #[cfg(feature = "jobs-postgres")]
+            Place::PostgresUrl(_) => f.write_str("postgres"),
+            #[cfg(feature = "jobs-postgres")]
+            Place::Postgres(_) => f.write_str("postgres (the app's pool)"),
         }
     }
 }
@@ -36,18 +46,60 @@ impl fmt::Debug for Place {
 #[derive(Clone)]
 pub(crate) enum Store {
     Sqlite(SqlitePool),
+    #[cfg(feature = "jobs-postgres")]
+    Postgres(sqlx::PgPool),
 }
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Store::Sqlite(_) => f.write_str("Sqlite"),
+            #[cfg(feature = "jobs-postgres")]
+            Store::Postgres(_) => f.write_str("Postgres"),
         }
     }
 }
 
+/// A connection a job can be written on, inside the caller's transaction: SQLite's,
+/// or PostgreSQL's with the `jobs-postgres` feature.
+pub trait JobConnection: sealed::Sealed + Send {
+    #[doc(hidden)]
+    fn push<'a>(
+        &'a mut self,
+        row: &'a Row,
+    ) -> super::LocalFuture<'a, Result<Enqueued, sqlx::Error>>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for sqlx::SqliteConnection {}
+    #[cfg(feature = "jobs-postgres")]
+    impl Sealed for sqlx::PgConnection {}
+}
+
+impl JobConnection for SqliteConnection {
+    fn push<'a>(
+        &'a mut self,
+        row: &'a Row,
+    ) -> super::LocalFuture<'a, Result<Enqueued, sqlx::Error>> {
+        Box::pin(push_sqlite(self, row))
+    }
+}
+
+#[cfg(feature = "jobs-postgres")]
+impl JobConnection for sqlx::PgConnection {
+    fn push<'a>(
+        &'a mut self,
+        row: &'a Row,
+    ) -> super::LocalFuture<'a, Result<Enqueued, sqlx::Error>> {
+        Box::pin(push_postgres(self, row))
+    }
+}
+
 /// A job to write.
-pub(crate) struct Row {
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Row {
     pub(crate) name: &'static str,
     id: String,
     args: Vec<u8>,
@@ -99,11 +151,61 @@ pub(crate) fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-const INSERT: &str =
+const INSERT_SQLITE: &str =
     "INSERT INTO Jobs (job, id, job_type, status, attempts, max_attempts, run_at, \
      last_result, lock_at, lock_by, done_at, priority, metadata, idempotency_key) \
      VALUES (?1, ?2, ?3, 'Pending', 0, ?4, ?5, NULL, NULL, NULL, NULL, 0, '{}', ?6) \
      ON CONFLICT (job_type, idempotency_key) DO NOTHING";
+
+async fn push_sqlite(conn: &mut SqliteConnection, row: &Row) -> Result<Enqueued, sqlx::Error> {
+    let done = sqlx::query(INSERT_SQLITE)
+        .bind(&row.args)
+        .bind(&row.id)
+        .bind(row.name)
+        .bind(i64::from(row.max_attempts))
+        .bind(row.run_at)
+        .bind(row.key.as_deref())
+        .execute(conn)
+        .await?;
+    Ok(row.outcome(done.rows_affected()))
+}
+
+#[cfg(feature = "jobs-postgres")]
+const INSERT_POSTGRES: &str = "INSERT INTO apalis.jobs (job, id, job_type, status, attempts, \
+     max_attempts, run_at, priority, metadata, idempotency_key) \
+     VALUES ($1, $2, $3, 'Pending', 0, $4, to_timestamp($5), 0, ''::hstore, $6) \
+     ON CONFLICT (job_type, idempotency_key) DO NOTHING";
+
+#[cfg(feature = "jobs-postgres")]
+async fn push_postgres(conn: &mut sqlx::PgConnection, row: &Row) -> Result<Enqueued, sqlx::Error> {
+    let done = sqlx::query(INSERT_POSTGRES)
+        .bind(&row.args)
+        .bind(&row.id)
+        .bind(row.name)
+        .bind(i32::try_from(row.max_attempts).unwrap_or(i32::MAX))
+        .bind(row.run_at)
+        .bind(row.key.as_deref())
+        .execute(conn)
+        .await?;
+    Ok(row.outcome(done.rows_affected()))
+}
+
+impl Row {
+    fn outcome(&self, rows: u64) -> Enqueued {
+        if rows == 0 {
+            Enqueued::AlreadyQueued
+        } else {
+            Enqueued::Added(self.id.clone())
+        }
+    }
+}
+
+/// The SQL of one operation, in each backend's dialect.
+struct Sql {
+    sqlite: &'static str,
+    #[cfg(feature = "jobs-postgres")]
+    postgres: &'static str,
+}
 
 /// A dead job: out of attempts, or killed (a permanent failure).
 macro_rules! dead {
@@ -112,11 +214,82 @@ macro_rules! dead {
     };
 }
 
+/// A job still to run: waiting, claimed, running, or failed with attempts left.
+macro_rules! pending {
+    () => {
+        "(status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))"
+    };
+}
+
+const RETRY_AT: Sql = Sql {
+    sqlite: "UPDATE Jobs SET run_at = ?1 WHERE id = ?2",
+    #[cfg(feature = "jobs-postgres")]
+    postgres: "UPDATE apalis.jobs SET run_at = to_timestamp($1) WHERE id = $2",
+};
+
+const DEAD_JOBS: Sql = Sql {
+    sqlite: concat!(
+        "SELECT id, job_type, job, attempts, last_result FROM Jobs WHERE ",
+        dead!(),
+        " ORDER BY done_at DESC, id DESC LIMIT ?1"
+    ),
+    #[cfg(feature = "jobs-postgres")]
+    postgres: concat!(
+        "SELECT id, job_type, job, attempts::bigint, last_result::text FROM apalis.jobs WHERE ",
+        dead!(),
+        " ORDER BY done_at DESC NULLS LAST, id DESC LIMIT $1"
+    ),
+};
+
+const RETRY_DEAD: Sql = Sql {
+    sqlite: concat!(
+        "UPDATE Jobs SET status = 'Pending', attempts = 0, lock_by = NULL, lock_at = NULL, ",
+        "done_at = NULL, run_at = ?2 WHERE id = ?1 AND ",
+        dead!()
+    ),
+    #[cfg(feature = "jobs-postgres")]
+    postgres: concat!(
+        "UPDATE apalis.jobs SET status = 'Pending', attempts = 0, lock_by = NULL, lock_at = NULL, ",
+        "done_at = NULL, run_at = to_timestamp($2) WHERE id = $1 AND ",
+        dead!()
+    ),
+};
+
+const PENDING: Sql = Sql {
+    sqlite: concat!(
+        "SELECT count(*) FROM Jobs WHERE job_type = ?1 AND ",
+        pending!()
+    ),
+    #[cfg(feature = "jobs-postgres")]
+    postgres: concat!(
+        "SELECT count(*) FROM apalis.jobs WHERE job_type = $1 AND ",
+        pending!()
+    ),
+};
+
+/// `$body`, with `$q` the backend's SQL and `$pool` its pool, whichever the backend:
+/// the body is written once and compiled for each.
+macro_rules! on_store {
+    ($store:expr, $sql:expr, |$q:ident, $pool:ident| $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => {
+                let $q = $sql.sqlite;
+                $body
+            }
+            #[cfg(feature = "jobs-postgres")]
+            Store::Postgres($pool) => {
+                let $q = $sql.postgres;
+                $body
+            }
+        }
+    };
+}
+
 impl Store {
-    /// Connect (a URL or a file path), then create or migrate apalis' tables.
+    /// Connect, then create or migrate apalis' tables.
     pub(crate) async fn connect(place: &Place) -> Result<Store, String> {
-        let pool = match place {
-            Place::Sqlite(pool) => pool.clone(),
+        match place {
+            Place::Sqlite(pool) => Store::setup_sqlite(pool.clone()).await,
             Place::SqliteUrl(url) => {
                 let options = if url.starts_with("sqlite:") {
                     url.parse::<SqliteConnectOptions>()
@@ -126,72 +299,79 @@ impl Store {
                 }
                 .create_if_missing(true)
                 .busy_timeout(Duration::from_secs(10));
-                SqlitePoolOptions::new()
+                let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .connect_with(options)
                     .await
-                    .map_err(|e| format!("the job queue at `{url}` cannot be opened: {e}"))?
+                    .map_err(|e| format!("the job queue at `{url}` cannot be opened: {e}"))?;
+                Store::setup_sqlite(pool).await
             }
-        };
+            #[cfg(feature = "jobs-postgres")]
+            Place::Postgres(pool) => Store::setup_postgres(pool.clone()).await,
+            #[cfg(feature = "jobs-postgres")]
+            Place::PostgresUrl(url) => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .map_err(|e| format!("the job queue's PostgreSQL cannot be reached: {e}"))?;
+                Store::setup_postgres(pool).await
+            }
+        }
+    }
+
+    async fn setup_sqlite(pool: SqlitePool) -> Result<Store, String> {
         apalis_sqlite::SqliteStorage::setup(&pool)
             .await
             .map_err(|e| format!("the job queue's tables cannot be created: {e}"))?;
         Ok(Store::Sqlite(pool))
     }
 
-    pub(crate) fn sqlite(&self) -> &SqlitePool {
-        match self {
-            Store::Sqlite(pool) => pool,
-        }
+    #[cfg(feature = "jobs-postgres")]
+    async fn setup_postgres(pool: sqlx::PgPool) -> Result<Store, String> {
+        // Instances starting together must not migrate at once.
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(|e| format!("the job queue's PostgreSQL cannot be reached: {e}"))?;
+        let lock = "SELECT pg_advisory_lock(7347147260417311)";
+        sqlx::query(lock)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| format!("the job queue's tables cannot be created: {e}"))?;
+        let migrated = apalis_postgres::PostgresStorage::setup(&pool).await;
+        let _ = sqlx::query("SELECT pg_advisory_unlock(7347147260417311)")
+            .execute(&mut *conn)
+            .await;
+        migrated.map_err(|e| format!("the job queue's tables cannot be created: {e}"))?;
+        Ok(Store::Postgres(pool))
     }
 
     pub(crate) async fn push(&self, row: &Row) -> Result<Enqueued, sqlx::Error> {
-        let mut conn = self.sqlite().acquire().await?;
-        self.push_on(&mut conn, row).await
-    }
-
-    pub(crate) async fn push_on(
-        &self,
-        conn: &mut SqliteConnection,
-        row: &Row,
-    ) -> Result<Enqueued, sqlx::Error> {
-        let done = sqlx::query(INSERT)
-            .bind(&row.args)
-            .bind(&row.id)
-            .bind(row.name)
-            .bind(i64::from(row.max_attempts))
-            .bind(row.run_at)
-            .bind(row.key.as_deref())
-            .execute(conn)
-            .await?;
-        Ok(if done.rows_affected() == 0 {
-            Enqueued::AlreadyQueued
-        } else {
-            Enqueued::Added(row.id.clone())
-        })
+        match self {
+            Store::Sqlite(pool) => push_sqlite(&mut *pool.acquire().await?, row).await,
+            #[cfg(feature = "jobs-postgres")]
+            Store::Postgres(pool) => push_postgres(&mut *pool.acquire().await?, row).await,
+        }
     }
 
     /// Hold a failed job back until `at` (Unix seconds): the next attempt waits for
     /// it.
     pub(crate) async fn retry_at(&self, id: &str, at: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE Jobs SET run_at = ?1 WHERE id = ?2")
-            .bind(at)
-            .bind(id)
-            .execute(self.sqlite())
-            .await?;
+        on_store!(self, RETRY_AT, |sql, pool| {
+            sqlx::query(sql).bind(at).bind(id).execute(pool).await?;
+        });
         Ok(())
     }
 
     pub(crate) async fn dead(&self, limit: u32) -> Result<Vec<DeadJob>, sqlx::Error> {
-        const SQL: &str = concat!(
-            "SELECT id, job_type, job, attempts, last_result FROM Jobs WHERE ",
-            dead!(),
-            " ORDER BY done_at DESC, id DESC LIMIT ?1"
-        );
-        let rows: Vec<DeadRow> = sqlx::query_as(SQL)
-            .bind(i64::from(limit))
-            .fetch_all(self.sqlite())
-            .await?;
+        let rows: Vec<DeadRow> = on_store!(self, DEAD_JOBS, |sql, pool| {
+            sqlx::query_as(sql)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
         Ok(rows
             .into_iter()
             .map(|(id, name, args, attempts, result)| DeadJob {
@@ -205,42 +385,41 @@ impl Store {
     }
 
     pub(crate) async fn retry_dead(&self, id: &str) -> Result<bool, sqlx::Error> {
-        const SQL: &str = concat!(
-            "UPDATE Jobs SET status = 'Pending', attempts = 0, lock_by = NULL, lock_at = NULL, ",
-            "done_at = NULL, run_at = ?2 WHERE id = ?1 AND ",
-            dead!()
-        );
-        let done = sqlx::query(SQL)
-            .bind(id)
-            .bind(unix_now())
-            .execute(self.sqlite())
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let changed = on_store!(self, RETRY_DEAD, |sql, pool| {
+            sqlx::query(sql)
+                .bind(id)
+                .bind(unix_now())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(changed > 0)
     }
 
     pub(crate) async fn pending(&self, name: &str) -> Result<u64, sqlx::Error> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM Jobs WHERE job_type = ?1 AND (status IN ('Pending', 'Queued', \
-             'Running') OR (status = 'Failed' AND attempts < max_attempts))",
-        )
-        .bind(name)
-        .fetch_one(self.sqlite())
-        .await?;
+        let n: i64 = on_store!(self, PENDING, |sql, pool| {
+            sqlx::query_scalar(sql).bind(name).fetch_one(pool).await?
+        });
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
 
-/// The error in apalis' `last_result` (`{"Err": "…"}`), as text.
+/// The error in apalis' `last_result` (`{"Err": "…"}`), as text, without the
+/// `AbortError: ` apalis puts before a permanent failure's.
 fn last_error(result: Option<&str>) -> String {
     let Some(text) = result else {
         return String::new();
     };
-    match serde_json::from_str::<serde_json::Value>(text) {
+    let error = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(map)) => match map.get("Err") {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
             None => text.to_owned(),
         },
         _ => text.to_owned(),
+    };
+    match error.strip_prefix("AbortError: ") {
+        Some(rest) => rest.to_owned(),
+        None => error,
     }
 }

@@ -18,6 +18,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::PollSemaphore;
 use tracing::Instrument as _;
 
+use super::store::Store;
 use super::{Enqueued, JobError, JobMeta, Jobs, LocalFuture, Queue};
 use crate::depends::Outcome;
 use crate::extract::RequestCtx;
@@ -109,15 +110,6 @@ impl WorkerLoop {
     async fn run(self, stopped: watch::Receiver<bool>) {
         let mut pause = Duration::from_millis(500);
         loop {
-            let pool = self.jobs.inner.store.sqlite().clone();
-            let config = apalis_sqlite::Config::default()
-                .queue(self.entry.meta.name)
-                .batch_size(self.concurrency)
-                .heartbeat_interval(self.heartbeat)
-                .missed_heartbeats(2);
-            let backend = apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool)
-                .with_config(config)
-                .poll_with_interval(self.poll);
             let service = JobService {
                 entry: self.entry.clone(),
                 rt: self.rt.clone(),
@@ -125,19 +117,46 @@ impl WorkerLoop {
                 slots: PollSemaphore::new(Arc::new(Semaphore::new(self.concurrency))),
                 permit: None,
             };
-            let worker = WorkerBuilder::new(self.name.as_str())
-                .backend(backend)
-                .build(service);
-            let signal = stopped.clone();
-            let ran = worker
-                .run_with_ctx(move |ctx| {
-                    let mut signal = signal.clone();
-                    async move {
-                        let _ = signal.wait_for(|stop| *stop).await;
-                        ctx.stop()
-                    }
-                })
-                .await;
+            // One worker on the backend, until the stop signal; the same for each
+            // backend but for its type.
+            macro_rules! run {
+                ($storage:ty, $config:ty, $pool:expr) => {{
+                    let config = <$config>::default()
+                        .queue(self.entry.meta.name)
+                        .batch_size(self.concurrency)
+                        .heartbeat_interval(self.heartbeat)
+                        .missed_heartbeats(2);
+                    let backend = <$storage>::new($pool)
+                        .with_config(config)
+                        .poll_with_interval(self.poll);
+                    let worker = WorkerBuilder::new(self.name.as_str())
+                        .backend(backend)
+                        .build(service);
+                    let signal = stopped.clone();
+                    worker
+                        .run_with_ctx(move |ctx| {
+                            let mut signal = signal.clone();
+                            async move {
+                                let _ = signal.wait_for(|stop| *stop).await;
+                                ctx.stop()
+                            }
+                        })
+                        .await
+                }};
+            }
+            let ran = match &self.jobs.inner.store {
+                Store::Sqlite(pool) => run!(
+                    apalis_sqlite::SqliteStorage<serde_json::Value>,
+                    apalis_sqlite::Config,
+                    pool
+                ),
+                #[cfg(feature = "jobs-postgres")]
+                Store::Postgres(pool) => run!(
+                    apalis_postgres::PostgresStorage<serde_json::Value>,
+                    apalis_postgres::Config,
+                    pool
+                ),
+            };
             if *stopped.borrow() {
                 return;
             }
