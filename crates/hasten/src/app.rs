@@ -339,6 +339,21 @@ impl App {
         self
     }
 
+    /// Queue `job` with `args` at each tick of `schedule`, a crontab expression in UTC:
+    /// five fields (`"*/5 * * * *"`: minute, hour, day of month, month, day of week) or
+    /// six with seconds first. Every instance running workers keeps the schedule, and
+    /// each tick's job runs once among them (the tick is its idempotency key); a tick
+    /// missed while no instance ran is not made up. The job must be registered too.
+    #[cfg(feature = "jobs")]
+    pub fn schedule<A, J>(mut self, job: J, schedule: &str, args: A) -> Self
+    where
+        A: serde::Serialize,
+        J: FnOnce() -> crate::jobs::Job<A>,
+    {
+        self.jobs.schedule(job(), schedule, &args);
+        self
+    }
+
     /// Register a `#[job]`: only registered jobs can be queued, and this app's
     /// workers run them.
     #[cfg(feature = "jobs")]

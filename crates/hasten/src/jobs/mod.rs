@@ -64,6 +64,7 @@
 //!   [`Queue::drain_timeout`]) for the jobs they are running; a job still running then
 //!   is run again later, by this process when it restarts or by another worker.
 
+mod schedule;
 mod store;
 mod worker;
 
@@ -629,6 +630,7 @@ pub async fn inputs_failed(errors: Errors) -> JobError {
 pub(crate) struct Setup {
     queue: Option<Queue>,
     entries: Vec<worker::Entry>,
+    schedules: Vec<schedule::Schedule>,
     store: Option<store::Store>,
     problems: Vec<String>,
     /// Built for its OpenAPI document only: it will not run, so needs no connection.
@@ -648,6 +650,29 @@ impl Setup {
             return;
         }
         self.entries.push(job.erase());
+    }
+
+    pub(crate) fn schedule<A: Serialize>(&mut self, job: Job<A>, expr: &str, args: &A) {
+        let name = job.meta.name;
+        let cron = match schedule::parse(expr) {
+            Ok(cron) => cron,
+            Err(why) => {
+                self.problems
+                    .push(format!("the schedule of job `{name}`: {why}"));
+                return;
+            }
+        };
+        match serde_json::to_vec(args) {
+            Ok(args) => self.schedules.push(schedule::Schedule {
+                meta: job.meta,
+                expr: expr.to_owned(),
+                cron,
+                args,
+            }),
+            Err(e) => self.problems.push(format!(
+                "the arguments of scheduled job `{name}` do not serialize: {e}"
+            )),
+        }
     }
 
     /// Whether the app has a queue.
@@ -671,6 +696,14 @@ impl Setup {
     /// What is wrong with the app's jobs.
     pub(crate) fn problems(&self) -> Vec<String> {
         let mut problems = self.problems.clone();
+        for schedule in &self.schedules {
+            let name = schedule.meta.name;
+            if !self.entries.iter().any(|e| e.meta.name == name) {
+                problems.push(format!(
+                    "the job `{name}` is scheduled but not registered: add `App::job({name})`"
+                ));
+            }
+        }
         match (&self.queue, &self.store) {
             (None, _) if !self.entries.is_empty() => problems.push(format!(
                 "the app registers jobs ({}) but has no queue to keep them: add \
@@ -706,6 +739,7 @@ impl Setup {
                 LifeState::Ready {
                     jobs: jobs.clone(),
                     entries: self.entries,
+                    schedules: self.schedules,
                     queue,
                 }
             }
@@ -722,6 +756,7 @@ enum LifeState {
     Ready {
         jobs: Jobs,
         entries: Vec<worker::Entry>,
+        schedules: Vec<schedule::Schedule>,
         queue: Queue,
     },
     Running(Workers),
@@ -735,10 +770,11 @@ impl Life {
         if let LifeState::Ready {
             jobs,
             entries,
+            schedules,
             queue,
         } = &*state
         {
-            let workers = start_workers(rt, jobs, entries, queue);
+            let workers = start_workers(rt, jobs, entries, schedules, queue);
             *state = LifeState::Running(workers);
         }
     }

@@ -43,11 +43,12 @@ pub(crate) struct Workers {
     drain: Duration,
 }
 
-/// Start one worker per job on `queue`'s database.
+/// Start one worker per job on `queue`'s database, and the schedules.
 pub(crate) fn start_workers(
     rt: &Arc<Runtime>,
     jobs: &Jobs,
     entries: &[Entry],
+    schedules: &[super::schedule::Schedule],
     queue: &Queue,
 ) -> Workers {
     let (stop, stopped) = watch::channel(false);
@@ -68,6 +69,13 @@ pub(crate) fn start_workers(
             };
             tokio::spawn(worker.run(stopped.clone()))
         })
+        .chain(schedules.iter().map(|schedule| {
+            tokio::spawn(super::schedule::run(
+                schedule.clone(),
+                jobs.clone(),
+                stopped.clone(),
+            ))
+        }))
         .collect();
     Workers {
         stop,

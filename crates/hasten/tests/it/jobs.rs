@@ -573,3 +573,59 @@ async fn postgres_jobs_follow_the_callers_transaction() {
     assert_eq!(jobs_written, 1);
     client.shutdown().await;
 }
+
+/// When each run of `tick` happened.
+static TICKS: std::sync::Mutex<Vec<Instant>> = std::sync::Mutex::new(Vec::new());
+
+/// Notes that it ran.
+#[job]
+async fn tick(label: String) {
+    assert_eq!(label, "every second");
+    TICKS.lock().unwrap().push(Instant::now());
+}
+
+#[tokio::test]
+async fn a_schedule_kept_by_two_instances_runs_once_per_tick() {
+    let queue = queue("cron").await;
+    let instance = || {
+        App::new().jobs(queue.clone()).job(tick).schedule(
+            tick,
+            "* * * * * *",
+            "every second".to_owned(),
+        )
+    };
+    let a = TestClient::start(instance()).await;
+    let b = TestClient::start(instance()).await;
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    a.shutdown().await;
+    b.shutdown().await;
+    let elapsed = start.elapsed().as_secs_f64();
+    let runs = TICKS.lock().unwrap().len();
+    // One run per second that passed (the last tick's job may not have run yet); two
+    // instances each queueing every tick would have run about twice as many.
+    assert!(
+        runs >= 2 && runs as f64 <= elapsed.ceil(),
+        "{runs} runs in {elapsed:.1} s"
+    );
+}
+
+#[test]
+fn a_bad_schedule_does_not_build() {
+    let problems = App::new()
+        .jobs(Queue::sqlite("unused.sqlite"))
+        .job(greet)
+        .schedule(greet, "every day", Greeting { to: "all".into() })
+        .schedule(tick, "0 * * * *", String::new())
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        problems.contains("the schedule of job `greet`: `every day` has 2 fields"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("the job `tick` is scheduled but not registered: add `App::job(tick)`"),
+        "{problems}"
+    );
+}

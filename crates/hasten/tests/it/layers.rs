@@ -46,6 +46,7 @@ const FLOORS: &[(u8, &[&str])] = &[
             "background",
             // Durable jobs: made like a request's parameters, run outside any.
             "jobs",
+            "jobs/schedule",
             "jobs/store",
             "jobs/worker",
             "blocking",
