@@ -885,6 +885,7 @@ impl App {
 
     /// Check the whole app and build the service that serves it. Every problem found
     /// (conflicting routes, a state no one provided, a bad pattern) is reported at once.
+    #[cfg_attr(not(feature = "jobs"), allow(unused_mut))]
     pub fn build(mut self) -> Result<AppService, BuildError> {
         let (operations, root_problems) = self.root.into_operations();
         let mut problems = self.problems;
