@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Three instances of the scaleout example behind nginx (Debian's), sharing one
+# PostgreSQL (tests/engines/postgres.sh) for their job queue:
+#   1. 1,000 jobs queued through instance A run exactly once in total, by their effects,
+#      and the instances share them;
+#   2. `kill -9` of the instance running a job: another instance runs it again and it
+#      completes; with an idempotency key the effect is written once, without one twice;
+#   3. nginx reaches every instance.
+# Every wait is bounded; any failure exits 1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+need nginx nginx-light
+need curl curl
+need psql postgresql-client
+need jq jq
+cargo build --release -p hasten-examples --example scaleout --features postgres
+bin=target/release/examples/scaleout
+work=$(mktemp -d)
+pg=$(mktemp -d -u /tmp/hasten-scaleout-pg.XXXXXX)   # the postgres user must reach it
+declare -A pids=()
+cleanup() {
+  kill "${pids[@]}" 2>/dev/null || true
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  tests/engines/postgres.sh stop "$pg"
+}
+trap cleanup EXIT
+db=$(tests/engines/postgres.sh start "$pg" 26432)
+echo "PostgreSQL at $db"
+
+declare -A ports=([a]=18111 [b]=18112 [c]=18113)
+start() { # instance name
+  local name=$1 port=${ports[$1]}
+  DATABASE_URL=$db HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
+    RUST_LOG=warn,hasten::jobs=info "$bin" >>"$work/$name.log" 2>&1 &
+  pids[$name]=$!
+}
+for name in a b c; do start "$name"; done
+for name in a b c; do
+  for _ in $(seq 1 150); do
+    curl -fsS "http://127.0.0.1:${ports[$name]}/instance" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:${ports[$name]}/instance" >/dev/null || { echo "FAIL instance $name did not start"; cat "$work/$name.log"; exit 1; }
+done
+
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream app {
+    server 127.0.0.1:${ports[a]} max_fails=0;
+    server 127.0.0.1:${ports[b]} max_fails=0;
+    server 127.0.0.1:${ports[c]} max_fails=0;
+  }
+  map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+  server {
+    listen 127.0.0.1:18110;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Connection \$connection_upgrade;
+    }
+  }
+}
+CONF
+nginx -e "$work/nginx-error.log" -p "$work" -c "$work/nginx.conf"
+for _ in $(seq 1 50); do curl -fsS http://127.0.0.1:18110/instance >/dev/null 2>&1 && break; sleep 0.1; done
+
+fail() { echo "FAIL $*"; for n in a b c; do echo "--- $n"; tail -n 20 "$work/$n.log"; done; exit 1; }
+effects() { curl -fsS "http://127.0.0.1:18110/effects/$1"; }
+wait_for() { # description, seconds, jq condition on effects of prefix, prefix
+  local what=$1 secs=$2 cond=$3 prefix=$4
+  for _ in $(seq 1 $((secs * 10))); do
+    effects "$prefix" | jq -e "$cond" >/dev/null && return 0
+    sleep 0.1
+  done
+  fail "$what: $(effects "$prefix")"
+}
+
+echo "== nginx reaches every instance"
+seen=$(for _ in $(seq 1 9); do curl -fsS http://127.0.0.1:18110/instance; echo; done | sort -u | tr '\n' ' ')
+echo "answered: $seen"
+[ "$seen" = "a b c " ] || fail "nginx did not reach all three instances"
+
+echo "== 1,000 jobs queued through instance A run exactly once in total"
+queued=$(curl -fsS -X POST "http://127.0.0.1:${ports[a]}/work?count=1000&prefix=bulk")
+echo "queued: $queued"
+[ "$(jq .added <<<"$queued")" = 1000 ] || fail "instance A did not queue 1,000 jobs"
+again=$(curl -fsS -X POST "http://127.0.0.1:${ports[b]}/work?count=1000&prefix=bulk")
+[ "$(jq .added <<<"$again")" = 0 ] || fail "the same keys were queued twice: $again"
+wait_for "1,000 effects" 60 '.keys == 1000' bulk
+sleep 1
+result=$(effects bulk)
+echo "effects: $result"
+jq -e '.doubled == 0 and .starts == 1000' <<<"$result" >/dev/null || fail "a job ran more than once: $result"
+jq -e '.by_instance | length >= 2' <<<"$result" >/dev/null || fail "the work was not shared: $result"
+done_jobs=$(psql -Atq "$db" -c "SELECT count(*) FROM apalis.jobs WHERE job_type = 'record' AND status = 'Done' AND idempotency_key LIKE 'bulk-%'")
+[ "$done_jobs" = 1000 ] || fail "$done_jobs of 1,000 jobs are Done"
+
+crash() { # prefix, idempotent: queue one long job, kill -9 its instance, wait for the rerun
+  local prefix=$1 idempotent=$2 runner
+  curl -fsS -X POST "http://127.0.0.1:${ports[a]}/work?count=1&prefix=$prefix&hold_ms=4000&idempotent=$idempotent" >/dev/null
+  wait_for "the $prefix job to start" 20 '.starts == 1' "$prefix"
+  runner=$(effects "$prefix" | jq -r '.by_instance | keys[0]')
+  echo "the $prefix job runs on instance $runner: kill -9"
+  kill -9 "${pids[$runner]}"
+  wait "${pids[$runner]}" 2>/dev/null || true
+  unset "pids[$runner]"
+  wait_for "the $prefix job to run again elsewhere" 40 '.starts == 2' "$prefix"
+  for _ in $(seq 1 100); do
+    status=$(psql -Atq "$db" -c "SELECT status || ' ' || attempts FROM apalis.jobs WHERE idempotency_key = '$prefix-0'")
+    [ "${status%% *}" = Done ] && break
+    sleep 0.1
+  done
+  echo "the $prefix job: $status (status, attempts); effects: $(effects "$prefix")"
+  [ "${status%% *}" = Done ] || fail "the $prefix job did not complete after its instance died"
+  start "$runner"
+  for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:${ports[$runner]}/instance" >/dev/null 2>&1 && break; sleep 0.1; done
+}
+echo "== kill -9 of the instance running a job with an idempotent effect"
+crash crash true
+jq -e '.keys == 1 and .doubled == 0' <<<"$(effects crash)" >/dev/null || fail "the idempotent effect was written twice"
+echo "== the same without the idempotent write: the effect doubles (what the key prevents)"
+crash nokey false
+jq -e '.keys == 1 and .doubled == 1' <<<"$(effects nokey)" >/dev/null || fail "the control did not double"
+
+echo "ok   scale-out: 3 instances behind nginx on one PostgreSQL"
