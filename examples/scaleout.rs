@@ -1,7 +1,10 @@
 //! One app, many instances, one PostgreSQL: the instances share the job queue, so a
 //! job queued through any of them runs once, on whichever has a free worker, and a job
-//! whose instance dies is run again by another. `tests/scaleout/run.sh` runs three of
-//! them behind nginx and checks exactly that.
+//! whose instance dies is run again by another. Their WebSocket rooms go through a
+//! channel broker (`HASTEN_CHANNELS`: a `redis://` or `postgres://` URL), so a message
+//! sent on one instance reaches the room's members on all of them, and presence is
+//! the same from every instance. `tests/scaleout/run.sh` runs three of them behind
+//! nginx and checks exactly that.
 //!
 //! Run with (a PostgreSQL at `DATABASE_URL`; `tests/engines/postgres.sh` starts one):
 //!
@@ -18,9 +21,12 @@
 
 use std::time::Duration;
 
+use hasten::channels::{Channels, Delivery};
 use hasten::jobs::sqlx::{self, PgPool};
 use hasten::jobs::{JobError, Jobs, Queue};
 use hasten::prelude::*;
+use hasten::ws::{Message, WebSocket};
+use serde_json::json;
 
 /// This instance's name (`HASTEN_INSTANCE`).
 struct Instance {
@@ -155,6 +161,67 @@ async fn effects(prefix: String, db: State<Db>) -> Result<Json<Effects>, HttpErr
     }))
 }
 
+/// Join `room` as `name`: what you send reaches the room on every instance; what the
+/// room hears comes to you, with `{"missed": n}` for messages lost and
+/// `{"interrupted": true}` when the broker connection dropped.
+#[websocket("/ws/{room}")]
+async fn room_socket(
+    mut socket: WebSocket,
+    #[path(min_length = 1, max_length = 40)] room: String,
+    #[query(min_length = 1, max_length = 40)] name: String,
+    channels: State<Channels>,
+    instance: State<Instance>,
+) {
+    let mut heard = channels.subscribe(&room);
+    if socket.accept().await.is_err() {
+        return;
+    }
+    let _present = match channels.enter(&room, &name).await {
+        Ok(presence) => presence,
+        Err(e) => {
+            let _ = socket.close(1011, &e.to_string()).await;
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            incoming = socket.receive() => match incoming {
+                Ok(Message::Text(text)) => {
+                    let said = json!({ "from": name, "text": text, "via": instance.name });
+                    if let Err(e) = channels.publish(&room, &said).await {
+                        if socket.send_json(&json!({ "error": e.to_string() })).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            },
+            delivery = heard.recv() => {
+                let sent = match delivery {
+                    Some(Delivery::Message(m)) => socket.send_text(m.data()).await,
+                    Some(Delivery::Missed(n)) => socket.send_json(&json!({ "missed": n })).await,
+                    Some(Delivery::Interrupted) => socket.send_json(&json!({ "interrupted": true })).await,
+                    None => break,
+                };
+                if sent.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Who is in `room`, on any instance.
+#[get("/presence/{room}")]
+async fn presence(room: String, channels: State<Channels>) -> Result<Json<Vec<String>>, HttpError> {
+    channels
+        .presence(&room)
+        .await
+        .map(Json)
+        .map_err(|e| HttpError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
+}
+
 /// Which instance answered.
 #[get("/instance")]
 async fn whoami(instance: State<Instance>) -> String {
@@ -172,6 +239,14 @@ fn app(database: &str, instance: String) -> Result<App, sqlx::Error> {
     let app = App::new()
         .title("Scale-out")
         .state(Instance { name: instance })
+        .on_startup(|_| async {
+            // The rooms' broker: Redis or PostgreSQL, or this process alone.
+            match std::env::var("HASTEN_CHANNELS") {
+                Ok(url) if url.starts_with("redis") => Channels::redis(&url).await,
+                Ok(url) if url.starts_with("postgres") => Channels::postgres(&url).await,
+                _ => Ok(Channels::in_process()),
+            }
+        })
         .on_startup({
             let pool = pool.clone();
             move |_| async move {
@@ -195,6 +270,8 @@ fn app(database: &str, instance: String) -> Result<App, sqlx::Error> {
         .metrics("/metrics")
         .route(queue_work)
         .route(effects)
+        .route(room_socket)
+        .route(presence)
         .route(whoami);
     Ok(app)
 }

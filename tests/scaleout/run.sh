@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Three instances of the scaleout example behind nginx (Debian's), sharing one
-# PostgreSQL (tests/engines/postgres.sh) for their job queue:
-#   1. 1,000 jobs queued through instance A run exactly once in total, by their effects,
+# PostgreSQL (tests/engines/postgres.sh) for their job queue, and Redis, then the same
+# PostgreSQL, as the broker of their WebSocket rooms:
+#   1. nginx reaches every instance;
+#   2. 1,000 jobs queued through instance A run exactly once in total, by their effects,
 #      and the instances share them;
-#   2. `kill -9` of the instance running a job: another instance runs it again and it
+#   3. `kill -9` of the instance running a job: another instance runs it again and it
 #      completes; with an idempotency key the effect is written once, without one twice;
-#   3. nginx reaches every instance.
+#   4. WebSocket clients on different instances hear each other and see the same
+#      presence, through Redis and through PostgreSQL;
+#   5. Redis stopped for 10 s: the clients stay connected and are told, and the rooms
+#      and presence work again once it is back.
 # Every wait is bounded; any failure exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +19,9 @@ need nginx nginx-light
 need curl curl
 need psql postgresql-client
 need jq jq
+need redis-server redis-server
+[ -x .venv-oracles/bin/python ] || python3 -m venv .venv-oracles
+.venv-oracles/bin/pip install -q "websockets==17.4"
 cargo build --release -p hasten-examples --example scaleout --features postgres
 bin=target/release/examples/scaleout
 work=$(mktemp -d)
@@ -22,27 +30,34 @@ declare -A pids=()
 cleanup() {
   kill "${pids[@]}" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  [ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null || true
   tests/engines/postgres.sh stop "$pg"
 }
 trap cleanup EXIT
 db=$(tests/engines/postgres.sh start "$pg" 26432)
 echo "PostgreSQL at $db"
+redis_start="redis-server --port 26379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile $work/redis.pid --logfile $work/redis.log"
+redis_stop="kill \$(cat $work/redis.pid); while [ -f $work/redis.pid ]; do sleep 0.05; done"
+eval "$redis_start"
+for _ in $(seq 1 50); do redis-cli -p 26379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+channels=redis://127.0.0.1:26379/
 
 declare -A ports=([a]=18111 [b]=18112 [c]=18113)
 start() { # instance name
   local name=$1 port=${ports[$1]}
-  DATABASE_URL=$db HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
+  DATABASE_URL=$db HASTEN_CHANNELS=$channels HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
     RUST_LOG=warn,hasten::jobs=info "$bin" >>"$work/$name.log" 2>&1 &
   pids[$name]=$!
 }
-for name in a b c; do start "$name"; done
-for name in a b c; do
+up() { # instance name: wait until it answers
   for _ in $(seq 1 150); do
-    curl -fsS "http://127.0.0.1:${ports[$name]}/instance" >/dev/null 2>&1 && break
+    curl -fsS "http://127.0.0.1:${ports[$1]}/instance" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  curl -fsS "http://127.0.0.1:${ports[$name]}/instance" >/dev/null || { echo "FAIL instance $name did not start"; cat "$work/$name.log"; exit 1; }
-done
+  echo "FAIL instance $1 did not start"; cat "$work/$1.log"; exit 1
+}
+for name in a b c; do start "$name"; done
+for name in a b c; do up "$name"; done
 
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1;
@@ -120,7 +135,7 @@ crash() { # prefix, idempotent: queue one long job, kill -9 its instance, wait f
   echo "the $prefix job: $status (status, attempts); effects: $(effects "$prefix")"
   [ "${status%% *}" = Done ] || fail "the $prefix job did not complete after its instance died"
   start "$runner"
-  for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:${ports[$runner]}/instance" >/dev/null 2>&1 && break; sleep 0.1; done
+  up "$runner"
 }
 echo "== kill -9 of the instance running a job with an idempotent effect"
 crash crash true
@@ -129,4 +144,21 @@ echo "== the same without the idempotent write: the effect doubles (what the key
 crash nokey false
 jq -e '.keys == 1 and .doubled == 1' <<<"$(effects nokey)" >/dev/null || fail "the control did not double"
 
-echo "ok   scale-out: 3 instances behind nginx on one PostgreSQL"
+hosts="127.0.0.1:${ports[a]} 127.0.0.1:${ports[b]} 127.0.0.1:${ports[c]}"
+echo "== WebSocket rooms through Redis"
+# shellcheck disable=SC2086
+.venv-oracles/bin/python tests/scaleout/ws_check.py lobby $hosts || fail "rooms through Redis"
+echo "== Redis stopped for 10 s"
+# shellcheck disable=SC2086
+.venv-oracles/bin/python tests/scaleout/ws_check.py outage-room $hosts --outage "$redis_stop" "$redis_start" 10 \
+  || fail "the Redis outage"
+
+echo "== WebSocket rooms through PostgreSQL"
+for name in a b c; do kill -TERM "${pids[$name]}"; wait "${pids[$name]}" 2>/dev/null || true; done
+channels=$db
+for name in a b c; do start "$name"; done
+for name in a b c; do up "$name"; done
+# shellcheck disable=SC2086
+.venv-oracles/bin/python tests/scaleout/ws_check.py lobby $hosts || fail "rooms through PostgreSQL"
+
+echo "ok   scale-out: 3 instances behind nginx, jobs on PostgreSQL, rooms on Redis and PostgreSQL"

@@ -4,6 +4,7 @@ pub mod app;
 pub mod background;
 mod blocking;
 pub mod body;
+pub mod channels;
 mod connection;
 pub mod depends;
 mod docs_ui;

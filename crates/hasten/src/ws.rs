@@ -841,7 +841,9 @@ where
     })
 }
 
-/// Named rooms for broadcasting to many sockets in one process.
+/// Named rooms for broadcasting to many sockets in one process. To reach the sockets of
+/// other instances too (through Redis or PostgreSQL), use
+/// [`channels::Channels`](crate::channels::Channels).
 ///
 /// Each room is a bounded [`tokio::sync::broadcast`] channel: sending never waits for a
 /// receiver, and a receiver that falls more than `capacity` messages behind skips the

@@ -44,6 +44,10 @@ const FLOORS: &[(u8, &[&str])] = &[
             "extract/request",
             "depends",
             "background",
+            // Rooms across instances, through a broker.
+            "channels",
+            "channels/redis",
+            "channels/postgres",
             // Durable jobs: made like a request's parameters, run outside any.
             "jobs",
             "jobs/schedule",

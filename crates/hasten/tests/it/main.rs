@@ -3,6 +3,7 @@
 
 mod background;
 mod blocking;
+mod channels;
 mod cleanup;
 mod common;
 mod defaults;
