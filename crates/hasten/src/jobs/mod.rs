@@ -403,32 +403,20 @@ impl Jobs {
     }
 }
 
+/// Taken as a parameter, the queue is the app's state: the same extraction and the same
+/// build-time check as `State<Jobs>`.
 impl FromRequest for Jobs {
     async fn from_request(
         ctx: &mut RequestCtx,
-        _spec: &'static ParamSpec,
+        spec: &'static ParamSpec,
         errors: &mut Errors,
     ) -> Extracted<Self> {
-        match ctx.state::<Jobs>() {
-            Some(jobs) => Some((*jobs).clone()),
-            None => {
-                tracing::error!(
-                    target: "hasten::jobs",
-                    "`Jobs` was taken but the app has no queue (`App::jobs`)"
-                );
-                errors.reject(HttpError::plain(
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal Server Error",
-                ));
-                None
-            }
-        }
+        let jobs = crate::State::<Jobs>::from_request(ctx, spec, errors).await?;
+        Some((*jobs.0).clone())
     }
 
-    fn describe(_spec: &'static ParamSpec, doc: &mut OperationDoc) {
-        doc.checks
-            .required_state
-            .push((std::any::TypeId::of::<Jobs>(), "hasten::jobs::Jobs"));
+    fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
+        crate::State::<Jobs>::describe(spec, doc);
     }
 }
 
