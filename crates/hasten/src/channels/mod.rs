@@ -212,6 +212,22 @@ struct Local {
     rooms: Mutex<HashMap<Arc<str>, Room>>,
     capacity: AtomicUsize,
     history: AtomicUsize,
+    /// The broker's delivery loop and the presence renewal: stopped with the channels,
+    /// so no connection to the broker outlives them.
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        for task in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
 }
 
 struct Room {
@@ -312,6 +328,7 @@ impl Channels {
             rooms: Mutex::new(HashMap::new()),
             capacity: AtomicUsize::new(256),
             history: AtomicUsize::new(100),
+            tasks: Mutex::new(Vec::new()),
         });
         let sink = Sink {
             local: Arc::downgrade(&local),
@@ -324,13 +341,19 @@ impl Channels {
             here: Arc::default(),
         };
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(broker.run(sink));
-            handle.spawn(renew_presence(
+            let delivery = handle.spawn(broker.run(sink));
+            let renewal = handle.spawn(renew_presence(
                 Arc::downgrade(&channels.here),
                 channels.broker.clone(),
                 channels.instance.clone(),
                 channels.presence_ttl,
             ));
+            let mut tasks = channels
+                .local
+                .tasks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            tasks.extend([delivery.abort_handle(), renewal.abort_handle()]);
         } else {
             tracing::error!(target: "hasten::channels", "channels made outside a tokio runtime receive nothing");
         }

@@ -171,6 +171,27 @@ impl Redis {
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
+
+    /// How many clients are connected, besides the one asking.
+    fn clients(&self) -> usize {
+        use std::io::{Read as _, Write as _};
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        conn.write_all(b"CLIENT LIST\r\n").unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = conn.read(&mut buf).unwrap();
+            reply.extend_from_slice(&buf[..n]);
+            // A bulk string: `$len\r\n…\r\n`.
+            let text = String::from_utf8_lossy(&reply);
+            if let Some((len, rest)) = text.strip_prefix('$').and_then(|t| t.split_once("\r\n")) {
+                if rest.len() >= len.parse::<usize>().unwrap() + 2 {
+                    return rest.lines().filter(|l| l.starts_with("id=")).count() - 1;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(feature = "channels-redis")]
@@ -196,7 +217,27 @@ async fn redis_channels_reach_every_instance() {
     let redis = Redis::start(free_port());
     let a = Channels::redis(&redis.url()).await.unwrap();
     let b = Channels::redis(&redis.url()).await.unwrap();
+    // Each has a connection for commands and one for its subscription.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while redis.clients() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} connections",
+            redis.clients()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     two_instances_share_rooms_and_presence(a, b).await;
+    // The channels are gone (dropped above): so are their connections.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while redis.clients() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} connections left",
+            redis.clients()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[cfg(feature = "channels-redis")]
