@@ -340,8 +340,10 @@ impl Channels {
             presence_ttl: Duration::from_secs(15),
             here: Arc::default(),
         };
+        // Made now: the in-process broker takes the sink at once, runtime or not.
+        let delivery = broker.run(sink);
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let delivery = handle.spawn(broker.run(sink));
+            let delivery = handle.spawn(delivery);
             let renewal = handle.spawn(renew_presence(
                 Arc::downgrade(&channels.here),
                 channels.broker.clone(),
@@ -355,7 +357,7 @@ impl Channels {
                 .unwrap_or_else(|e| e.into_inner());
             tasks.extend([delivery.abort_handle(), renewal.abort_handle()]);
         } else {
-            tracing::error!(target: "hasten::channels", "channels made outside a tokio runtime receive nothing");
+            tracing::warn!(target: "hasten::channels", "channels made outside a tokio runtime: only in-process delivery works");
         }
         channels
     }
@@ -692,6 +694,18 @@ mod tests {
         assert_eq!(kept.iter().map(Message::id).collect::<Vec<_>>(), [4, 5]);
         assert_eq!(lost, 2);
         assert_eq!(channels.since("r", 5), (vec![], 0));
+    }
+
+    #[test]
+    fn in_process_channels_deliver_without_a_runtime() {
+        let channels = Channels::in_process();
+        let mut sub = channels.subscribe("r");
+        let published = futures_util::FutureExt::now_or_never(channels.publish("r", &1));
+        assert_eq!(published.map(Result::ok), Some(Some(1)));
+        assert!(matches!(
+            futures_util::FutureExt::now_or_never(sub.recv()),
+            Some(Some(Delivery::Message(m))) if m.id() == 1
+        ));
     }
 
     #[tokio::test]

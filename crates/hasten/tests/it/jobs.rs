@@ -499,6 +499,21 @@ fn apps_whose_jobs_cannot_run_do_not_build() {
 }
 
 #[tokio::test]
+async fn an_in_memory_queue_works_within_one_process() {
+    let events = Arc::new(Events::default());
+    let client = TestClient::start(
+        App::new()
+            .state_arc(events.clone())
+            .jobs(Queue::sqlite("sqlite::memory:").poll_interval(Duration::from_millis(20)))
+            .job(confirm),
+    )
+    .await;
+    client_jobs(&client).enqueue(confirm, 9).await.unwrap();
+    assert_eq!(events.wait_for(1).await, ["confirm 9"]);
+    client.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_queue_that_cannot_be_opened_stops_the_start() {
     let err = App::new()
         .jobs(Queue::sqlite("/nonexistent-dir/jobs.sqlite"))
