@@ -644,3 +644,75 @@ fn a_bad_schedule_does_not_build() {
         "{problems}"
     );
 }
+
+/// Jobs of `overlap` running now, and the most at once.
+static RUNNING: std::sync::Mutex<(usize, usize)> = std::sync::Mutex::new((0, 0));
+
+/// Holds a slot for a while, noting how many run at once.
+#[job]
+async fn overlap(events: State<Events>) {
+    {
+        let mut r = RUNNING.lock().unwrap();
+        r.0 += 1;
+        r.1 = r.1.max(r.0);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    RUNNING.lock().unwrap().0 -= 1;
+    events.push("overlap");
+}
+
+#[tokio::test]
+async fn a_worker_runs_no_more_jobs_at_once_than_its_concurrency() {
+    let events = Arc::new(Events::default());
+    let client = TestClient::start(
+        App::new()
+            .state_arc(events.clone())
+            .jobs(queue("concurrency").await.concurrency(2))
+            .job(overlap),
+    )
+    .await;
+    let jobs = client_jobs(&client);
+    for _ in 0..6 {
+        jobs.enqueue(overlap, ()).await.unwrap();
+    }
+    events.wait_for(6).await;
+    assert_eq!(
+        RUNNING.lock().unwrap().1,
+        2,
+        "at most 2 at once, and 2 were"
+    );
+    client.shutdown().await;
+}
+
+/// A plain `fn` job: it runs on the blocking pool.
+#[job]
+fn plain(n: u32, events: State<Events>) {
+    std::thread::sleep(Duration::from_millis(10));
+    events.push(format!("plain {n}"));
+}
+
+#[tokio::test]
+async fn an_instance_without_workers_only_enqueues() {
+    let queue = queue("enqueue_only").await;
+    let events = Arc::new(Events::default());
+    let api = TestClient::start(
+        App::new()
+            .state_arc(events.clone())
+            .jobs(queue.clone().without_workers())
+            .job(plain),
+    )
+    .await;
+    let jobs = client_jobs(&api);
+    jobs.enqueue(plain, 4).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(events.snapshot().is_empty(), "no worker ran it here");
+    assert_eq!(jobs.pending("plain").await.unwrap(), 1);
+
+    // An instance with workers on the same queue runs it (a plain fn, on the blocking
+    // pool).
+    let worker =
+        TestClient::start(App::new().state_arc(events.clone()).jobs(queue).job(plain)).await;
+    assert_eq!(events.wait_for(1).await, ["plain 4"]);
+    worker.shutdown().await;
+    api.shutdown().await;
+}
