@@ -3,8 +3,10 @@
 //! whose instance dies is run again by another. Their WebSocket rooms go through a
 //! channel broker (`HASTEN_CHANNELS`: a `redis://` or `postgres://` URL), so a message
 //! sent on one instance reaches the room's members on all of them, and presence is
-//! the same from every instance. `tests/scaleout/run.sh` runs three of them behind
-//! nginx and checks exactly that.
+//! the same from every instance. Their rate-limit counts live in Redis when
+//! `HASTEN_RATE_LIMITS` is a `redis://` URL, so `/limited` lets a client through 20
+//! times a minute in all, whichever instances serve it. `tests/scaleout/run.sh` runs
+//! three of them behind nginx and checks exactly that.
 //!
 //! Run with (a PostgreSQL at `DATABASE_URL`; `tests/engines/postgres.sh` starts one):
 //!
@@ -25,6 +27,7 @@ use hasten::channels::{Channels, Delivery};
 use hasten::jobs::sqlx::{self, PgPool};
 use hasten::jobs::{JobError, Jobs, Queue};
 use hasten::prelude::*;
+use hasten::rate_limit::RateLimits;
 use hasten::ws::{Message, WebSocket};
 use serde_json::json;
 
@@ -222,13 +225,19 @@ async fn presence(room: String, channels: State<Channels>) -> Result<Json<Vec<St
         .map_err(|e| HttpError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
 }
 
+/// Which instance answered, 20 times a minute per client across the instances.
+#[get("/limited", rate_limit = "20/minute")]
+async fn limited(instance: State<Instance>) -> String {
+    instance.name.clone()
+}
+
 /// Which instance answered.
 #[get("/instance")]
 async fn whoami(instance: State<Instance>) -> String {
     instance.name.clone()
 }
 
-fn app(database: &str, instance: String) -> Result<App, sqlx::Error> {
+fn app(database: &str, instance: String, limits: RateLimits) -> Result<App, sqlx::Error> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(16)
         .connect_lazy(database)?;
@@ -239,6 +248,7 @@ fn app(database: &str, instance: String) -> Result<App, sqlx::Error> {
     let app = App::new()
         .title("Scale-out")
         .state(Instance { name: instance })
+        .rate_limits(limits)
         .on_startup(|_| async {
             // The rooms' broker: Redis or PostgreSQL, or this process alone.
             match std::env::var("HASTEN_CHANNELS") {
@@ -272,6 +282,7 @@ fn app(database: &str, instance: String) -> Result<App, sqlx::Error> {
         .route(effects)
         .route(room_socket)
         .route(presence)
+        .route(limited)
         .route(whoami);
     Ok(app)
 }
@@ -283,7 +294,17 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2);
     };
     let instance = std::env::var("HASTEN_INSTANCE").unwrap_or_else(|_| "a".to_owned());
-    match app(&database, instance) {
+    let limits = match std::env::var("HASTEN_RATE_LIMITS") {
+        Ok(url) => match RateLimits::redis(&url).await {
+            Ok(limits) => limits,
+            Err(e) => {
+                eprintln!("error: HASTEN_RATE_LIMITS: {e}");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => RateLimits::in_process(),
+    };
+    match app(&database, instance, limits) {
         Ok(app) => hasten_examples::run(app).await,
         Err(e) => {
             eprintln!("error: DATABASE_URL is not a PostgreSQL URL: {e}");

@@ -9,7 +9,9 @@
 #      completes; with an idempotency key the effect is written once, without one twice;
 #   4. WebSocket clients on different instances hear each other and see the same
 #      presence, through Redis and through PostgreSQL;
-#   5. Redis stopped for 10 s: the clients stay connected and are told, and the rooms
+#   5. a rate limit of 20 a minute, counted in Redis, holds across the instances: of 30
+#      requests through nginx, 20 pass and 10 are refused with 429;
+#   6. Redis stopped for 10 s: the clients stay connected and are told, and the rooms
 #      and presence work again once it is back.
 # Every wait is bounded; any failure exits 1.
 set -euo pipefail
@@ -45,7 +47,7 @@ channels=redis://127.0.0.1:26379/
 declare -A ports=([a]=18111 [b]=18112 [c]=18113)
 start() { # instance name
   local name=$1 port=${ports[$1]}
-  DATABASE_URL=$db HASTEN_CHANNELS=$channels HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
+  DATABASE_URL=$db HASTEN_CHANNELS=$channels HASTEN_RATE_LIMITS=redis://127.0.0.1:26379/ HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
     RUST_LOG=warn,hasten::jobs=info "$bin" >>"$work/$name.log" 2>&1 &
   pids[$name]=$!
 }
@@ -79,6 +81,7 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection \$connection_upgrade;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
     }
   }
 }
@@ -143,6 +146,15 @@ jq -e '.keys == 1 and .doubled == 0' <<<"$(effects crash)" >/dev/null || fail "t
 echo "== the same without the idempotent write: the effect doubles (what the key prevents)"
 crash nokey false
 jq -e '.keys == 1 and .doubled == 1' <<<"$(effects nokey)" >/dev/null || fail "the control did not double"
+
+echo "== a rate limit of 20 a minute holds across the instances (counts in Redis)"
+codes=$(for _ in $(seq 1 30); do curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:18110/limited; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+echo "answers: $codes"
+[ "$codes" = " 20 200; 10 429;" ] || fail "the limit did not hold across the instances: $codes"
+served=$(for _ in $(seq 1 3); do curl -s -H 'X-Forwarded-For: 10.9.9.9' http://127.0.0.1:18110/limited; echo; done | sort -u | wc -l)
+[ "$served" = 3 ] || fail "another client shared the count, or nginx did not spread it: $served instances"
+retry=$(curl -s -D - -o /dev/null http://127.0.0.1:18110/limited | tr -d '\r' | awk -F': ' 'tolower($1)=="retry-after"{print $2}')
+[ -n "$retry" ] && [ "$retry" -ge 1 ] && [ "$retry" -le 3 ] || fail "Retry-After was '$retry', not 1 to 3 s"
 
 hosts="127.0.0.1:${ports[a]} 127.0.0.1:${ports[b]} 127.0.0.1:${ports[c]}"
 echo "== WebSocket rooms through Redis"

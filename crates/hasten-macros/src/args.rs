@@ -8,7 +8,7 @@ use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 use crate::errors::Errors;
 
 pub(crate) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
-pub(crate) const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, response_model_exclude_unset, response_model_exclude_none, response_model_exclude_defaults, response_model_include, response_model_exclude, response_model_by_alias, response_description, responses (and methods for #[route])";
+pub(crate) const ROUTE_KEYS: &str = "status, tags, summary, operation_id, deprecated, include_in_schema, dependencies, response_model, response_model_exclude_unset, response_model_exclude_none, response_model_exclude_defaults, response_model_include, response_model_exclude, response_model_by_alias, response_description, responses, rate_limit, rate_limit_key (and methods for #[route])";
 
 /// The route attribute: a path and `key = value` options.
 pub(crate) struct RouteArgs {
@@ -61,6 +61,34 @@ pub(crate) struct RouteOptions {
     pub(crate) model_exclude_fields: Vec<String>,
     /// `responses = [(404, "Item not found", Message), (409, "Conflict")]`.
     pub(crate) responses: Vec<(u16, String, Option<syn::Path>)>,
+    /// `rate_limit = "100/minute"`.
+    pub(crate) rate_limit: Option<String>,
+    /// `rate_limit_key = "user"`, `"client"`, `"header:x-api-key"` or a function.
+    pub(crate) rate_limit_key: Option<RateKey>,
+}
+
+/// What a route's rate limit counts by.
+pub(crate) enum RateKey {
+    Client,
+    User,
+    Header(String),
+    Function(syn::Path),
+}
+
+/// Whether `spec` is a rate hasten reads (`rate_limit::RateLimit::new` parses it
+/// the same way): a count, `/` or ` per `, and an optional multiple of a unit.
+fn rate_spec_ok(spec: &str) -> bool {
+    let Some((count, period)) = spec.split_once('/').or_else(|| spec.split_once(" per ")) else {
+        return false;
+    };
+    let period = period.trim();
+    let (times, unit) = period.split_once(' ').unwrap_or(("1", period));
+    matches!(count.trim().parse::<u32>(), Ok(n) if n > 0)
+        && matches!(times.trim().parse::<u32>(), Ok(n) if n > 0)
+        && matches!(
+            unit.trim().trim_end_matches('s'),
+            "second" | "sec" | "minute" | "min" | "hour" | "day"
+        )
 }
 
 /// One entry of `responses = [...]`: `(status, "description")` or
@@ -282,6 +310,49 @@ pub(crate) fn parse_route_options(
                     "`dependencies` takes a list, e.g. dependencies = [verify_token]",
                 ),
             },
+            ("rate_limit", Meta::NameValue(nv)) => {
+                if let Some(spec) = lit_str(&nv.value, "rate_limit", errors) {
+                    if rate_spec_ok(&spec) {
+                        o.rate_limit = Some(spec);
+                    } else {
+                        errors.push(
+                            nv.value.span(),
+                            format!(
+                                "`{spec}` is not a rate limit: write a count and a period, e.g. \
+                                 \"100/minute\", \"10/second\", \"5000/hour\" or \"100/5 minutes\""
+                            ),
+                        );
+                    }
+                }
+            }
+            ("rate_limit_key", Meta::NameValue(nv)) => match &nv.value {
+                Expr::Path(p) => o.rate_limit_key = Some(RateKey::Function(p.path.clone())),
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => {
+                    let v = s.value();
+                    o.rate_limit_key = match v.as_str() {
+                        "client" => Some(RateKey::Client),
+                        "user" => Some(RateKey::User),
+                        h if h.starts_with("header:") && h.len() > 7 => {
+                            Some(RateKey::Header(h[7..].trim().to_owned()))
+                        }
+                        _ => {
+                            errors.push(
+                                s.span(),
+                                "`rate_limit_key` is \"client\", \"user\", \"header:<name>\" \
+                                 or a function `fn(&http::request::Parts) -> Option<String>`",
+                            );
+                            None
+                        }
+                    }
+                }
+                other => errors.push(
+                    other.span(),
+                    "`rate_limit_key` is \"client\", \"user\", \"header:<name>\" or a function \
+                     `fn(&http::request::Parts) -> Option<String>`",
+                ),
+            },
             ("methods", Meta::NameValue(nv)) if fixed_method.is_none() => {
                 saw_methods = true;
                 for (i, m) in str_list(&nv.value, "methods", errors)
@@ -318,6 +389,12 @@ pub(crate) fn parse_route_options(
         errors.push(
             args.path.span(),
             "#[route] needs the methods: #[route(\"/path\", methods = [\"GET\", \"POST\"])]",
+        );
+    }
+    if o.rate_limit_key.is_some() && o.rate_limit.is_none() {
+        errors.push(
+            args.path.span(),
+            "`rate_limit_key` says what a rate limit counts by: add rate_limit = \"100/minute\"",
         );
     }
     let filters = o.model_exclude.iter().any(|b| *b)

@@ -559,6 +559,15 @@ pub(crate) fn generate(
             None => quote!(.response(#status, #description)),
         }
     });
+    let rate_limit = o.rate_limit.as_ref().map(|spec| {
+        let key = match &o.rate_limit_key {
+            None | Some(crate::args::RateKey::Client) => quote!(),
+            Some(crate::args::RateKey::User) => quote!(.by_user()),
+            Some(crate::args::RateKey::Header(h)) => quote!(.by_header(#h)),
+            Some(crate::args::RateKey::Function(f)) => quote!(.by(#f)),
+        };
+        quote!(.rate_limit(::hasten::rate_limit::RateLimit::new(#spec) #key))
+    });
 
     let item = item_struct(
         func,
@@ -597,6 +606,7 @@ pub(crate) fn generate(
                 )
                 #(.dependency::<#op_deps>())*
                 #(#extra_responses)*
+                #rate_limit
             }
         },
     );

@@ -65,6 +65,8 @@ pub struct App {
     redirect_slashes: bool,
     handlers: ErrorHandlers,
     layers: crate::middleware::Layers,
+    /// Where rate-limit counts are kept.
+    rate_limits: crate::rate_limit::RateLimits,
     /// Durable jobs: the queue and the jobs registered.
     #[cfg(feature = "jobs")]
     jobs: crate::jobs::Setup,
@@ -110,6 +112,7 @@ impl App {
             redirect_slashes: true,
             handlers: ErrorHandlers::default(),
             layers: crate::middleware::Layers::default(),
+            rate_limits: crate::rate_limit::RateLimits::default(),
             #[cfg(feature = "jobs")]
             jobs: crate::jobs::Setup::default(),
         }
@@ -326,6 +329,20 @@ impl App {
     {
         self.startup.push(crate::lifespan::startup_hook(hook));
         self.promised.push(TypeId::of::<T>());
+        self
+    }
+
+    /// Keep rate-limit counts in `setup`'s store (in the process unless set; Redis to
+    /// share them between instances). See [`rate_limit`](crate::rate_limit).
+    pub fn rate_limits(mut self, setup: crate::rate_limit::RateLimits) -> Self {
+        self.rate_limits = setup;
+        self
+    }
+
+    /// Limit how often a client may call each operation of the app, each counting on
+    /// its own (slowapi's `default_limits`); see [`Router::rate_limit`](crate::Router::rate_limit).
+    pub fn rate_limit(mut self, limit: crate::rate_limit::RateLimit) -> Self {
+        self.root = self.root.rate_limit(limit);
         self
     }
 
@@ -935,8 +952,14 @@ impl App {
             );
         }
         let mut routes = Routes::default();
+        let mut rate_limits = self.rate_limits.binder();
+        let mut client_addrs = false;
         for mut op in operations {
             op.seal_layers();
+            client_addrs |= op.is_rate_limited();
+            if let Err(e) = op.seal_rate_limits(&mut rate_limits) {
+                problems.push(format!("`{}`: {e}", op.meta.fn_name));
+            }
             for spec in op.params {
                 if let Err(e) = spec.validate() {
                     problems.push(format!("`{}`: {e}", op.meta.fn_name));
@@ -1021,6 +1044,7 @@ impl App {
             redirect_slashes: self.redirect_slashes,
             request_ids: self.request_ids,
             traces: self.traces.map(crate::trace::Sampling::ratio),
+            client_addrs,
         };
         let dispatcher =
             Dispatcher::new(routes, self.mounts, docs, probes, options, &self.layers, rt);

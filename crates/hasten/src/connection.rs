@@ -635,6 +635,9 @@ pub(crate) async fn serve_connection<I>(
     };
     let svc_activity = activity.clone();
     let https = protocols.https;
+    let client_addr = peer
+        .filter(|_| app.wants_client_addrs())
+        .map(crate::rate_limit::ClientAddr);
     let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
         let guard = InFlight::new(&svc_activity);
         // The access log costs nothing unless a subscriber wants it.
@@ -652,6 +655,9 @@ pub(crate) async fn serve_connection<I>(
             svc_activity.h2.store(true, Ordering::Relaxed);
         } else if https {
             https_target(&mut req);
+        }
+        if let Some(addr) = client_addr {
+            req.extensions_mut().insert(addr);
         }
         let dispatch = app.handle(req.map(|b| {
             if http_body::Body::is_end_stream(&b) {

@@ -31,6 +31,7 @@ mod pipeline;
 mod problem;
 mod raise;
 mod random;
+pub mod rate_limit;
 pub mod request_id;
 mod response;
 mod response_model;

@@ -708,6 +708,9 @@ impl<'a> Builder<'a> {
             );
             responses.insert(extra.status.to_string(), Value::Object(entry));
         }
+        if op.is_rate_limited() {
+            self.rate_limited(&mut responses, status);
+        }
         self.error_responses(&mut responses, doc, has_body);
         responses
     }
@@ -745,6 +748,33 @@ impl<'a> Builder<'a> {
             status,
             response_entry(description, success.content_type, schema),
         )
+    }
+
+    /// A rate-limited operation: its 429, and the `RateLimit` headers on it and on
+    /// the success response.
+    fn rate_limited(&mut self, responses: &mut Map<String, Value>, success: u16) {
+        if let Some(Value::Object(entry)) = responses.get_mut(&success.to_string()) {
+            entry.insert(
+                "headers".into(),
+                crate::rate_limit::documented_headers(false),
+            );
+        }
+        if responses.contains_key("429") {
+            return;
+        }
+        let (ct, schema) = match &self.info.error_body {
+            Some((ct, schema)) => (Some(*ct), Some(schema.render(&mut self.gen))),
+            None => (
+                Some(crate::response::APPLICATION_JSON),
+                Some(detail_schema()),
+            ),
+        };
+        let mut entry = response_entry("Too Many Requests", ct, schema);
+        entry.insert(
+            "headers".into(),
+            crate::rate_limit::documented_headers(true),
+        );
+        responses.insert("429".into(), Value::Object(entry));
     }
 
     /// The 400 and 401 of the complete style, and the answer to invalid input.

@@ -127,6 +127,8 @@ pub struct Operation {
     pub(crate) layers: Vec<crate::middleware::Wrap>,
     /// Its routers' error handlers, innermost router first.
     pub(crate) error_handlers: Option<Arc<[crate::raise::ErrorHandler]>>,
+    /// Its rate limits: its own, then its routers'.
+    pub(crate) rate_limits: Vec<crate::rate_limit::RateLimit>,
 }
 
 impl std::fmt::Debug for Operation {
@@ -163,6 +165,7 @@ impl Operation {
             doc: OperationDoc::default(),
             layers: Vec::new(),
             error_handlers: None,
+            rate_limits: Vec::new(),
         };
         op.redescribe();
         op
@@ -228,6 +231,32 @@ impl Operation {
     pub fn layer<L: crate::middleware::HttpLayer>(mut self, layer: L) -> Self {
         self.layers.push(crate::middleware::wrap_layer(layer));
         self
+    }
+
+    /// Limit how often a client may call this operation (`rate_limit = "…"` in the
+    /// route attribute uses it); see [`rate_limit`](crate::rate_limit).
+    pub fn rate_limit(mut self, limit: crate::rate_limit::RateLimit) -> Self {
+        self.rate_limits.push(limit);
+        self
+    }
+
+    /// Whether the operation has rate limits.
+    pub fn is_rate_limited(&self) -> bool {
+        !self.rate_limits.is_empty()
+    }
+
+    /// Check the operation's rate limits before its layers and handler (done once,
+    /// when the app is built).
+    pub(crate) fn seal_rate_limits(
+        &mut self,
+        binder: &mut crate::rate_limit::Binder,
+    ) -> Result<(), String> {
+        if self.rate_limits.is_empty() {
+            return Ok(());
+        }
+        let limits = self.rate_limits.clone();
+        self.handler = binder.seal(limits, self.meta.methods, &self.path, self.handler.clone())?;
+        Ok(())
     }
 
     /// Run the operation's layers around its handler (done once, when the app is built).

@@ -30,6 +30,7 @@ pub struct Router {
     problems: Vec<String>,
     layers: crate::middleware::Layers,
     error_handlers: crate::raise::Handlers,
+    rate_limits: Vec<crate::rate_limit::RateLimit>,
 }
 
 impl Router {
@@ -85,6 +86,14 @@ impl Router {
         R: crate::IntoResponse,
     {
         self.layers.0.push(crate::middleware::wrap_fn(f));
+        self
+    }
+
+    /// Limit how often a client may call each operation of this router (and of routers
+    /// included into it); each operation counts on its own unless the limit has a
+    /// [`scope`](crate::rate_limit::RateLimit::scope). See [`rate_limit`](crate::rate_limit).
+    pub fn rate_limit(mut self, limit: crate::rate_limit::RateLimit) -> Self {
+        self.rate_limits.push(limit);
         self
     }
 
@@ -191,6 +200,7 @@ impl Router {
             problems,
             layers,
             error_handlers,
+            rate_limits,
         } = self;
         for op in &mut operations {
             op.handle_errors(&error_handlers.0);
@@ -198,6 +208,7 @@ impl Router {
             op.attach(&attached);
             op.inherit(status, &responses);
             op.layers.extend(layers.0.iter().cloned());
+            op.rate_limits.extend(rate_limits.iter().cloned());
         }
         (operations, problems)
     }

@@ -35,6 +35,8 @@ pub(crate) struct Dispatcher {
     request_ids: bool,
     /// Which requests are traced (`App::tracing`).
     traces: Option<crate::trace::Sampling>,
+    /// Requests carry their peer's address (rate limits count by it).
+    client_addrs: bool,
     /// App middleware around [`dispatch`](Dispatcher::dispatch), if any.
     entry: Option<crate::middleware::Next>,
     /// The app's metrics, when it serves them (`App::metrics`).
@@ -59,6 +61,8 @@ pub(crate) struct Options {
     pub(crate) request_ids: bool,
     /// Trace requests, or a share of them: a span with children (see [`crate::trace`]).
     pub(crate) traces: Option<crate::trace::Sampling>,
+    /// Requests carry their peer's address (rate limits count by it).
+    pub(crate) client_addrs: bool,
 }
 
 impl Dispatcher {
@@ -77,6 +81,7 @@ impl Dispatcher {
             redirect_slashes,
             request_ids,
             traces,
+            client_addrs,
         } = options;
         Arc::new_cyclic(|me: &Weak<Dispatcher>| Dispatcher {
             entry: (!layers.0.is_empty()).then(|| {
@@ -99,10 +104,16 @@ impl Dispatcher {
             probes,
             request_ids,
             traces,
+            client_addrs,
             #[cfg(feature = "metrics")]
             metrics: rt.slot::<Arc<crate::metrics::Metrics>>().cloned(),
             rt,
         })
+    }
+
+    /// Whether requests must carry their peer's address.
+    pub(crate) fn wants_client_addrs(&self) -> bool {
+        self.client_addrs
     }
 
     /// The runtime each request is handed.

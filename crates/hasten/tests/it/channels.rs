@@ -143,73 +143,8 @@ async fn postgres_channels_reach_every_instance() {
     );
 }
 
-/// A Redis server of the test's own, on a free port: stopped when dropped.
 #[cfg(feature = "channels-redis")]
-struct Redis {
-    child: std::process::Child,
-    port: u16,
-}
-
-#[cfg(feature = "channels-redis")]
-impl Redis {
-    fn start(port: u16) -> Redis {
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
-            .args(["--bind", "127.0.0.1"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("the channels tests with `channels-redis` need `redis-server` (apt-get install redis-server)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Redis { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// How many clients are connected, besides the one asking.
-    fn clients(&self) -> usize {
-        use std::io::{Read as _, Write as _};
-        let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        conn.write_all(b"CLIENT LIST\r\n").unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        let mut reply = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = conn.read(&mut buf).unwrap();
-            reply.extend_from_slice(&buf[..n]);
-            // A bulk string: `$len\r\n…\r\n`.
-            let text = String::from_utf8_lossy(&reply);
-            if let Some((len, rest)) = text.strip_prefix('$').and_then(|t| t.split_once("\r\n")) {
-                if rest.len() >= len.parse::<usize>().unwrap() + 2 {
-                    return rest.lines().filter(|l| l.starts_with("id=")).count() - 1;
-                }
-            }
-        }
-    }
-}
-
-#[cfg(feature = "channels-redis")]
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[cfg(feature = "channels-redis")]
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::common::{free_port, Redis};
 
 #[cfg(feature = "channels-redis")]
 #[tokio::test]

@@ -22,6 +22,7 @@ mod middleware;
 mod nested_constraints;
 mod openapi;
 mod public_api;
+mod rate_limit;
 mod request_id;
 mod response_model;
 mod routers;
