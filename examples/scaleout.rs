@@ -1,5 +1,6 @@
-//! One app, many instances, one PostgreSQL: the instances share the job queue, so a
-//! job queued through any of them runs once, on whichever has a free worker, and a job
+//! One app, many instances, one PostgreSQL: the instances share the job queue (in
+//! PostgreSQL, or in Redis when `HASTEN_JOBS` is a `redis://` URL), so a job queued
+//! through any of them runs once, on whichever has a free worker, and a job
 //! whose instance dies is run again by another. Their WebSocket rooms go through a
 //! channel broker (`HASTEN_CHANNELS`: a `redis://` or `postgres://` URL), so a message
 //! sent on one instance reaches the room's members on all of them, and presence is
@@ -245,6 +246,11 @@ fn app(database: &str, instance: String, limits: RateLimits) -> Result<App, sqlx
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::from_secs(5), Duration::from_millis);
+    // The job queue: PostgreSQL, or Redis when `HASTEN_JOBS` is a `redis://` URL.
+    let queue = match std::env::var("HASTEN_JOBS") {
+        Ok(url) if url.starts_with("redis") => Queue::redis(url),
+        _ => Queue::postgres(database),
+    };
     let app = App::new()
         .title("Scale-out")
         .state(Instance { name: instance })
@@ -275,7 +281,7 @@ fn app(database: &str, instance: String, limits: RateLimits) -> Result<App, sqlx
                 Ok::<_, sqlx::Error>(Db { pool })
             }
         })
-        .jobs(Queue::postgres(database).heartbeat(heartbeat).concurrency(16))
+        .jobs(queue.heartbeat(heartbeat).concurrency(16))
         .job(record)
         .metrics("/metrics")
         .route(queue_work)

@@ -11,8 +11,10 @@
 #      presence, through Redis and through PostgreSQL;
 #   5. a rate limit of 20 a minute, counted in Redis, holds across the instances: of 30
 #      requests through nginx, 20 pass and 10 are refused with 429;
-#   6. Redis stopped for 10 s: the clients stay connected and are told, and the rooms
-#      and presence work again once it is back.
+#   6. the instances restarted with their job queue in Redis: 300 jobs run exactly once;
+#   7. Redis stopped for 10 s: the WebSocket clients stay connected and are told, the
+#      rooms and presence work again once it is back, and of the jobs enqueued while it
+#      stopped and started, every one acknowledged (200) runs.
 # Every wait is bounded; any failure exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,16 +40,18 @@ cleanup() {
 trap cleanup EXIT
 db=$(tests/engines/postgres.sh start "$pg" 26432)
 echo "PostgreSQL at $db"
-redis_start="redis-server --port 26379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile $work/redis.pid --logfile $work/redis.log"
+# Jobs in Redis outlive a restart of it only with the append-only file.
+redis_start="redis-server --port 26379 --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always --dir $work --daemonize yes --pidfile $work/redis.pid --logfile $work/redis.log"
 redis_stop="kill \$(cat $work/redis.pid); while [ -f $work/redis.pid ]; do sleep 0.05; done"
 eval "$redis_start"
 for _ in $(seq 1 50); do redis-cli -p 26379 ping >/dev/null 2>&1 && break; sleep 0.1; done
 channels=redis://127.0.0.1:26379/
+jobs=""   # the job queue: PostgreSQL until set to Redis
 
 declare -A ports=([a]=18111 [b]=18112 [c]=18113)
 start() { # instance name
   local name=$1 port=${ports[$1]}
-  DATABASE_URL=$db HASTEN_CHANNELS=$channels HASTEN_RATE_LIMITS=redis://127.0.0.1:26379/ HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
+  DATABASE_URL=$db HASTEN_JOBS=$jobs HASTEN_CHANNELS=$channels HASTEN_RATE_LIMITS=redis://127.0.0.1:26379/ HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
     RUST_LOG=warn,hasten::jobs=info "$bin" >>"$work/$name.log" 2>&1 &
   pids[$name]=$!
 }
@@ -160,17 +164,57 @@ hosts="127.0.0.1:${ports[a]} 127.0.0.1:${ports[b]} 127.0.0.1:${ports[c]}"
 echo "== WebSocket rooms through Redis"
 # shellcheck disable=SC2086
 .venv-oracles/bin/python tests/scaleout/ws_check.py lobby $hosts || fail "rooms through Redis"
+restart_all() {
+  for name in a b c; do kill -TERM "${pids[$name]}"; wait "${pids[$name]}" 2>/dev/null || true; done
+  for name in a b c; do start "$name"; done
+  for name in a b c; do up "$name"; done
+}
+echo "== the job queue in Redis: 300 jobs queued through instance A run exactly once"
+jobs=redis://127.0.0.1:26379/
+restart_all
+queued=$(curl -fsS -X POST "http://127.0.0.1:${ports[a]}/work?count=300&prefix=rbulk")
+[ "$(jq .added <<<"$queued")" = 300 ] || fail "instance A did not queue 300 jobs on Redis: $queued"
+wait_for "300 effects" 60 '.keys == 300' rbulk
+sleep 1
+result=$(effects rbulk)
+echo "effects: $result"
+jq -e '.doubled == 0 and .starts == 300 and (.by_instance | length >= 2)' <<<"$result" >/dev/null \
+  || fail "jobs on Redis ran more than once, or were not shared: $result"
+
 echo "== Redis stopped for 10 s"
+# Meanwhile a client enqueues a job every 100 ms through nginx, noting the answers.
+enqueue_log=$work/outage-enqueues.log
+: >"$enqueue_log"
+(
+  for i in $(seq 1 180); do
+    code=$(curl -s -o /dev/null -m 8 -w '%{http_code}' -X POST "http://127.0.0.1:18110/work?count=1&prefix=outage$i" || true)
+    echo "outage$i-0 $code" >>"$enqueue_log"
+    sleep 0.1
+  done
+) &
+enqueuer=$!
 # shellcheck disable=SC2086
 .venv-oracles/bin/python tests/scaleout/ws_check.py outage-room $hosts --outage "$redis_stop" "$redis_start" 10 \
   || fail "the Redis outage"
+wait "$enqueuer"
+acked=$(awk '$2 == 200 {print $1}' "$enqueue_log" | sort)
+refused=$(awk '$2 != 200' "$enqueue_log" | wc -l)
+echo "enqueued during the outage: $(wc -l <"$enqueue_log") tries, $(wc -w <<<"$acked") acknowledged, $refused refused"
+[ "$refused" -gt 0 ] || fail "no enqueue was refused: Redis did not stop"
+[ "$(wc -w <<<"$acked")" -gt 20 ] || fail "too few enqueues were acknowledged"
+for _ in $(seq 1 600); do
+  ran=$(psql -Atq "$db" -c "SELECT key FROM effects WHERE key LIKE 'outage%'" | sort)
+  lost=$(comm -23 <(echo "$acked") <(echo "$ran") | wc -l)
+  [ "$lost" = 0 ] && break
+  sleep 0.1
+done
+[ "$lost" = 0 ] || fail "$lost acknowledged jobs were lost: $(comm -23 <(echo "$acked") <(echo "$ran") | head -5 | tr '\n' ' ')"
+echo "every acknowledged job ran ($(wc -w <<<"$ran") effects)"
 
 echo "== WebSocket rooms through PostgreSQL"
-for name in a b c; do kill -TERM "${pids[$name]}"; wait "${pids[$name]}" 2>/dev/null || true; done
 channels=$db
-for name in a b c; do start "$name"; done
-for name in a b c; do up "$name"; done
+restart_all
 # shellcheck disable=SC2086
 .venv-oracles/bin/python tests/scaleout/ws_check.py lobby $hosts || fail "rooms through PostgreSQL"
 
-echo "ok   scale-out: 3 instances behind nginx, jobs on PostgreSQL, rooms on Redis and PostgreSQL"
+echo "ok   scale-out: 3 instances behind nginx, jobs on PostgreSQL and Redis, rooms on Redis and PostgreSQL, a shared rate limit"

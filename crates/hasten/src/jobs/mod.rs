@@ -64,6 +64,8 @@
 //!   [`Queue::drain_timeout`]) for the jobs they are running; a job still running then
 //!   is run again later, by this process when it restarts or by another worker.
 
+#[cfg(feature = "jobs-redis")]
+mod redis;
 mod schedule;
 mod store;
 mod worker;
@@ -301,6 +303,16 @@ impl Queue {
         Queue::at(store::Place::Postgres(pool))
     }
 
+    /// The queue in Redis (cargo feature `jobs-redis`), at a `redis://` URL: for many
+    /// instances sharing one queue. Redis acknowledges an enqueue once it holds it in
+    /// memory: run it with `appendonly yes` for jobs to outlive a Redis restart.
+    /// Enqueueing inside a database transaction needs SQLite or PostgreSQL; finished
+    /// jobs are not kept, and an idempotency key is kept for 7 days after its job.
+    #[cfg(feature = "jobs-redis")]
+    pub fn redis(url: impl Into<String>) -> Self {
+        Queue::at(store::Place::RedisUrl(url.into()))
+    }
+
     /// How many jobs of each kind this process runs at once (8 unless set; at least 1).
     pub fn concurrency(mut self, jobs: usize) -> Self {
         self.concurrency = jobs.max(1);
@@ -378,7 +390,7 @@ impl Jobs {
     pub async fn dead(&self, limit: u32) -> Result<Vec<DeadJob>, EnqueueError> {
         self.inner
             .store
-            .dead(limit)
+            .dead(&self.names(), limit)
             .await
             .map_err(EnqueueError::Database)
     }
@@ -388,9 +400,16 @@ impl Jobs {
     pub async fn retry_dead(&self, id: &str) -> Result<bool, EnqueueError> {
         self.inner
             .store
-            .retry_dead(id)
+            .retry_dead(&self.names(), id)
             .await
             .map_err(EnqueueError::Database)
+    }
+
+    /// The kinds of job the app registered, by name.
+    fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.inner.known.iter().copied().collect();
+        names.sort_unstable();
+        names
     }
 
     /// How many jobs of `name` are waiting or running.
@@ -538,7 +557,8 @@ pub enum EnqueueError {
         /// What serde said.
         error: String,
     },
-    /// The database refused or could not be reached.
+    /// The queue's database refused or could not be reached (a Redis queue's errors
+    /// come as `sqlx::Error::Io`, their message starting with `Redis:`).
     Database(sqlx::Error),
 }
 

@@ -27,6 +27,8 @@ pub(crate) enum Place {
     PostgresUrl(String),
     #[cfg(feature = "jobs-postgres")]
     Postgres(sqlx::PgPool),
+    #[cfg(feature = "jobs-redis")]
+    RedisUrl(String),
 }
 
 impl fmt::Debug for Place {
@@ -38,6 +40,8 @@ impl fmt::Debug for Place {
             Place::PostgresUrl(_) => f.write_str("postgres"),
             #[cfg(feature = "jobs-postgres")]
             Place::Postgres(_) => f.write_str("postgres (the app's pool)"),
+            #[cfg(feature = "jobs-redis")]
+            Place::RedisUrl(_) => f.write_str("redis"),
         }
     }
 }
@@ -48,6 +52,8 @@ pub(crate) enum Store {
     Sqlite(SqlitePool),
     #[cfg(feature = "jobs-postgres")]
     Postgres(sqlx::PgPool),
+    #[cfg(feature = "jobs-redis")]
+    Redis(Box<super::redis::RedisQueue>),
 }
 
 impl fmt::Debug for Store {
@@ -56,6 +62,8 @@ impl fmt::Debug for Store {
             Store::Sqlite(_) => f.write_str("Sqlite"),
             #[cfg(feature = "jobs-postgres")]
             Store::Postgres(_) => f.write_str("Postgres"),
+            #[cfg(feature = "jobs-redis")]
+            Store::Redis(_) => f.write_str("Redis"),
         }
     }
 }
@@ -101,11 +109,12 @@ impl JobConnection for sqlx::PgConnection {
 #[derive(Debug)]
 pub struct Row {
     pub(crate) name: &'static str,
-    id: String,
-    args: Vec<u8>,
-    max_attempts: u32,
-    key: Option<String>,
-    run_at: i64,
+    pub(crate) id: String,
+    pub(crate) args: Vec<u8>,
+    pub(crate) max_attempts: u32,
+    pub(crate) key: Option<String>,
+    /// When it may run, in Unix seconds.
+    pub(crate) run_at: i64,
 }
 
 impl Row {
@@ -281,6 +290,8 @@ macro_rules! on_store {
                 let $q = $sql.postgres;
                 $body
             }
+            #[cfg(feature = "jobs-redis")]
+            Store::Redis(_) => unreachable!("the Redis queue is answered before the SQL"),
         }
     };
 }
@@ -318,6 +329,10 @@ impl Store {
                     .map_err(|e| format!("the job queue's PostgreSQL cannot be reached: {e}"))?;
                 Store::setup_postgres(pool).await
             }
+            #[cfg(feature = "jobs-redis")]
+            Place::RedisUrl(url) => Ok(Store::Redis(Box::new(
+                super::redis::RedisQueue::connect(url).await?,
+            ))),
         }
     }
 
@@ -353,19 +368,36 @@ impl Store {
             Store::Sqlite(pool) => push_sqlite(&mut *pool.acquire().await?, row).await,
             #[cfg(feature = "jobs-postgres")]
             Store::Postgres(pool) => push_postgres(&mut *pool.acquire().await?, row).await,
+            #[cfg(feature = "jobs-redis")]
+            Store::Redis(queue) => queue.push(row).await,
         }
     }
 
     /// Hold a failed job back until `at` (Unix seconds): the next attempt waits for
     /// it.
     pub(crate) async fn retry_at(&self, id: &str, at: i64) -> Result<(), sqlx::Error> {
+        #[cfg(feature = "jobs-redis")]
+        if let Store::Redis(_) = self {
+            // The Redis worker schedules its retries as it reports the failure.
+            return Ok(());
+        }
         on_store!(self, RETRY_AT, |sql, pool| {
             sqlx::query(sql).bind(at).bind(id).execute(pool).await?;
         });
         Ok(())
     }
 
-    pub(crate) async fn dead(&self, limit: u32) -> Result<Vec<DeadJob>, sqlx::Error> {
+    /// The dead jobs of the kinds `names` (the app's), newest first.
+    pub(crate) async fn dead(
+        &self,
+        names: &[&'static str],
+        limit: u32,
+    ) -> Result<Vec<DeadJob>, sqlx::Error> {
+        #[cfg(feature = "jobs-redis")]
+        if let Store::Redis(queue) = self {
+            return queue.dead(names, limit).await;
+        }
+        let _ = names;
         let rows: Vec<DeadRow> = on_store!(self, DEAD_JOBS, |sql, pool| {
             sqlx::query_as(sql)
                 .bind(i64::from(limit))
@@ -384,7 +416,16 @@ impl Store {
             .collect())
     }
 
-    pub(crate) async fn retry_dead(&self, id: &str) -> Result<bool, sqlx::Error> {
+    pub(crate) async fn retry_dead(
+        &self,
+        names: &[&'static str],
+        id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        #[cfg(feature = "jobs-redis")]
+        if let Store::Redis(queue) = self {
+            return queue.retry_dead(names, id).await;
+        }
+        let _ = names;
         let changed = on_store!(self, RETRY_DEAD, |sql, pool| {
             sqlx::query(sql)
                 .bind(id)
@@ -397,6 +438,10 @@ impl Store {
     }
 
     pub(crate) async fn pending(&self, name: &str) -> Result<u64, sqlx::Error> {
+        #[cfg(feature = "jobs-redis")]
+        if let Store::Redis(queue) = self {
+            return queue.pending(name).await;
+        }
         let n: i64 = on_store!(self, PENDING, |sql, pool| {
             sqlx::query_scalar(sql).bind(name).fetch_one(pool).await?
         });

@@ -116,6 +116,11 @@ struct WorkerLoop {
 
 impl WorkerLoop {
     async fn run(self, stopped: watch::Receiver<bool>) {
+        #[cfg(feature = "jobs-redis")]
+        if let Store::Redis(queue) = &self.jobs.inner.store {
+            let queue = (**queue).clone();
+            return self.run_redis(queue, stopped).await;
+        }
         let mut pause = Duration::from_millis(500);
         loop {
             let service = JobService {
@@ -164,6 +169,8 @@ impl WorkerLoop {
                     apalis_postgres::Config,
                     pool
                 ),
+                #[cfg(feature = "jobs-redis")]
+                Store::Redis(_) => return,
             };
             if *stopped.borrow() {
                 return;
@@ -183,6 +190,138 @@ impl WorkerLoop {
             pause = (pause * 2).min(Duration::from_secs(30));
         }
     }
+}
+
+#[cfg(feature = "jobs-redis")]
+impl WorkerLoop {
+    /// The Redis queue's worker: claim due jobs while slots are free (each for a lease
+    /// of two heartbeats, renewed while it runs), run them, report each outcome. When
+    /// stopped, stop claiming and keep renewing until the running jobs end.
+    async fn run_redis(self, queue: super::redis::RedisQueue, mut stopped: watch::Receiver<bool>) {
+        use std::collections::HashSet;
+        use std::sync::Mutex;
+
+        let name = self.entry.meta.name;
+        let lease = self.heartbeat * 2;
+        let slots = Arc::new(Semaphore::new(self.concurrency));
+        let running: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut renew_at = Instant::now() + self.heartbeat;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            while tasks.try_join_next().is_some() {}
+            if Instant::now() >= renew_at {
+                renew_at = Instant::now() + self.heartbeat;
+                let ids: Vec<String> = running
+                    .lock()
+                    .map(|r| r.iter().cloned().collect())
+                    .unwrap_or_default();
+                if let Err(e) = queue.renew(name, &ids, lease).await {
+                    tracing::warn!(target: "hasten::jobs", job = name, error = %e, "the running jobs' leases were not renewed");
+                }
+            }
+            let stopping = *stopped.borrow();
+            if stopping {
+                if tasks.is_empty() {
+                    return;
+                }
+                // Draining: renew while the running jobs end.
+                tokio::select! {
+                    _ = tasks.join_next() => {}
+                    _ = tokio::time::sleep_until(renew_at.into()) => {}
+                }
+                continue;
+            }
+            let free = slots.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                match queue.claim(name, free, lease).await {
+                    Ok(claimed) => {
+                        pause = Duration::from_millis(100);
+                        claimed
+                    }
+                    Err(e) => {
+                        tracing::error!(target: "hasten::jobs", job = name, error = %e, retry_in = ?pause, "the job queue's Redis failed; the worker tries again");
+                        tokio::select! {
+                            _ = tokio::time::sleep(pause) => {}
+                            _ = stopped.changed() => {}
+                        }
+                        pause = (pause * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                }
+            };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.poll) => {}
+                    _ = stopped.changed() => {}
+                    Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                }
+                continue;
+            }
+            for job in claimed {
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    break;
+                };
+                if let Ok(mut r) = running.lock() {
+                    r.insert(job.id.clone());
+                }
+                let (entry, rt, jobs, queue, running) = (
+                    self.entry.clone(),
+                    self.rt.clone(),
+                    self.jobs.clone(),
+                    queue.clone(),
+                    running.clone(),
+                );
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    let verdict = match serde_json::from_slice::<serde_json::Value>(&job.args) {
+                        Ok(args) => {
+                            execute(
+                                rt,
+                                &entry,
+                                &jobs,
+                                args,
+                                &job.id,
+                                job.attempt,
+                                job.max_attempts,
+                            )
+                            .await
+                        }
+                        Err(e) => Verdict::Dead(format!("its arguments are not JSON: {e}")),
+                    };
+                    report(&queue, name, &job.id, verdict).await;
+                    if let Ok(mut r) = running.lock() {
+                        r.remove(&job.id);
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Tell Redis how a run ended, trying again for a while if it cannot be reached; if it
+/// never hears, the job's lease runs out and it runs again.
+#[cfg(feature = "jobs-redis")]
+async fn report(queue: &super::redis::RedisQueue, name: &'static str, id: &str, verdict: Verdict) {
+    let mut wait = Duration::from_millis(100);
+    for _ in 0..20 {
+        let sent = match &verdict {
+            Verdict::Done => queue.done(name, id).await,
+            Verdict::Retry(after, error) => queue.failed(name, id, Some(*after), error).await,
+            Verdict::Dead(error) => queue.failed(name, id, None, error).await,
+        };
+        match sent {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(target: "hasten::jobs", job = name, id, error = %e, "a job's outcome was not stored yet");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+    tracing::error!(target: "hasten::jobs", job = name, id, "a job's outcome could not be stored; it will run again");
 }
 
 /// Runs one kind of job, at most `concurrency` at once (a free slot gates fetching).
@@ -218,66 +357,94 @@ impl tower_service::Service<Task<serde_json::Value>> for JobService {
         let (args, ctx) = task.take();
         Box::pin(async move {
             let _permit = permit;
-            let meta = entry.meta;
             let attempt = u32::try_from(ctx.attempt()).unwrap_or(u32::MAX);
             let max = ctx
                 .max_attempts()
                 .and_then(|m| u32::try_from(m).ok())
-                .unwrap_or(meta.max_attempts);
+                .unwrap_or(entry.meta.max_attempts);
             let id = ctx.task_id().map(|id| id.to_string()).unwrap_or_default();
-            let span = tracing::info_span!(
-                target: "hasten::jobs",
-                "job",
-                name = meta.name,
-                id = %id,
-                attempt,
-                outcome = tracing::field::Empty,
-            );
-            let started = Instant::now();
-            let result = run_once(rt, &entry, args).instrument(span.clone()).await;
-            let secs = started.elapsed().as_secs_f64();
-            let _enter = span.enter();
-            match result {
-                Ok(()) => {
-                    span.record("outcome", "done");
-                    jobs.inner.metrics.ran(meta.name, "done", secs);
-                    Ok(())
-                }
-                Err(e) if e.is_permanent() || attempt >= max => {
-                    span.record("outcome", "dead");
-                    jobs.inner.metrics.ran(meta.name, "dead", secs);
-                    tracing::error!(
-                        target: "hasten::jobs",
-                        job = meta.name,
-                        id = %id,
-                        attempt,
-                        error = %e,
-                        "a job failed for good; it is kept with the dead jobs"
-                    );
-                    Err(Box::new(AbortError::new(e.message)) as BoxDynError)
-                }
-                Err(e) => {
-                    span.record("outcome", "retry");
-                    jobs.inner.metrics.ran(meta.name, "retry", secs);
-                    let wait = backoff(meta.backoff_ms, attempt);
-                    let at = retry_time(wait);
-                    if let Err(db) = jobs.inner.store.retry_at(&id, at).await {
-                        tracing::error!(target: "hasten::jobs", job = meta.name, id = %id, error = %db, "a failed job's retry time was not stored; it retries at once");
+            match execute(rt, &entry, &jobs, args, &id, attempt, max).await {
+                Verdict::Done => Ok(()),
+                Verdict::Dead(message) => Err(Box::new(AbortError::new(message)) as BoxDynError),
+                Verdict::Retry(wait, message) => {
+                    if let Err(db) = jobs.inner.store.retry_at(&id, retry_time(wait)).await {
+                        tracing::error!(target: "hasten::jobs", job = entry.meta.name, id = %id, error = %db, "a failed job's retry time was not stored; it retries at once");
                     }
-                    tracing::warn!(
-                        target: "hasten::jobs",
-                        job = meta.name,
-                        id = %id,
-                        attempt,
-                        max_attempts = max,
-                        retry_in = ?wait,
-                        error = %e,
-                        "a job failed; it will be retried"
-                    );
-                    Err(e.message.into())
+                    Err(message.into())
                 }
             }
         })
+    }
+}
+
+/// What a run means for its job.
+enum Verdict {
+    Done,
+    /// Run again after the wait.
+    Retry(Duration, String),
+    /// Out of attempts, or failed for good.
+    Dead(String),
+}
+
+/// Run attempt `attempt` (of `max`) of a job, in its span, counted in the metrics,
+/// and say what comes of it.
+async fn execute(
+    rt: Arc<Runtime>,
+    entry: &Entry,
+    jobs: &Jobs,
+    args: serde_json::Value,
+    id: &str,
+    attempt: u32,
+    max: u32,
+) -> Verdict {
+    let meta = entry.meta;
+    let span = tracing::info_span!(
+        target: "hasten::jobs",
+        "job",
+        name = meta.name,
+        id = %id,
+        attempt,
+        outcome = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let result = run_once(rt, entry, args).instrument(span.clone()).await;
+    let secs = started.elapsed().as_secs_f64();
+    let _enter = span.enter();
+    match result {
+        Ok(()) => {
+            span.record("outcome", "done");
+            jobs.inner.metrics.ran(meta.name, "done", secs);
+            Verdict::Done
+        }
+        Err(e) if e.is_permanent() || attempt >= max => {
+            span.record("outcome", "dead");
+            jobs.inner.metrics.ran(meta.name, "dead", secs);
+            tracing::error!(
+                target: "hasten::jobs",
+                job = meta.name,
+                id = %id,
+                attempt,
+                error = %e,
+                "a job failed for good; it is kept with the dead jobs"
+            );
+            Verdict::Dead(e.message)
+        }
+        Err(e) => {
+            span.record("outcome", "retry");
+            jobs.inner.metrics.ran(meta.name, "retry", secs);
+            let wait = backoff(meta.backoff_ms, attempt);
+            tracing::warn!(
+                target: "hasten::jobs",
+                job = meta.name,
+                id = %id,
+                attempt,
+                max_attempts = max,
+                retry_in = ?wait,
+                error = %e,
+                "a job failed; it will be retried"
+            );
+            Verdict::Retry(wait, e.message)
+        }
     }
 }
 

@@ -24,10 +24,18 @@ fn queue_file(test: &str) -> String {
     path.display().to_string()
 }
 
-/// A fresh queue for one test: an SQLite file, or with the `jobs-postgres` feature a
+/// A fresh queue for one test: an SQLite file; with the `jobs-postgres` feature a
 /// new database in the PostgreSQL at `HASTEN_TEST_POSTGRES` (which
-/// `tests/engines/postgres.sh` starts).
+/// `tests/engines/postgres.sh` starts); with `jobs-redis` and `HASTEN_TEST_REDIS_JOBS`
+/// set to a Redis URL, a database of its own in that Redis (started with
+/// `--databases 64`).
 async fn queue(test: &str) -> Queue {
+    #[cfg(feature = "jobs-redis")]
+    if let Ok(url) = std::env::var("HASTEN_TEST_REDIS_JOBS") {
+        return Queue::redis(redis_database(&url))
+            .poll_interval(Duration::from_millis(20))
+            .heartbeat(Duration::from_secs(1));
+    }
     #[cfg(not(feature = "jobs-postgres"))]
     let queue = Queue::sqlite(queue_file(test));
     #[cfg(feature = "jobs-postgres")]
@@ -35,6 +43,16 @@ async fn queue(test: &str) -> Queue {
     queue
         .poll_interval(Duration::from_millis(20))
         .heartbeat(Duration::from_secs(1))
+}
+
+/// The URL of a database of the Redis at `url` that no other test of this process
+/// uses (1 to 63).
+#[cfg(feature = "jobs-redis")]
+fn redis_database(url: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    assert!(n < 64, "more Redis databases than the test Redis has");
+    format!("{}/{n}", url.trim_end_matches('/'))
 }
 
 /// A new, empty database for `test`: its URL.
@@ -713,6 +731,133 @@ async fn an_instance_without_workers_only_enqueues() {
     let worker =
         TestClient::start(App::new().state_arc(events.clone()).jobs(queue).job(plain)).await;
     assert_eq!(events.wait_for(1).await, ["plain 4"]);
+    worker.shutdown().await;
+    api.shutdown().await;
+}
+
+/// A Redis with an append-only file, as a queue in Redis wants it: restartable on the
+/// same port and directory.
+#[cfg(feature = "jobs-redis")]
+struct DurableRedis {
+    dir: std::path::PathBuf,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+#[cfg(feature = "jobs-redis")]
+impl DurableRedis {
+    fn new() -> DurableRedis {
+        let port = crate::common::free_port();
+        let dir = std::env::temp_dir().join(format!("hasten-redis-jobs-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = DurableRedis {
+            dir,
+            port,
+            child: None,
+        };
+        redis.start();
+        redis
+    }
+
+    fn start(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the Redis jobs tests need `redis-server` (apt-get install redis-server)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start");
+    }
+
+    /// Stop it as an operator would (SIGTERM: it flushes and exits).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+#[cfg(feature = "jobs-redis")]
+impl Drop for DurableRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(feature = "jobs-redis")]
+#[tokio::test]
+async fn jobs_acknowledged_by_redis_outlive_its_restart_and_an_outage_is_a_clear_error() {
+    let mut redis = DurableRedis::new();
+    let queue = Queue::redis(redis.url())
+        .poll_interval(Duration::from_millis(20))
+        .heartbeat(Duration::from_secs(1));
+    let events = Arc::new(Events::default());
+    let api = TestClient::start(
+        App::new()
+            .state_arc(events.clone())
+            .jobs(queue.clone().without_workers())
+            .job(plain),
+    )
+    .await;
+    let jobs = client_jobs(&api);
+    for n in 0..20 {
+        let done = jobs.enqueue(plain, n).key(format!("n{n}")).await.unwrap();
+        assert!(matches!(done, Enqueued::Added(_)), "{done:?}");
+    }
+
+    redis.stop();
+    let err = jobs.enqueue(plain, 99).await.unwrap_err();
+    assert!(matches!(err, EnqueueError::Database(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the job queue's database failed") && text.contains("Redis: "),
+        "{err}"
+    );
+
+    redis.start();
+    // The connection comes back by itself; the keys were kept with the jobs.
+    let again = wait(Duration::from_secs(10), || async {
+        jobs.enqueue(plain, 3).key("n3").await.ok()
+    })
+    .await;
+    assert_eq!(again, Enqueued::AlreadyQueued);
+    let worker =
+        TestClient::start(App::new().state_arc(events.clone()).jobs(queue).job(plain)).await;
+    events.wait_for(20).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ran = events.snapshot();
+    ran.sort_by_key(|e| e[6..].parse::<u32>().unwrap());
+    let want: Vec<String> = (0..20).map(|n| format!("plain {n}")).collect();
+    assert_eq!(ran, want, "every acknowledged job ran once, and only those");
+    assert_eq!(jobs.pending("plain").await.unwrap(), 0);
     worker.shutdown().await;
     api.shutdown().await;
 }
