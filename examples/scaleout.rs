@@ -6,8 +6,10 @@
 //! sent on one instance reaches the room's members on all of them, and presence is
 //! the same from every instance. Their rate-limit counts live in Redis when
 //! `HASTEN_RATE_LIMITS` is a `redis://` URL, so `/limited` lets a client through 20
-//! times a minute in all, whichever instances serve it. `tests/scaleout/run.sh` runs
-//! three of them behind nginx and checks exactly that.
+//! times a minute in all, whichever instances serve it; so do their sessions
+//! (`HASTEN_SESSIONS`), so `/visits` counts a browser's visits whichever instance
+//! answers. `tests/scaleout/run.sh` runs three of them behind nginx and checks exactly
+//! that.
 //!
 //! Run with (a PostgreSQL at `DATABASE_URL`; `tests/engines/postgres.sh` starts one):
 //!
@@ -29,6 +31,7 @@ use hasten::jobs::sqlx::{self, PgPool};
 use hasten::jobs::{JobError, Jobs, Queue};
 use hasten::prelude::*;
 use hasten::rate_limit::RateLimits;
+use hasten::sessions::{Session, Sessions};
 use hasten::ws::{Message, WebSocket};
 use serde_json::json;
 
@@ -232,13 +235,26 @@ async fn limited(instance: State<Instance>) -> String {
     instance.name.clone()
 }
 
+/// This browser's visits, counted in its session, and which instance answered.
+#[get("/visits")]
+async fn visits(session: Session, instance: State<Instance>) -> String {
+    let n: u64 = session.get("visits").unwrap_or(0) + 1;
+    session.insert("visits", n).expect("a number serializes");
+    format!("{n} {}", instance.name)
+}
+
 /// Which instance answered.
 #[get("/instance")]
 async fn whoami(instance: State<Instance>) -> String {
     instance.name.clone()
 }
 
-fn app(database: &str, instance: String, limits: RateLimits) -> Result<App, sqlx::Error> {
+fn app(
+    database: &str,
+    instance: String,
+    limits: RateLimits,
+    sessions: Sessions,
+) -> Result<App, sqlx::Error> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(16)
         .connect_lazy(database)?;
@@ -255,6 +271,7 @@ fn app(database: &str, instance: String, limits: RateLimits) -> Result<App, sqlx
         .title("Scale-out")
         .state(Instance { name: instance })
         .rate_limits(limits)
+        .sessions(sessions)
         .on_startup(|_| async {
             // The rooms' broker: Redis or PostgreSQL, or this process alone.
             match std::env::var("HASTEN_CHANNELS") {
@@ -289,6 +306,7 @@ fn app(database: &str, instance: String, limits: RateLimits) -> Result<App, sqlx
         .route(room_socket)
         .route(presence)
         .route(limited)
+        .route(visits)
         .route(whoami);
     Ok(app)
 }
@@ -310,7 +328,17 @@ async fn main() -> std::io::Result<()> {
         },
         Err(_) => RateLimits::in_process(),
     };
-    match app(&database, instance, limits) {
+    let sessions = match std::env::var("HASTEN_SESSIONS") {
+        Ok(url) => match Sessions::redis(&url).await {
+            Ok(sessions) => sessions,
+            Err(e) => {
+                eprintln!("error: HASTEN_SESSIONS: {e}");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => Sessions::in_process(),
+    };
+    match app(&database, instance, limits, sessions) {
         Ok(app) => hasten_examples::run(app).await,
         Err(e) => {
             eprintln!("error: DATABASE_URL is not a PostgreSQL URL: {e}");

@@ -11,6 +11,7 @@
 #      presence, through Redis and through PostgreSQL;
 #   5. a rate limit of 20 a minute, counted in Redis, holds across the instances: of 30
 #      requests through nginx, 20 pass and 10 are refused with 429;
+#      a session made through one instance is the same on all of them;
 #   6. the instances restarted with their job queue in Redis: 300 jobs run exactly once;
 #   7. Redis stopped for 10 s: the WebSocket clients stay connected and are told, the
 #      rooms and presence work again once it is back, and of the jobs enqueued while it
@@ -51,7 +52,7 @@ jobs=""   # the job queue: PostgreSQL until set to Redis
 declare -A ports=([a]=18111 [b]=18112 [c]=18113)
 start() { # instance name
   local name=$1 port=${ports[$1]}
-  DATABASE_URL=$db HASTEN_JOBS=$jobs HASTEN_CHANNELS=$channels HASTEN_RATE_LIMITS=redis://127.0.0.1:26379/ HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
+  DATABASE_URL=$db HASTEN_JOBS=$jobs HASTEN_CHANNELS=$channels HASTEN_RATE_LIMITS=redis://127.0.0.1:26379/ HASTEN_SESSIONS=redis://127.0.0.1:26379/ HASTEN_INSTANCE=$name HASTEN_JOBS_HEARTBEAT_MS=1000 HASTEN_ADDR="127.0.0.1:$port" \
     RUST_LOG=warn,hasten::jobs=info "$bin" >>"$work/$name.log" 2>&1 &
   pids[$name]=$!
 }
@@ -159,6 +160,13 @@ served=$(for _ in $(seq 1 3); do curl -s -H 'X-Forwarded-For: 10.9.9.9' http://1
 [ "$served" = 3 ] || fail "another client shared the count, or nginx did not spread it: $served instances"
 retry=$(curl -s -D - -o /dev/null http://127.0.0.1:18110/limited | tr -d '\r' | awk -F': ' 'tolower($1)=="retry-after"{print $2}')
 [ -n "$retry" ] && [ "$retry" -ge 1 ] && [ "$retry" -le 3 ] || fail "Retry-After was '$retry', not 1 to 3 s"
+
+echo "== a session made through one instance is the same on all of them (sessions in Redis)"
+jar=$work/cookies.txt
+visits=$(for _ in $(seq 1 6); do curl -fsS -b "$jar" -c "$jar" http://127.0.0.1:18110/visits; echo; done)
+echo "$visits" | tr '\n' ';'; echo
+[ "$(awk '{print $1}' <<<"$visits" | tr '\n' ' ')" = "1 2 3 4 5 6 " ] || fail "the visits were not counted in one session: $visits"
+[ "$(awk '{print $2}' <<<"$visits" | sort -u | wc -l)" = 3 ] || fail "the session was not served by all three instances: $visits"
 
 hosts="127.0.0.1:${ports[a]} 127.0.0.1:${ports[b]} 127.0.0.1:${ports[c]}"
 echo "== WebSocket rooms through Redis"

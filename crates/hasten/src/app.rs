@@ -332,6 +332,21 @@ impl App {
         self
     }
 
+    /// Give requests a server-side [`Session`](crate::sessions::Session), kept in
+    /// `sessions`' store, with CSRF protection for requests that change something.
+    /// See [`sessions`](crate::sessions).
+    pub fn sessions(mut self, sessions: crate::sessions::Sessions) -> Self {
+        let sessions = Arc::new(sessions);
+        self.state
+            .insert_erased(TypeId::of::<crate::sessions::Sessions>(), sessions.clone());
+        self.layers.0.push(crate::middleware::wrap_fn(
+            move |req: crate::middleware::HttpRequest, next: crate::middleware::Next| {
+                sessions.clone().serve(req, next)
+            },
+        ));
+        self
+    }
+
     /// Keep rate-limit counts in `setup`'s store (in the process unless set; Redis to
     /// share them between instances). See [`rate_limit`](crate::rate_limit).
     pub fn rate_limits(mut self, setup: crate::rate_limit::RateLimits) -> Self {
@@ -989,6 +1004,14 @@ impl App {
                     problems.push(format!(
                         "`{}` takes `Jobs` but the app has no job queue; add one with \
                          `App::jobs(Queue::sqlite(\"sqlite://jobs.sqlite\"))`",
+                        op.meta.fn_name
+                    ));
+                    continue;
+                }
+                if *ty == TypeId::of::<crate::sessions::Sessions>() && !self.state.contains(ty) {
+                    problems.push(format!(
+                        "`{}` takes a `Session` but the app keeps no sessions; add them with \
+                         `App::sessions(Sessions::in_process())`",
                         op.meta.fn_name
                     ));
                     continue;

@@ -40,6 +40,7 @@ mod routing;
 mod runtime;
 pub mod security;
 pub mod server;
+pub mod sessions;
 mod set_response;
 pub mod settings;
 pub mod streaming;

@@ -28,6 +28,7 @@ mod response_model;
 mod routers;
 mod routing;
 mod server;
+mod sessions;
 mod set_response;
 mod settings;
 mod streaming;
