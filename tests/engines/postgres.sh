@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for tests: Debian's PostgreSQL 15, on a temporary
-# directory and port, as the `postgres` user (it refuses to run as root).
+# directory and port, as the `postgres` user (it refuses to run as root). fsync is off
+# (tests need no durability) unless HASTEN_PG_FSYNC=on (the benchmarks).
 #
 #   tests/engines/postgres.sh start DIR PORT   # prints the cluster's URL
 #   tests/engines/postgres.sh stop DIR
@@ -19,7 +20,7 @@ case "${1:-}" in
     as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 >"$dir.initdb.log" 2>&1 \
       || { cat "$dir.initdb.log"; exit 1; }
     as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${HASTEN_PG_FSYNC:-off} -c max_connections=300" start >/dev/null \
       || { cat "$dir/server.log"; exit 1; }
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;

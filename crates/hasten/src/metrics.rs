@@ -70,8 +70,12 @@ pub(crate) struct Metrics {
     blocking_busy: IntGauge,
     blocking_max: IntGauge,
     blocking_waiting: IntGauge,
+    // Counted by the durable jobs (cargo feature `jobs`).
+    #[cfg_attr(not(feature = "jobs"), allow(dead_code))]
     jobs_enqueued: IntCounterVec,
+    #[cfg_attr(not(feature = "jobs"), allow(dead_code))]
     jobs: IntCounterVec,
+    #[cfg_attr(not(feature = "jobs"), allow(dead_code))]
     job_duration: HistogramVec,
     /// Each route's series, by method.
     series: RwLock<HashMap<Box<str>, ByMethod>>,
@@ -260,11 +264,13 @@ impl Metrics {
     }
 
     /// A durable job was queued.
+    #[cfg_attr(not(feature = "jobs"), allow(dead_code))]
     pub(crate) fn job_enqueued(&self, job: &str) {
         self.jobs_enqueued.with_label_values(&[job]).inc();
     }
 
     /// A durable job ran for `secs` and ended with `outcome`.
+    #[cfg_attr(not(feature = "jobs"), allow(dead_code))]
     pub(crate) fn job_ran(&self, job: &str, outcome: &str, secs: f64) {
         self.jobs.with_label_values(&[job, outcome]).inc();
         self.job_duration.with_label_values(&[job]).observe(secs);

@@ -357,6 +357,8 @@ pub(crate) struct JobsInner {
     pub(crate) store: store::Store,
     pub(crate) known: std::collections::HashSet<&'static str>,
     pub(crate) metrics: worker::Meter,
+    /// Per kind of job, what wakes this process's worker when a job is enqueued here.
+    pub(crate) wakes: std::collections::HashMap<&'static str, worker::LocalWake>,
 }
 
 impl fmt::Debug for Jobs {
@@ -529,6 +531,11 @@ impl<'a, A: Serialize + Send + Sync + 'static> IntoFuture for Enqueue<'a, A> {
                 .await
                 .map_err(EnqueueError::Database)?;
             self.jobs.inner.metrics.enqueued(row.name, &done);
+            if self.delay.is_none() && matches!(done, Enqueued::Added(_)) {
+                if let Some(wake) = self.jobs.inner.wakes.get(row.name) {
+                    wake.wake();
+                }
+            }
             Ok(done)
         })
     }
@@ -739,6 +746,11 @@ impl Setup {
             inner: Arc::new(JobsInner {
                 store,
                 known: self.entries.iter().map(|e| e.meta.name).collect(),
+                wakes: self
+                    .entries
+                    .iter()
+                    .map(|e| (e.meta.name, worker::LocalWake::default()))
+                    .collect(),
                 metrics,
             }),
         });

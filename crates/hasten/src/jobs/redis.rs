@@ -25,9 +25,10 @@ use super::Enqueued;
 /// How long an idempotency key outlives its job.
 const KEY_TTL_SECS: u64 = 7 * 24 * 3600;
 
-/// Queue a job: claim its key (if any), write it, make it ready at its time.
-/// KEYS: ready, job hash, key marker (or ""). ARGV: id, args, max attempts, delay ms,
-/// key. Returns 1, or 0 when the key is taken.
+/// Queue a job: claim its key (if any), write it, make it ready at its time, and
+/// wake the idle workers if it is due now. KEYS: ready, job hash, key marker (or "").
+/// ARGV: id, args, max attempts, delay ms, key, wake-up channel. Returns 1, or 0 when
+/// the key is taken.
 const PUSH: &str = r"
 if KEYS[3] ~= '' then
   if not redis.call('SET', KEYS[3], ARGV[1], 'NX') then return 0 end
@@ -36,8 +37,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[2], 'args', ARGV[2], 'attempts', 0, 'max', ARGV[3], 'key', ARGV[5])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
+if tonumber(ARGV[4]) == 0 then redis.call('PUBLISH', ARGV[6], '1') end
 return 1
 ";
+
+/// The channel on which a push of a job of that kind wakes the idle workers (polling
+/// remains, for delayed jobs and retries, and if a wake-up is lost).
+const WAKE: &str = "hasten:jobs:wake:";
 
 /// Put the jobs of ended leases back, then claim up to N due jobs, each counted as an
 /// attempt. KEYS: ready, running. ARGV: N, lease ms, job hash prefix. Returns a flat
@@ -100,19 +106,21 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 return 1
 ";
 
-/// A dead job run again. KEYS: dead, ready, job hash. ARGV: id.
+/// A dead job run again. KEYS: dead, ready, job hash. ARGV: id, wake-up channel.
 const REVIVE: &str = r"
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[3], 'attempts', 0)
 redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('PUBLISH', ARGV[2], '1')
 return 1
 ";
 
 /// The queue's connection and scripts.
 #[derive(Clone)]
 pub(crate) struct RedisQueue {
+    client: redis::Client,
     conn: ConnectionManager,
     push: redis::Script,
     claim: redis::Script,
@@ -150,10 +158,11 @@ impl RedisQueue {
             .set_response_timeout(Some(Duration::from_secs(5)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_with_config(client, config)
+        let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|e| format!("the job queue's Redis cannot be reached: {e}"))?;
         Ok(RedisQueue {
+            client,
             conn,
             push: redis::Script::new(PUSH),
             claim: redis::Script::new(CLAIM),
@@ -178,7 +187,8 @@ impl RedisQueue {
             .arg(&row.args)
             .arg(row.max_attempts)
             .arg(delay_ms)
-            .arg(row.key.as_deref().unwrap_or(""));
+            .arg(row.key.as_deref().unwrap_or(""))
+            .arg(format!("{WAKE}{}", row.name));
         let added: u8 = call
             .invoke_async(&mut self.conn.clone())
             .await
@@ -336,7 +346,8 @@ impl RedisQueue {
             let mut call = self.revive.key(format!("{p}dead"));
             call.key(format!("{p}ready"))
                 .key(format!("{p}job:{id}"))
-                .arg(id);
+                .arg(id)
+                .arg(format!("{WAKE}{name}"));
             let revived: u8 = call
                 .invoke_async(&mut self.conn.clone())
                 .await
@@ -346,6 +357,53 @@ impl RedisQueue {
             }
         }
         Ok(false)
+    }
+
+    /// Wake the worker of each kind of job when a job of that kind is pushed, until
+    /// `stopped`; the subscription is made again (after a pause) when it drops.
+    pub(crate) async fn wake_ups(
+        &self,
+        workers: std::collections::HashMap<&'static str, std::sync::Arc<tokio::sync::Notify>>,
+        mut stopped: tokio::sync::watch::Receiver<bool>,
+    ) {
+        use futures_util::StreamExt as _;
+        let mut pause = Duration::from_millis(100);
+        while !*stopped.borrow() {
+            let subscribed = async {
+                let mut pubsub = self.client.get_async_pubsub().await?;
+                pubsub.psubscribe(format!("{WAKE}*")).await?;
+                Ok::<_, redis::RedisError>(pubsub)
+            };
+            match subscribed.await {
+                Ok(pubsub) => {
+                    pause = Duration::from_millis(100);
+                    // Jobs pushed while not subscribed are found by the polls.
+                    let mut messages = pubsub.into_on_message();
+                    loop {
+                        tokio::select! {
+                            msg = messages.next() => match msg {
+                                Some(msg) => {
+                                    let name = msg.get_channel_name().strip_prefix(WAKE).unwrap_or("");
+                                    if let Some(wake) = workers.get(name) {
+                                        wake.notify_one();
+                                    }
+                                }
+                                None => break,
+                            },
+                            _ = stopped.changed() => return,
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(target: "hasten::jobs", error = %e, "the job wake-ups' subscription failed; polling meanwhile");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stopped.changed() => return,
+            }
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
     }
 
     pub(crate) async fn pending(&self, name: &str) -> Result<u64, sqlx::Error> {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use apalis_core::backend::ext::poll_strategy::Strategy;
 use apalis_core::backend::ext::BackendExt as _;
 use apalis_core::error::{AbortError, BoxDynError};
 use apalis_core::task::Task;
@@ -36,6 +37,52 @@ pub(crate) struct Entry {
     pub(crate) run: Arc<ErasedRun>,
 }
 
+/// Wakes a kind of job's worker in this process when a job of that kind is enqueued
+/// here, so that it need not wait for its next poll. Wake-ups coalesce.
+#[derive(Clone)]
+pub(crate) struct LocalWake {
+    tx: tokio::sync::mpsc::Sender<()>,
+    rx: Arc<std::sync::Mutex<tokio::sync::mpsc::Receiver<()>>>,
+}
+
+impl Default for LocalWake {
+    fn default() -> Self {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        LocalWake {
+            tx,
+            rx: Arc::new(std::sync::Mutex::new(rx)),
+        }
+    }
+}
+
+impl LocalWake {
+    pub(crate) fn wake(&self) {
+        let _ = self.tx.try_send(());
+    }
+
+    /// The wake-ups as a stream, for apalis' poll strategy; it never ends.
+    fn stream(&self) -> WakeStream {
+        WakeStream(self.rx.clone())
+    }
+}
+
+struct WakeStream(Arc<std::sync::Mutex<tokio::sync::mpsc::Receiver<()>>>);
+
+impl futures_util::Stream for WakeStream {
+    type Item = ();
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        match self.0.lock() {
+            Ok(mut rx) => match rx.poll_recv(cx) {
+                Poll::Ready(Some(())) => Poll::Ready(Some(())),
+                // The sender lives as long as the queue: no end to report.
+                _ => Poll::Pending,
+            },
+            Err(_) => Poll::Pending,
+        }
+    }
+}
+
 /// The running workers, stopped at shutdown.
 pub(crate) struct Workers {
     stop: watch::Sender<bool>,
@@ -55,10 +102,30 @@ pub(crate) fn start_workers(
     let instance = crate::random::hex128()
         .map(|h| h[..12].to_owned())
         .unwrap_or_else(|_| std::process::id().to_string());
+    // On Redis, a push wakes the idle workers of its kind at once.
+    #[cfg(feature = "jobs-redis")]
+    let wakes: std::collections::HashMap<&'static str, Arc<tokio::sync::Notify>> = entries
+        .iter()
+        .map(|e| (e.meta.name, Arc::new(tokio::sync::Notify::new())))
+        .collect();
+    #[cfg(feature = "jobs-redis")]
+    let wake_task = match &jobs.inner.store {
+        Store::Redis(queue) => {
+            let (queue, wakes, stopped) = ((**queue).clone(), wakes.clone(), stopped.clone());
+            Some(tokio::spawn(
+                async move { queue.wake_ups(wakes, stopped).await },
+            ))
+        }
+        _ => None,
+    };
+    #[cfg(not(feature = "jobs-redis"))]
+    let wake_task: Option<tokio::task::JoinHandle<()>> = None;
     let handles = entries
         .iter()
         .map(|entry| {
             let worker = WorkerLoop {
+                #[cfg(feature = "jobs-redis")]
+                wake: wakes.get(entry.meta.name).cloned().unwrap_or_default(),
                 name: format!("{}@{}-{instance}", entry.meta.name, std::process::id()),
                 entry: entry.clone(),
                 rt: rt.clone(),
@@ -76,6 +143,7 @@ pub(crate) fn start_workers(
                 stopped.clone(),
             ))
         }))
+        .chain(wake_task)
         .collect();
     Workers {
         stop,
@@ -105,6 +173,9 @@ pub(crate) async fn drain(workers: Workers) {
 
 /// One kind of job's worker, restarted (after a pause) if its database fails.
 struct WorkerLoop {
+    /// Notified when a job of this kind is pushed (on Redis).
+    #[cfg(feature = "jobs-redis")]
+    wake: Arc<tokio::sync::Notify>,
     name: String,
     entry: Entry,
     rt: Arc<Runtime>,
@@ -122,6 +193,13 @@ impl WorkerLoop {
             return self.run_redis(queue, stopped).await;
         }
         let mut pause = Duration::from_millis(500);
+        let wake = self
+            .jobs
+            .inner
+            .wakes
+            .get(self.entry.meta.name)
+            .cloned()
+            .unwrap_or_default();
         loop {
             let service = JobService {
                 entry: self.entry.clone(),
@@ -139,9 +217,11 @@ impl WorkerLoop {
                         .batch_size(self.concurrency)
                         .heartbeat_interval(self.heartbeat)
                         .missed_heartbeats(2);
+                    // Polled every `poll`, and at once when this process enqueues.
+                    let strategy = Strategy::new().stream(wake.stream()).interval(self.poll);
                     let backend = <$storage>::new($pool)
                         .with_config(config)
-                        .poll_with_interval(self.poll);
+                        .poll_with_strategy(strategy);
                     let worker = WorkerBuilder::new(self.name.as_str())
                         .backend(backend)
                         .build(service);
@@ -255,6 +335,7 @@ impl WorkerLoop {
             if claimed.is_empty() {
                 tokio::select! {
                     _ = tokio::time::sleep(self.poll) => {}
+                    _ = self.wake.notified() => {}
                     _ = stopped.changed() => {}
                     Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 }

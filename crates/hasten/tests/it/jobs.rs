@@ -861,3 +861,34 @@ async fn jobs_acknowledged_by_redis_outlive_its_restart_and_an_outage_is_a_clear
     worker.shutdown().await;
     api.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_job_enqueued_here_starts_without_waiting_for_the_next_poll() {
+    // Polls (and heartbeats, which also look for work) 10 s apart: a job that ran
+    // within 2 s was woken for.
+    let queue = queue("wake")
+        .await
+        .poll_interval(Duration::from_secs(10))
+        .heartbeat(Duration::from_secs(10));
+    let events = Arc::new(Events::default());
+    let client =
+        TestClient::start(App::new().state_arc(events.clone()).jobs(queue).job(plain)).await;
+    // The worker's first poll happens as it starts; wait past it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let jobs = client_jobs(&client);
+    for n in 0..3 {
+        let sent = Instant::now();
+        jobs.enqueue(plain, n).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while events.snapshot().len() <= n as usize {
+            assert!(Instant::now() < deadline, "job {n} waited for a poll");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            sent.elapsed()
+        );
+    }
+    client.shutdown().await;
+}

@@ -53,6 +53,7 @@ const FLOORS: &[(u8, &[&str])] = &[
             "jobs/schedule",
             "jobs/store",
             "jobs/worker",
+            "jobs/redis",
             "blocking",
             "security",
             "ws",
@@ -83,6 +84,11 @@ const FLOORS: &[(u8, &[&str])] = &[
             "openapi",
             "openapi/style",
             "docs_ui",
+            // Rate limits wrap an operation's handler; sessions are app middleware.
+            "rate_limit",
+            "rate_limit/redis",
+            "sessions",
+            "sessions/redis",
         ],
     ),
     // The way of a request: dispatch, the handler's future, the end of the request.
