@@ -309,9 +309,17 @@ impl Store {
                     SqliteConnectOptions::new().filename(url)
                 }
                 .create_if_missing(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Every connection alike: WAL, and a commit durable once the write-ahead
+                // log has it (a crash of the process loses nothing; a power cut may lose
+                // the last commits, never the database).
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+                // One connection: SQLite writes one at a time anyway, and connections
+                // contending for its lock sleep (1 ms, 2 ms, 5 ms …) or fail to upgrade a
+                // read to a write; the pool's queue orders them without either.
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(1)
                     .connect_with(options)
                     .await
                     .map_err(|e| format!("the job queue at `{url}` cannot be opened: {e}"))?;
@@ -336,8 +344,12 @@ impl Store {
         }
     }
 
+    /// Create or migrate apalis' tables. Its migrations only: its `setup` would also set
+    /// `synchronous = OFF` on whichever connection of the pool it got, the app's own
+    /// pool included.
     async fn setup_sqlite(pool: SqlitePool) -> Result<Store, String> {
-        apalis_sqlite::SqliteStorage::setup(&pool)
+        apalis_sqlite::SqliteStorage::<()>::migrations()
+            .run(&pool)
             .await
             .map_err(|e| format!("the job queue's tables cannot be created: {e}"))?;
         Ok(Store::Sqlite(pool))

@@ -66,6 +66,15 @@ impl LocalWake {
     }
 }
 
+/// Wakes the worker when dropped: when a job's run ends, after its slot is free.
+struct WakeOnDrop(LocalWake);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.wake();
+    }
+}
+
 struct WakeStream(Arc<std::sync::Mutex<tokio::sync::mpsc::Receiver<()>>>);
 
 impl futures_util::Stream for WakeStream {
@@ -207,6 +216,7 @@ impl WorkerLoop {
                 jobs: self.jobs.clone(),
                 slots: PollSemaphore::new(Arc::new(Semaphore::new(self.concurrency))),
                 permit: None,
+                wake: wake.clone(),
             };
             // One worker on the backend, until the stop signal; the same for each
             // backend but for its type.
@@ -412,6 +422,9 @@ struct JobService {
     jobs: Jobs,
     slots: PollSemaphore,
     permit: Option<OwnedSemaphorePermit>,
+    /// Woken as each job ends: while there is work, the next fetch need not wait for
+    /// the poll.
+    wake: LocalWake,
 }
 
 impl tower_service::Service<Task<serde_json::Value>> for JobService {
@@ -436,8 +449,10 @@ impl tower_service::Service<Task<serde_json::Value>> for JobService {
         let rt = self.rt.clone();
         let jobs = self.jobs.clone();
         let (args, ctx) = task.take();
+        let wake = self.wake.clone();
         Box::pin(async move {
             let _permit = permit;
+            let _next = WakeOnDrop(wake);
             let attempt = u32::try_from(ctx.attempt()).unwrap_or(u32::MAX);
             let max = ctx
                 .max_attempts()
