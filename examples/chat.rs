@@ -1,21 +1,31 @@
-//! Chat rooms over WebSockets: everyone in a room sees every message sent to it.
+//! Chat rooms over WebSockets: everyone in a room sees every message sent to it, and
+//! who is in it.
 //!
 //! Run with: `cargo run --release --example chat`, open http://127.0.0.1:8000/ in two
 //! browser tabs, or connect with any client to
 //! `ws://127.0.0.1:8000/ws/{room}?name=ann`.
 //!
-//! Broadcasting uses `hasten::ws::Rooms`: bounded per-room channels, so a slow reader
+//! The rooms go through `hasten::channels::Channels`: in this process by default, or
+//! through Redis or PostgreSQL when `HASTEN_CHANNELS` is a `redis://` or `postgres://`
+//! URL, so that several instances share them. Each room is bounded, so a slow reader
 //! misses old messages (and is told how many) instead of slowing everyone down.
 
+use hasten::channels::{Channels, Delivery};
 use hasten::prelude::*;
-use hasten::ws::{Message, Rooms, WebSocket};
-use tokio::sync::broadcast::error::RecvError;
+use hasten::ws::{Message, WebSocket};
 
 /// What the room hears: who said what.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Said {
     name: String,
     text: String,
+}
+
+fn system(text: String) -> Said {
+    Said {
+        name: "system".to_owned(),
+        text,
+    }
 }
 
 /// Join `room` as `name`: what you send goes to the room, what the room hears comes
@@ -25,33 +35,49 @@ async fn chat(
     mut socket: WebSocket,
     #[path(min_length = 1, max_length = 40)] room: String,
     #[query(min_length = 1, max_length = 40)] name: String,
-    rooms: State<Rooms<Said>>,
+    channels: State<Channels>,
 ) {
-    let mut heard = rooms.join(&room);
+    let mut heard = channels.subscribe(&room);
     if socket.accept().await.is_err() {
         return;
     }
-    let system = |text: String| Said {
-        name: "system".to_owned(),
-        text,
+    let present = match channels.enter(&room, &name).await {
+        Ok(present) => present,
+        Err(e) => {
+            let _ = socket.close(1011, &e.to_string()).await;
+            return;
+        }
     };
-    rooms.send(&room, system(format!("{name} joined")));
+    let _ = channels
+        .publish(&room, &system(format!("{name} joined")))
+        .await;
     loop {
         tokio::select! {
             incoming = socket.receive() => match incoming {
                 Ok(Message::Text(text)) => {
-                    rooms.send(&room, Said { name: name.clone(), text });
+                    let said = Said { name: name.clone(), text };
+                    if let Err(e) = channels.publish(&room, &said).await {
+                        if socket.send_json(&system(e.to_string())).await.is_err() {
+                            break;
+                        }
+                    }
                 }
                 Ok(Message::Binary(_)) => {}
                 Err(_) => break,
             },
-            said = heard.recv() => {
-                let sent = match said {
-                    Ok(said) => socket.send_json(&said).await,
-                    Err(RecvError::Lagged(missed)) => {
-                        socket.send_json(&system(format!("you missed {missed} messages"))).await
+            delivery = heard.recv() => {
+                let sent = match delivery {
+                    Some(Delivery::Message(m)) => match m.json::<Said>() {
+                        Ok(said) => socket.send_json(&said).await,
+                        Err(_) => continue,
+                    },
+                    Some(Delivery::Missed(n)) => {
+                        socket.send_json(&system(format!("you missed {n} messages"))).await
                     }
-                    Err(RecvError::Closed) => break,
+                    Some(Delivery::Interrupted) => {
+                        socket.send_json(&system("the room was interrupted; messages may be missing".to_owned())).await
+                    }
+                    None => break,
                 };
                 if sent.is_err() {
                     break;
@@ -60,13 +86,25 @@ async fn chat(
         }
     }
     drop(heard);
-    rooms.send(&room, system(format!("{name} left")));
+    drop(present);
+    let _ = channels
+        .publish(&room, &system(format!("{name} left")))
+        .await;
 }
 
-/// How many are in a room.
+/// Who is in a room, on every instance.
 #[get("/rooms/{room}")]
-async fn room_size(room: String, rooms: State<Rooms<Said>>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "room": room, "members": rooms.members(&room) }))
+async fn room_size(
+    room: String,
+    channels: State<Channels>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    let members = channels
+        .presence(&room)
+        .await
+        .map_err(|e| HttpError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    Ok(Json(
+        serde_json::json!({ "room": room, "members": members.len(), "names": members }),
+    ))
 }
 
 /// A small page to chat from.
@@ -98,10 +136,10 @@ document.getElementById("say").onsubmit = (e) => {
     )
 }
 
-fn app() -> App {
+fn app(channels: Channels) -> App {
     App::new()
         .title("Chat")
-        .state(Rooms::<Said>::new(256))
+        .state(channels.capacity(256))
         .route(chat)
         .route(room_size)
         .route(page)
@@ -109,7 +147,31 @@ fn app() -> App {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    hasten_examples::run(app()).await
+    let channels = match std::env::var("HASTEN_CHANNELS") {
+        Ok(url) => connect(&url).await,
+        Err(_) => Channels::in_process(),
+    };
+    hasten_examples::run(app(channels)).await
+}
+
+/// Channels through the broker at `url` (with `--features postgres`).
+#[cfg(feature = "postgres")]
+async fn connect(url: &str) -> Channels {
+    let made = if url.starts_with("redis") {
+        Channels::redis(url).await
+    } else {
+        Channels::postgres(url).await
+    };
+    made.unwrap_or_else(|e| {
+        eprintln!("error: HASTEN_CHANNELS: {e}");
+        std::process::exit(2)
+    })
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn connect(_url: &str) -> Channels {
+    eprintln!("error: HASTEN_CHANNELS needs the example built with `--features postgres`");
+    std::process::exit(2)
 }
 
 #[cfg(test)]
@@ -120,7 +182,7 @@ mod tests {
 
     #[tokio::test]
     async fn everyone_in_the_room_hears_it_and_other_rooms_do_not() {
-        let c = TestClient::new(app());
+        let c = TestClient::new(app(Channels::in_process()));
         let mut ann = c.websocket("/ws/blue?name=ann").connect().await.unwrap();
         assert_eq!(
             ann.receive_json::<Value>().await,
@@ -146,11 +208,12 @@ mod tests {
         assert_eq!(ann.receive_json::<Value>().await["text"], "bob left");
         let size = c.get("/rooms/blue").send().await.json::<Value>();
         assert_eq!(size["members"], 1);
+        assert_eq!(size["names"], json!(["ann"]));
     }
 
     #[tokio::test]
     async fn a_bad_name_closes_with_1008() {
-        let c = TestClient::new(app());
+        let c = TestClient::new(app(Channels::in_process()));
         let mut ws = c.websocket("/ws/blue").connect().await.unwrap();
         let closed = ws.receive().await.unwrap_err();
         assert_eq!(closed.code, 1008);

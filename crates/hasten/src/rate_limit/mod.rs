@@ -9,8 +9,8 @@
 //! The quota is a rate with a burst: `100/minute` lets a client send 100 requests at
 //! once, then one more every 0.6 s (the generic cell rate algorithm, as `governor`
 //! and Redis' `CL.THROTTLE` count). Counts are kept in the process by default; with
-//! [`RateLimits::redis`] every instance pointed at the same Redis shares them, so a
-//! limit holds across instances behind a load balancer.
+//! `RateLimits::redis` (cargo feature `rate-limit-redis`) every instance pointed at the
+//! same Redis shares them, so a limit holds across instances behind a load balancer.
 //!
 //! ```
 //! use hasten::prelude::*;
