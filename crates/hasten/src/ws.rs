@@ -841,9 +841,11 @@ where
     })
 }
 
-/// Named rooms for broadcasting to many sockets in one process. To reach the sockets of
-/// other instances too (through Redis or PostgreSQL), use
-/// [`channels::Channels`](crate::channels::Channels).
+/// Named rooms for broadcasting typed messages to many sockets: in one process
+/// ([`Rooms::new`]), or through a channel broker to the sockets of every instance
+/// ([`Rooms::through`], with Redis or PostgreSQL behind
+/// [`Channels`](crate::channels::Channels)). For message numbers, missed-message counts,
+/// history and presence, use [`Channels`](crate::channels::Channels) itself.
 ///
 /// Each room is a bounded [`tokio::sync::broadcast`] channel: sending never waits for a
 /// receiver, and a receiver that falls more than `capacity` messages behind skips the
@@ -866,7 +868,16 @@ where
 /// ```
 pub struct Rooms<T> {
     capacity: usize,
-    rooms: std::sync::Mutex<std::collections::HashMap<String, tokio::sync::broadcast::Sender<T>>>,
+    rooms:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, tokio::sync::broadcast::Sender<T>>>>,
+    via: Option<Via<T>>,
+}
+
+/// Sends a room's messages through a broker, and feeds a room from it.
+struct Via<T> {
+    channels: crate::channels::Channels,
+    encode: fn(&T) -> Option<serde_json::Value>,
+    decode: fn(&crate::channels::Message) -> Option<T>,
 }
 
 impl<T> std::fmt::Debug for Rooms<T> {
@@ -875,31 +886,90 @@ impl<T> std::fmt::Debug for Rooms<T> {
         f.debug_struct("Rooms")
             .field("capacity", &self.capacity)
             .field("rooms", &n)
+            .field("through_broker", &self.via.is_some())
             .finish()
     }
 }
 
 impl<T: Clone + Send + 'static> Rooms<T> {
-    /// Rooms whose members may fall `capacity` messages behind before skipping.
+    /// Rooms in this process, whose members may fall `capacity` messages behind before
+    /// skipping.
     pub fn new(capacity: usize) -> Self {
         Rooms {
             capacity: capacity.max(1),
             rooms: Default::default(),
+            via: None,
         }
     }
 
     /// Join `room` (made on first use): a receiver of every message sent from now on.
     pub fn join(&self, room: &str) -> tokio::sync::broadcast::Receiver<T> {
         let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        rooms
-            .entry(room.to_owned())
-            .or_insert_with(|| tokio::sync::broadcast::channel(self.capacity).0)
-            .subscribe()
+        if let Some(sender) = rooms.get(room) {
+            return sender.subscribe();
+        }
+        let (sender, receiver) = tokio::sync::broadcast::channel(self.capacity);
+        if let Some(via) = &self.via {
+            self.follow(via, room, &sender);
+        }
+        rooms.insert(room.to_owned(), sender);
+        receiver
     }
 
-    /// Send `message` to everyone in `room`; how many members it reached (0 for an
-    /// empty or unknown room, which is then forgotten). Never waits.
+    /// Feed `room` from the broker until it has no member left.
+    fn follow(&self, via: &Via<T>, room: &str, sender: &tokio::sync::broadcast::Sender<T>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(target: "hasten::ws", "rooms joined outside a tokio runtime hear only this process");
+            return;
+        };
+        // Subscribed now, so nothing sent after `join` returns is missed.
+        let mut heard = via.channels.subscribe(room);
+        let (decode, sender) = (via.decode, sender.clone());
+        let (rooms, room) = (Arc::downgrade(&self.rooms), room.to_owned());
+        runtime.spawn(async move {
+            while let Some(delivery) = heard.recv().await {
+                let crate::channels::Delivery::Message(m) = delivery else {
+                    continue;
+                };
+                let Some(message) = decode(&m) else { continue };
+                if sender.send(message).is_err() {
+                    // Its last member left: forget the room (unless made anew).
+                    if let Some(rooms) = rooms.upgrade() {
+                        let mut rooms: std::sync::MutexGuard<'_, _> =
+                            rooms.lock().unwrap_or_else(|e| e.into_inner());
+                        if rooms.get(&room).is_some_and(|s| s.same_channel(&sender)) {
+                            rooms.remove(&room);
+                        }
+                    }
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Send `message` to everyone in `room`: how many members it reached in this
+    /// process (0 for an empty or unknown room, which is then forgotten). Never waits:
+    /// through a broker, the message is published in the background and reaches this
+    /// process's members as it comes back.
     pub fn send(&self, room: &str, message: T) -> usize {
+        if let Some(via) = &self.via {
+            let here = self.members(room);
+            match (
+                (via.encode)(&message),
+                tokio::runtime::Handle::try_current(),
+            ) {
+                (Some(value), Ok(runtime)) => {
+                    let (channels, room) = (via.channels.clone(), room.to_owned());
+                    runtime.spawn(async move {
+                        if let Err(e) = channels.publish(&room, &value).await {
+                            tracing::warn!(target: "hasten::ws", room, error = %e, "a room message was not published");
+                        }
+                    });
+                }
+                _ => tracing::warn!(target: "hasten::ws", room, "a room message was not published"),
+            }
+            return here;
+        }
         let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         let Some(sender) = rooms.get(room) else {
             return 0;
@@ -913,10 +983,30 @@ impl<T: Clone + Send + 'static> Rooms<T> {
         }
     }
 
-    /// How many members `room` has.
+    /// How many members `room` has in this process.
     pub fn members(&self, room: &str) -> usize {
         let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         rooms.get(room).map_or(0, |s| s.receiver_count())
+    }
+}
+
+impl<T> Rooms<T>
+where
+    T: Clone + Send + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    /// Rooms whose messages go through `channels`' broker (as JSON), so that the
+    /// members on every instance sharing the broker hear them; the channels' capacity
+    /// bounds each room. Make it inside the tokio runtime.
+    pub fn through(channels: crate::channels::Channels) -> Self {
+        Rooms {
+            capacity: channels.room_capacity(),
+            rooms: Default::default(),
+            via: Some(Via {
+                channels,
+                encode: |m| serde_json::to_value(m).ok(),
+                decode: |m| m.json::<T>().ok(),
+            }),
+        }
     }
 }
 

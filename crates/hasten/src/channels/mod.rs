@@ -371,6 +371,11 @@ impl Channels {
         self
     }
 
+    /// How many messages a subscriber may fall behind before it skips the oldest.
+    pub(crate) fn room_capacity(&self) -> usize {
+        self.local.capacity.load(Ordering::Relaxed)
+    }
+
     /// How many of each room's last messages this process keeps for replay (100
     /// unless set; 0 keeps none).
     pub fn history(self, messages: usize) -> Self {

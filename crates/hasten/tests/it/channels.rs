@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use hasten::channels::{Channels, Delivery};
 use hasten::prelude::*;
+use hasten::ws::Rooms;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The room's events, resumed after `Last-Event-ID` when the client sends one.
@@ -124,6 +125,58 @@ async fn two_instances_share_rooms_and_presence(a: Channels, b: Channels) {
     drop(ann); // still present through b
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(a.presence(room).await.unwrap(), ["ann", "bob"]);
+
+    // `ws::Rooms` through the same brokers: typed messages reach the other instance.
+    rooms_reach_across(a, b).await;
+}
+
+/// What a typed room carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Said {
+    name: String,
+    text: String,
+}
+
+/// `ws::Rooms` through two instances' channels: a member on one hears what is sent on
+/// the other, and on its own.
+async fn rooms_reach_across(a: Channels, b: Channels) {
+    let (on_a, on_b) = (Rooms::<Said>::through(a), Rooms::<Said>::through(b));
+    let mut ann = on_a.join("typed");
+    let mut bob = on_b.join("typed");
+    tokio::time::sleep(Duration::from_millis(300)).await; // both listening
+    let said = |name: &str| Said {
+        name: name.to_owned(),
+        text: format!("hi from {name}"),
+    };
+    assert_eq!(on_b.send("typed", said("bob")), 1, "one member here");
+    on_a.send("typed", said("ann"));
+    for member in [&mut ann, &mut bob] {
+        let mut heard = Vec::new();
+        for _ in 0..2 {
+            let m = tokio::time::timeout(Duration::from_secs(5), member.recv())
+                .await
+                .expect("a message in time")
+                .unwrap();
+            heard.push(m.name);
+        }
+        heard.sort();
+        assert_eq!(heard, ["ann", "bob"]);
+    }
+    // Its last member gone, the room is forgotten once the next message comes.
+    drop(ann);
+    on_b.send("typed", said("bob"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while on_a.members("typed") > 0 || format!("{on_a:?}").contains("rooms: 1") {
+        assert!(std::time::Instant::now() < deadline, "{on_a:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn typed_rooms_go_through_the_channels_broker() {
+    // One in-process broker shared by two `Rooms`: as two instances on one Redis.
+    let channels = Channels::in_process();
+    rooms_reach_across(channels.clone(), channels).await;
 }
 
 #[cfg(feature = "channels-postgres")]
