@@ -311,6 +311,22 @@ fn app(
     Ok(app)
 }
 
+/// What `connect` makes of the Redis URL in `var`, or `local()` when it is unset; a
+/// Redis that cannot be reached stops the start.
+async fn redis_or<T, E, Fut>(var: &str, local: fn() -> T, connect: impl FnOnce(String) -> Fut) -> T
+where
+    E: std::fmt::Display,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let Ok(url) = std::env::var(var) else {
+        return local();
+    };
+    connect(url).await.unwrap_or_else(|e| {
+        eprintln!("error: {var}: {e}");
+        std::process::exit(2)
+    })
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let Ok(database) = std::env::var("DATABASE_URL") else {
@@ -318,26 +334,16 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2);
     };
     let instance = std::env::var("HASTEN_INSTANCE").unwrap_or_else(|_| "a".to_owned());
-    let limits = match std::env::var("HASTEN_RATE_LIMITS") {
-        Ok(url) => match RateLimits::redis(&url).await {
-            Ok(limits) => limits,
-            Err(e) => {
-                eprintln!("error: HASTEN_RATE_LIMITS: {e}");
-                std::process::exit(2);
-            }
-        },
-        Err(_) => RateLimits::in_process(),
-    };
-    let sessions = match std::env::var("HASTEN_SESSIONS") {
-        Ok(url) => match Sessions::redis(&url).await {
-            Ok(sessions) => sessions,
-            Err(e) => {
-                eprintln!("error: HASTEN_SESSIONS: {e}");
-                std::process::exit(2);
-            }
-        },
-        Err(_) => Sessions::in_process(),
-    };
+    let limits = redis_or(
+        "HASTEN_RATE_LIMITS",
+        RateLimits::in_process,
+        |url| async move { RateLimits::redis(&url).await },
+    )
+    .await;
+    let sessions = redis_or("HASTEN_SESSIONS", Sessions::in_process, |url| async move {
+        Sessions::redis(&url).await
+    })
+    .await;
     match app(&database, instance, limits, sessions) {
         Ok(app) => hasten_examples::run(app).await,
         Err(e) => {
