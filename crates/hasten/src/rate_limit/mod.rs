@@ -658,6 +658,30 @@ mod tests {
     }
 
     #[test]
+    fn keys_back_at_full_quota_are_swept() {
+        let rate = Rate::parse("1000/second").unwrap();
+        let quota = Quota::with_period(rate.period())
+            .unwrap()
+            .allow_burst(NonZeroU32::new(rate.count).unwrap());
+        let local = Local {
+            limiter: Keyed::new(quota, HashMapStateStore::default(), MonotonicClock),
+            checks: AtomicU32::new(0),
+        };
+        for key in 0..u64::from(SWEEP_EVERY - 1) {
+            local.check(key, rate);
+        }
+        assert_eq!(local.limiter.len(), SWEEP_EVERY as usize - 1);
+        // One request's share (1 ms) has come back to every key: the next check sweeps.
+        std::thread::sleep(Duration::from_millis(20));
+        local.check(u64::MAX, rate);
+        assert!(
+            local.limiter.len() <= 1,
+            "{} keys kept",
+            local.limiter.len()
+        );
+    }
+
+    #[test]
     fn the_client_is_the_last_untrusted_forwarded_address() {
         let trusted = [IpAddr::from([127, 0, 0, 1]), IpAddr::from([10, 0, 0, 1])];
         let parts = |peer: [u8; 4], xff: &[&str]| {

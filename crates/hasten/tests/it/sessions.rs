@@ -266,6 +266,33 @@ async fn a_session_expires_after_its_max_age() {
     client.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_session_used_past_half_its_age_is_renewed() {
+    let sessions = Sessions::in_process().max_age(Duration::from_secs(2));
+    let client = TestClient::start(app(sessions)).await;
+    let (cookie, _) = set_cookie(&client.get("/visits").send().await).unwrap();
+    // Read only, before half its age: nothing written, no cookie.
+    let early = client.get("/peek").header("cookie", &cookie).send().await;
+    assert!(early.header("set-cookie").is_none());
+    // Read only, past half its age: written again, the cookie sent again.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let late = client.get("/peek").header("cookie", &cookie).send().await;
+    let (again, _) = set_cookie(&late).expect("a renewed session resends its cookie");
+    assert_eq!(again, cookie, "the same ID");
+    // Past the first write's two seconds, the renewal keeps it alive.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        client
+            .get("/peek")
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .text(),
+        "1"
+    );
+    client.shutdown().await;
+}
+
 #[test]
 fn a_session_without_app_sessions_does_not_build() {
     let err = App::new().route(visits).build().unwrap_err().to_string();
