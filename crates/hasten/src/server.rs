@@ -560,7 +560,13 @@ impl Server {
                 tokio::time::sleep(delay).await;
             }
         });
-        tracing::info!(target: "hasten::server", "serving on {}", listener.describe(config.tls()));
+        let place = listener.describe(config.tls());
+        if tracing::dispatcher::has_been_set() {
+            tracing::info!(target: "hasten::server", "serving on {place}");
+        } else {
+            // No log is set up (a first app): say where it is, as uvicorn does.
+            eprintln!("hasten: serving on {place} (press Ctrl+C to stop)");
+        }
         let serving = Serving {
             app: service.dispatcher.clone(),
             protocols: Arc::new(config.protocols()),
