@@ -56,7 +56,7 @@ impl Sampling {
         match self.every {
             1 => true,
             u64::MAX => false,
-            n => self.seen.fetch_add(1, Ordering::Relaxed) % n == 0,
+            n => self.seen.fetch_add(1, Ordering::Relaxed).is_multiple_of(n),
         }
     }
 }

@@ -546,8 +546,7 @@ impl Store for Memory {
         if self
             .writes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            % 1024
-            == 0
+            .is_multiple_of(1024)
         {
             map.retain(|_, (_, expires)| *expires > now);
         }

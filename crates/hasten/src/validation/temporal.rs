@@ -362,7 +362,7 @@ fn push_offset(out: &mut String, offset: i32) {
     let sign = if offset < 0 { '-' } else { '+' };
     let offset = offset.unsigned_abs();
     let _ = write!(out, "{sign}{:02}:{:02}", offset / 3600, offset / 60 % 60);
-    if offset % 60 != 0 {
+    if !offset.is_multiple_of(60) {
         let _ = write!(out, ":{:02}", offset % 60);
     }
 }
