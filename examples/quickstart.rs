@@ -12,9 +12,12 @@ struct Item {
 /// Read one item.
 #[get("/items/{item_id}")]
 async fn read_item(
-    #[path(ge = 1)] item_id: u32,                // named in the path: a path parameter
-    q: Option<String>,                            // a plain scalar: a query parameter
-    #[query(default = 10, le = 100)] limit: u32,  // a query parameter with a default
+    // Named in the path: a path parameter, at least 1.
+    #[path(ge = 1)] item_id: u32,
+    // A plain scalar: a query parameter, optional.
+    q: Option<String>,
+    // A query parameter with a default and a maximum.
+    #[query(default = 10, le = 100)] limit: u32,
 ) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "item_id": item_id, "q": q, "limit": limit }))
 }
