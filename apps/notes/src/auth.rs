@@ -145,33 +145,47 @@ macro_rules! user_columns {
     };
 }
 
-/// Hash `password` with argon2id, off the event loop: it takes tens of milliseconds
-/// of CPU on purpose.
+/// At most one argon2 computation per core at a time: each takes 19 MiB and tens of
+/// milliseconds, and sign-up and log-in are open to anyone, so a flood must queue
+/// (without a thread each) instead of taking a thread and 19 MiB per request.
+fn hashing() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Run `work` (argon2) on a blocking thread, once a permit is free.
+async fn argon2<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HttpError> {
+    let _permit = hashing().acquire().await.map_err(internal)?;
+    tokio::task::spawn_blocking(work).await.map_err(internal)
+}
+
+/// Hash `password` with argon2id, off the event loop.
 async fn hash(password: String) -> Result<String, HttpError> {
-    tokio::task::spawn_blocking(move || {
+    argon2(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
     })
-    .await
-    .map_err(internal)?
+    .await?
     .map_err(internal)
 }
 
 /// Whether `password` matches `hash`, checked off the event loop.
-async fn verify(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+async fn verify(password: String, hash: String) -> Result<bool, HttpError> {
+    argon2(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
     })
     .await
-    .unwrap_or(false)
 }
 
 /// A hash no password matches, checked when the user does not exist so that a wrong
@@ -184,6 +198,7 @@ const DECOY_HASH: &str =
     "/users/",
     status = 201,
     tags = ["users"],
+    rate_limit = "10/minute",
     response_model = UserPublic,
     responses = [(409, "The user name is taken", Message)]
 )]
@@ -226,7 +241,7 @@ pub async fn sign_up(user: Json<UserCreate>, db: State<Db>) -> Result<Json<UserR
 
 /// Trade a user name and password for an access token with the requested scopes (all
 /// of them when none is asked for).
-#[post("/token", tags = ["users"])]
+#[post("/token", tags = ["users"], rate_limit = "20/minute")]
 pub async fn login(
     form: OAuth2PasswordRequestForm,
     db: State<Db>,
@@ -250,7 +265,7 @@ pub async fn login(
         .as_ref()
         .map_or(DECOY_HASH, |u| u.password_hash.as_str())
         .to_owned();
-    let matches = verify(form.password.clone(), hash).await;
+    let matches = verify(form.password.clone(), hash).await?;
     let Some(user) = user.filter(|_| matches) else {
         return Err(HttpError::new(
             StatusCode::BAD_REQUEST,
@@ -301,14 +316,14 @@ pub fn refuse(scopes: &SecurityScopes, detail: &str) -> HttpError {
     HttpError::new(StatusCode::UNAUTHORIZED, detail).with_header("www-authenticate", challenge)
 }
 
-/// The account a token belongs to, if the token is valid, unexpired, and grants
-/// every scope in `scopes`.
+/// The account a token belongs to, and when the token expires (seconds since the
+/// epoch), if the token is valid, unexpired, and grants every scope in `scopes`.
 pub async fn user_of(
     token: &str,
     scopes: &SecurityScopes,
     keys: &Keys,
     db: &Db,
-) -> Result<UserRow, HttpError> {
+) -> Result<(UserRow, u64), HttpError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     let claims = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
@@ -332,7 +347,7 @@ pub async fn user_of(
     .await
     .map_err(internal)?
     .ok_or_else(|| refuse(scopes, "Could not validate credentials"))?;
-    user_from(&row).map_err(internal)
+    Ok((user_from(&row).map_err(internal)?, claims.exp))
 }
 
 /// The account the bearer token belongs to (401 when there is none, or it lacks a
@@ -344,11 +359,29 @@ pub async fn current_user(
     keys: State<Keys>,
     db: State<Db>,
 ) -> Result<UserRow, HttpError> {
-    user_of(token.token(), &scopes, &keys, &db).await
+    Ok(user_of(token.token(), &scopes, &keys, &db).await?.0)
 }
 
 /// Your own account.
 #[get("/users/me", tags = ["users"], response_model = UserPublic)]
 pub async fn read_me(#[security(scopes = ["me"])] user: Depends<current_user>) -> Json<UserRow> {
     Json((*user).clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decoy is a real argon2id hash with today's parameters: checking it costs
+    /// what checking a user's password costs, so a wrong name answers no faster.
+    #[test]
+    fn the_decoy_hash_costs_what_a_real_one_does() {
+        let decoy = PasswordHash::new(DECOY_HASH).expect("the decoy parses");
+        let params = argon2::Params::try_from(&decoy).expect("argon2 parameters");
+        let today = Argon2::default();
+        let cost = |p: &argon2::Params| (p.m_cost(), p.t_cost(), p.p_cost());
+        assert_eq!(cost(&params), cost(today.params()));
+        assert_eq!(decoy.algorithm, argon2::Algorithm::Argon2id.ident());
+        assert!(today.verify_password(b"correct horse", &decoy).is_err());
+    }
 }

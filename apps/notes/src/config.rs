@@ -5,7 +5,7 @@ use hasten::settings::Settings;
 
 /// Everything the app can be told, each from the environment variable of its name in
 /// upper case (`DATABASE_URL`, `SECRET_KEY`, …) or from `.env`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Clone, Deserialize, JsonSchema)]
 pub struct Config {
     /// Where the data and the job queue live: an SQLite file
     /// (`sqlite://notes.sqlite`, the default, created when missing) or PostgreSQL
@@ -13,9 +13,10 @@ pub struct Config {
     #[serde(default = "default_database_url")]
     pub database_url: String,
     /// The key access tokens are signed with (HS256), at least 32 characters. When it is
-    /// not set, a random key is made at each start, so tokens do not outlive the process.
+    /// not set, a random key is made at each start, so tokens do not outlive the process
+    /// (allowed only for one instance on a loopback address). Checked by
+    /// [`Config::problems`], which never repeats it.
     #[serde(default)]
-    #[schemars(length(min = 32))]
     pub secret_key: Option<String>,
     /// How long an access token is valid, in minutes.
     #[serde(default = "default_expire_minutes")]
@@ -31,6 +32,15 @@ pub struct Config {
     /// several instances share them; in this process when unset.
     #[serde(default)]
     pub channels_url: Option<String>,
+}
+
+fn is_loopback(addr: &str) -> bool {
+    let host = addr.rsplit_once(':').map_or(addr, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn default_database_url() -> String {
@@ -49,10 +59,72 @@ fn default_static_dir() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/static").to_owned()
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact(&self.database_url))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "(hidden)"))
+            .field(
+                "access_token_expire_minutes",
+                &self.access_token_expire_minutes,
+            )
+            .field("listen_addr", &self.listen_addr)
+            .field("static_dir", &self.static_dir)
+            .field("channels_url", &self.channels_url.as_deref().map(redact))
+            .finish()
+    }
+}
+
+/// `url` without its password (`postgres://app:secret@db/notes` →
+/// `postgres://app:***@db/notes`), for logs and messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{scheme}://{name}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 impl Config {
     /// Read the settings from the environment and `.env`; every problem at once.
     pub fn from_env() -> Result<Config, Vec<String>> {
-        Settings::from_env().load::<Config>()
+        let config = Settings::from_env().load::<Config>()?;
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// What is wrong with these settings together, without repeating a secret.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        match &self.secret_key {
+            Some(key) if key.len() < 32 => problems.push(format!(
+                "SECRET_KEY: String should have at least 32 characters (it has {})",
+                key.len()
+            )),
+            Some(_) => {}
+            None if self.channels_url.is_some() => problems.push(
+                "SECRET_KEY: required with CHANNELS_URL: instances sharing live updates must \
+                 accept each other's tokens"
+                    .to_owned(),
+            ),
+            None if !is_loopback(&self.listen_addr) => problems.push(format!(
+                "SECRET_KEY: required when listening beyond this machine ({}): a random \
+                 key would sign everyone out at each restart",
+                self.listen_addr
+            )),
+            None => {}
+        }
+        problems
     }
 
     /// The defaults, with the data in `database_url`: what the tests start from.

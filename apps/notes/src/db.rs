@@ -28,6 +28,13 @@ impl Engine {
     /// The engine of `url`, or why it cannot be used.
     pub fn of(url: &str) -> Result<Engine, String> {
         if url.starts_with("sqlite:") {
+            if url.contains(":memory:") {
+                return Err(
+                    "DATABASE_URL: an in-memory SQLite database would not be shared by \
+                            the app's connections and its job queue; name a file"
+                        .to_owned(),
+                );
+            }
             Ok(Engine::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             if cfg!(feature = "postgres") {
@@ -50,7 +57,7 @@ impl Engine {
 
 /// `url` with SQLite's `mode=rwc`, so that a missing file is created.
 pub fn sqlite_url(url: &str) -> String {
-    if url.contains("mode=") || url.contains(":memory:") {
+    if url.contains("mode=") {
         url.to_owned()
     } else if url.contains('?') {
         format!("{url}&mode=rwc")

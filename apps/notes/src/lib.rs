@@ -46,10 +46,15 @@ pub async fn channels(config: &Config) -> Result<Channels, String> {
         Some(url) if url.starts_with("postgres") => Channels::postgres(url)
             .await
             .map_err(|e| format!("CHANNELS_URL: {e}"))?,
+        #[cfg(feature = "redis")]
+        Some(url) if url.starts_with("redis") => Channels::redis(url)
+            .await
+            .map_err(|e| format!("CHANNELS_URL: {e}"))?,
         Some(url) => {
             return Err(format!(
-                "CHANNELS_URL `{url}` is not supported by this build (it has PostgreSQL \
-                 with `--features postgres`)"
+                "CHANNELS_URL `{}` is not supported by this build: PostgreSQL needs \
+                 `--features postgres`, Redis `--features redis`",
+                config::redact(url)
             ))
         }
     };
@@ -91,7 +96,6 @@ pub fn app(config: Config, channels: Channels) -> Result<App, String> {
         .route(notes::update_note)
         .route(notes::delete_note)
         .route(live::list_activity)
-        .route(live::jobs_status)
         .route(live::follow)
         .route(page)
         .mount("/static", StaticFiles::new(static_dir))

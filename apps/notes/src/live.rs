@@ -1,15 +1,17 @@
 //! Live updates: every change to a note is published in one room; each open page
 //! follows it over a WebSocket. The activity log is written by a durable job.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use hasten::channels::{Channels, Delivery};
-use hasten::jobs::{JobError, Jobs};
+use hasten::jobs::JobError;
 use hasten::prelude::*;
 use hasten::security::SecurityScopes;
 use hasten::ws::{Message, WebSocket};
 use sqlx::Row;
 
 use crate::auth::{user_of, Keys, Message as Detail};
-use crate::db::{internal, now, time, Db};
+use crate::db::{internal, time, Db};
 use crate::notes::Note;
 
 /// The room every change is published in.
@@ -62,13 +64,13 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// An entry for now.
-    pub fn new(key: String, username: &str, summary: String) -> Activity {
+    /// An entry for what `username` did at `at` (a stored time).
+    pub fn new(key: String, username: &str, summary: String, at: &str) -> Activity {
         Activity {
             key,
             username: username.to_owned(),
             summary,
-            at: now(),
+            at: at.to_owned(),
         }
     }
 }
@@ -139,29 +141,10 @@ pub async fn list_activity(
         .map_err(internal)
 }
 
-/// How many jobs wait to run, and how many failed for good: for operators.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct JobsStatus {
-    /// Activity entries waiting to be written.
-    pub pending: u64,
-    /// Jobs that ran out of attempts.
-    pub dead: usize,
-}
-
-/// The job queue, at a glance.
-#[get("/jobs/status", tags = ["operations"])]
-pub async fn jobs_status(
-    #[security(scopes = ["me"])] _user: Depends<crate::auth::current_user>,
-    jobs: Jobs,
-) -> Result<Json<JobsStatus>, HttpError> {
-    let pending = jobs.pending(record_activity().name()).await?;
-    let dead = jobs.dead(100).await?.len();
-    Ok(Json(JobsStatus { pending, dead }))
-}
-
 /// Follow every change live. Browsers cannot set headers on a WebSocket, so the access
 /// token comes as the `token` query parameter; a missing, expired or insufficient
-/// token is refused (403) before the connection opens.
+/// token is refused (403) before the connection opens, and the connection is closed
+/// (1008, `Token expired`) when the token expires.
 #[websocket("/ws")]
 pub async fn follow(
     mut socket: WebSocket,
@@ -173,15 +156,25 @@ pub async fn follow(
     let scopes = SecurityScopes {
         scopes: vec!["notes:read".to_owned()],
     };
-    if user_of(&token, &scopes, &keys, &db).await.is_err() {
+    let Ok((_, expires)) = user_of(&token, &scopes, &keys, &db).await else {
         return;
-    }
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let expiry = tokio::time::sleep(Duration::from_secs(expires.saturating_sub(now)));
+    tokio::pin!(expiry);
     let mut heard = channels.subscribe(ROOM);
     if socket.accept().await.is_err() {
         return;
     }
     loop {
         tokio::select! {
+            () = &mut expiry => {
+                let _ = socket.close(1008, "Token expired").await;
+                break;
+            }
             incoming = socket.receive() => match incoming {
                 Ok(Message::Text(_) | Message::Binary(_)) => {}
                 Err(_) => break,

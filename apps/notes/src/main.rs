@@ -1,7 +1,8 @@
 //! `cargo run --release -p notes`: the flagship app on http://127.0.0.1:8000, its data
 //! in `notes.sqlite`. Settings come from the environment or `.env` (see
 //! [`notes::Config`]): `DATABASE_URL`, `SECRET_KEY`, `ACCESS_TOKEN_EXPIRE_MINUTES`,
-//! `LISTEN_ADDR`, `STATIC_DIR`, `CHANNELS_URL`.
+//! `LISTEN_ADDR`, `STATIC_DIR`, `CHANNELS_URL` (`postgres://…` with `--features postgres`,
+//! `redis://…` with `--features redis`).
 
 use std::process::ExitCode;
 
@@ -28,7 +29,7 @@ async fn main() -> ExitCode {
         );
     }
     let addr = config.listen_addr.clone();
-    let database = config.database_url.clone();
+    let database = notes::config::redact(&config.database_url);
     let served = async {
         let channels = notes::channels(&config).await?;
         let app = notes::app(config, channels)?;

@@ -59,36 +59,27 @@ pub struct NotesPage {
     pub count: i64,
 }
 
-/// A note as stored, with its author's ID.
-struct NoteRow {
-    note: Note,
-    owner_id: i64,
-}
-
 /// The columns [`note_from`] reads and their tables, for `concat!`: sqlx takes only
 /// literal SQL.
 macro_rules! note_columns {
     () => {
-        "n.id, n.owner_id, n.title, n.body, u.username, n.created_at, n.updated_at \
+        "n.id, n.title, n.body, u.username, n.created_at, n.updated_at \
          FROM notes n JOIN users u ON u.id = n.owner_id"
     };
 }
 
-fn note_from(row: &sqlx::any::AnyRow) -> Result<NoteRow, sqlx::Error> {
-    Ok(NoteRow {
-        note: Note {
-            id: row.try_get("id")?,
-            title: row.try_get("title")?,
-            body: row.try_get("body")?,
-            owner: row.try_get("username")?,
-            created_at: time(&row.try_get::<String, _>("created_at")?),
-            updated_at: time(&row.try_get::<String, _>("updated_at")?),
-        },
-        owner_id: row.try_get("owner_id")?,
+fn note_from(row: &sqlx::any::AnyRow) -> Result<Note, sqlx::Error> {
+    Ok(Note {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        body: row.try_get("body")?,
+        owner: row.try_get("username")?,
+        created_at: time(&row.try_get::<String, _>("created_at")?),
+        updated_at: time(&row.try_get::<String, _>("updated_at")?),
     })
 }
 
-async fn find(db: &Db, id: i64) -> Result<NoteRow, HttpError> {
+async fn find(db: &Db, id: i64) -> Result<Note, HttpError> {
     let row = sqlx::query(concat!("SELECT ", note_columns!(), " WHERE n.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -99,22 +90,40 @@ async fn find(db: &Db, id: i64) -> Result<NoteRow, HttpError> {
 }
 
 /// Tell the readers, then queue the activity entry: the event is best effort (a reader
-/// that misses it reloads), the entry is durable.
-async fn announce(
-    channels: &Channels,
-    jobs: &Jobs,
-    event: Event,
-    activity: Activity,
-) -> Result<(), HttpError> {
+/// that misses it reloads), the entry durable once queued. The change is already
+/// committed, so a queue that cannot take the entry is logged rather than answered
+/// with an error: a client that retried would write the note twice.
+async fn announce(channels: &Channels, jobs: &Jobs, event: Event, activity: Activity) {
     if let Err(e) = channels.publish(ROOM, &event).await {
         tracing::warn!(error = %e, "a live update was not sent");
     }
     let key = activity.key.clone();
-    jobs.enqueue(record_activity, activity).key(key).await?;
-    Ok(())
+    if let Err(e) = jobs
+        .enqueue(record_activity, activity)
+        .key(key.clone())
+        .await
+    {
+        tracing::error!(error = %e, %key, "an activity entry was not queued");
+    }
 }
 
-/// The notes, newest first, a page at a time; `q` keeps those whose title contains it.
+/// `q` as a `LIKE` pattern matching titles that contain it: its `%`, `_` and `\\` taken
+/// literally.
+fn contains_pattern(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The notes, newest first, a page at a time; `q` keeps those whose title contains it
+/// (ignoring case: every letter on PostgreSQL, ASCII letters on SQLite).
 #[get(
     "/notes/",
     tags = ["notes"],
@@ -127,18 +136,21 @@ pub async fn list_notes(
     #[query(min_length = 1, max_length = 100)] q: Option<String>,
     db: State<Db>,
 ) -> Result<Json<NotesPage>, HttpError> {
-    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
-    let count: i64 =
-        sqlx::query("SELECT count(*) AS n FROM notes WHERE $1 IS NULL OR lower(title) LIKE $1")
-            .bind(&pattern)
-            .fetch_one(&db.pool)
-            .await
-            .and_then(|row| row.try_get("n"))
-            .map_err(internal)?;
+    let pattern = q.as_deref().map(contains_pattern);
+    let count: i64 = sqlx::query(
+        "SELECT count(*) AS n FROM notes \
+         WHERE $1 IS NULL OR lower(title) LIKE lower($1) ESCAPE '\\'",
+    )
+    .bind(&pattern)
+    .fetch_one(&db.pool)
+    .await
+    .and_then(|row| row.try_get("n"))
+    .map_err(internal)?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         note_columns!(),
-        " WHERE $1 IS NULL OR lower(n.title) LIKE $1 ORDER BY n.id DESC LIMIT $2 OFFSET $3"
+        " WHERE $1 IS NULL OR lower(n.title) LIKE lower($1) ESCAPE '\\' \
+         ORDER BY n.id DESC LIMIT $2 OFFSET $3"
     ))
     .bind(&pattern)
     .bind(limit)
@@ -148,7 +160,7 @@ pub async fn list_notes(
     .map_err(internal)?;
     let data = rows
         .iter()
-        .map(|row| note_from(row).map(|r| r.note))
+        .map(note_from)
         .collect::<Result<_, _>>()
         .map_err(internal)?;
     Ok(Json(NotesPage { data, count }))
@@ -188,6 +200,7 @@ pub async fn create_note(
         format!("note:{id}:created"),
         &user.username,
         format!("wrote “{}”", note.title),
+        &at,
     );
     announce(
         &channels,
@@ -195,7 +208,7 @@ pub async fn create_note(
         Event::Created { note: note.clone() },
         activity,
     )
-    .await?;
+    .await;
     Ok(Json(note))
 }
 
@@ -210,11 +223,7 @@ pub async fn read_note(
     #[path(ge = 1)] note_id: i64,
     db: State<Db>,
 ) -> Result<Json<Note>, HttpError> {
-    Ok(Json(find(&db, note_id).await?.note))
-}
-
-fn not_yours() -> HttpError {
-    HttpError::new(StatusCode::FORBIDDEN, "Only the author can change a note")
+    Ok(Json(find(&db, note_id).await?))
 }
 
 /// Change your note.
@@ -231,31 +240,43 @@ pub async fn update_note(
     channels: State<Channels>,
     jobs: Jobs,
 ) -> Result<Json<Note>, HttpError> {
-    let NoteRow { mut note, owner_id } = find(&db, note_id).await?;
-    if owner_id != user.id {
-        return Err(not_yours());
-    }
     let NoteUpdate { title, body } = change.0;
-    if let Some(title) = title {
-        note.title = title;
-    }
-    if let Some(body) = body {
-        note.body = body;
-    }
     let at = now();
-    sqlx::query("UPDATE notes SET title = $1, body = $2, updated_at = $3 WHERE id = $4")
-        .bind(&note.title)
-        .bind(&note.body)
-        .bind(&at)
-        .bind(note_id)
-        .execute(&db.pool)
-        .await
-        .map_err(internal)?;
-    note.updated_at = time(&at);
+    // One statement: the author check and the change cannot be split by another
+    // request, and a field left out keeps whatever a concurrent change wrote.
+    let changed = sqlx::query(
+        "UPDATE notes SET title = COALESCE($1, title), body = COALESCE($2, body), \
+         updated_at = $3, revision = revision + 1 WHERE id = $4 AND owner_id = $5 \
+         RETURNING title, body, created_at, updated_at, revision",
+    )
+    .bind(&title)
+    .bind(&body)
+    .bind(&at)
+    .bind(note_id)
+    .bind(user.id)
+    .fetch_optional(&db.pool)
+    .await
+    .map_err(internal)?;
+    let Some(row) = changed else {
+        return Err(missing_or_not_yours(&db, note_id).await);
+    };
+    let read = || -> Result<(Note, i64), sqlx::Error> {
+        let note = Note {
+            id: note_id,
+            title: row.try_get("title")?,
+            body: row.try_get("body")?,
+            owner: user.username.clone(),
+            created_at: time(&row.try_get::<String, _>("created_at")?),
+            updated_at: time(&row.try_get::<String, _>("updated_at")?),
+        };
+        Ok((note, row.try_get("revision")?))
+    };
+    let (note, revision) = read().map_err(internal)?;
     let activity = Activity::new(
-        format!("note:{note_id}:updated:{at}"),
+        format!("note:{note_id}:r{revision}"),
         &user.username,
         format!("changed “{}”", note.title),
+        &at,
     );
     announce(
         &channels,
@@ -263,8 +284,17 @@ pub async fn update_note(
         Event::Updated { note: note.clone() },
         activity,
     )
-    .await?;
+    .await;
     Ok(Json(note))
+}
+
+/// Why `note_id` could not be changed by its author: it is not there (404) or it is
+/// someone else's (403).
+async fn missing_or_not_yours(db: &Db, note_id: i64) -> HttpError {
+    match find(db, note_id).await {
+        Ok(_) => HttpError::new(StatusCode::FORBIDDEN, "Only the author can change a note"),
+        Err(e) => e,
+    }
 }
 
 /// Delete your note.
@@ -281,20 +311,22 @@ pub async fn delete_note(
     channels: State<Channels>,
     jobs: Jobs,
 ) -> Result<(), HttpError> {
-    let NoteRow { note, owner_id } = find(&db, note_id).await?;
-    if owner_id != user.id {
-        return Err(not_yours());
-    }
-    sqlx::query("DELETE FROM notes WHERE id = $1")
+    let deleted = sqlx::query("DELETE FROM notes WHERE id = $1 AND owner_id = $2 RETURNING title")
         .bind(note_id)
-        .execute(&db.pool)
+        .bind(user.id)
+        .fetch_optional(&db.pool)
         .await
         .map_err(internal)?;
+    let Some(row) = deleted else {
+        return Err(missing_or_not_yours(&db, note_id).await);
+    };
+    let title: String = row.try_get("title").map_err(internal)?;
     let activity = Activity::new(
         format!("note:{note_id}:deleted"),
         &user.username,
-        format!("deleted “{}”", note.title),
+        format!("deleted “{title}”"),
+        &now(),
     );
-    announce(&channels, &jobs, Event::Deleted { id: note_id }, activity).await?;
+    announce(&channels, &jobs, Event::Deleted { id: note_id }, activity).await;
     Ok(())
 }

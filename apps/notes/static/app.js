@@ -5,8 +5,10 @@
 const $ = (id) => document.getElementById(id);
 let token = sessionStorage.getItem("notes.token");
 let me = null;
-let socket = null;
+let socket = null; // the one live connection, or null
+let retryTimer = null;
 let retry = 0;
+let total = 0; // notes on the server, on every page
 
 async function api(method, path, body, form) {
   const headers = {};
@@ -19,7 +21,10 @@ async function api(method, path, body, form) {
     payload = JSON.stringify(body);
   }
   const response = await fetch(path, { method, headers, body: payload });
-  const data = response.status === 204 ? null : await response.json();
+  const type = response.headers.get("content-type") || "";
+  let data = null;
+  if (type.includes("json")) data = await response.json();
+  else if (response.status !== 204) data = { detail: (await response.text()) || response.statusText };
   if (response.status === 401 && token) signOut();
   if (!response.ok) throw new Error(describe(data));
   return data;
@@ -54,29 +59,41 @@ function noteItem(note) {
     const remove = document.createElement("button");
     remove.textContent = "Delete";
     remove.className = "delete";
-    remove.onclick = () => api("DELETE", "/notes/" + note.id).catch((e) => ($("note-error").textContent = e.message));
+    remove.onclick = () =>
+      api("DELETE", "/notes/" + note.id)
+        .then(() => removeNote(note.id))
+        .catch((e) => ($("note-error").textContent = e.message));
     meta.append(" ", remove);
   }
   return li;
 }
 
-function showNote(note, fresh) {
+// A note written (`created`) or changed: a change only replaces a note shown here, so
+// that a note deleted meanwhile, or beyond the loaded page, does not come back.
+function showNote(note, fresh, created) {
   const existing = document.querySelector(`#notes li[data-id="${note.id}"]`);
   const li = noteItem(note);
   if (fresh) li.classList.add("new");
   if (existing) existing.replaceWith(li);
-  else $("notes").prepend(li);
+  else if (created) {
+    $("notes").prepend(li);
+    total += 1;
+  }
   updateCount();
 }
 
 function removeNote(id) {
   const existing = document.querySelector(`#notes li[data-id="${id}"]`);
-  if (existing) existing.remove();
+  if (existing) {
+    existing.remove();
+    total -= 1;
+  }
   updateCount();
 }
 
 function updateCount() {
-  $("count").textContent = "(" + $("notes").children.length + ")";
+  const shown = $("notes").children.length;
+  $("count").textContent = shown < total ? `(${shown} of ${total})` : `(${total})`;
 }
 
 function showActivity(entry, atTop) {
@@ -89,6 +106,7 @@ function showActivity(entry, atTop) {
 async function load() {
   const page = await api("GET", "/notes/?limit=100");
   $("notes").replaceChildren(...page.data.map(noteItem));
+  total = page.count;
   updateCount();
   const activity = await api("GET", "/activity/?limit=20");
   $("activity").replaceChildren();
@@ -96,26 +114,35 @@ async function load() {
 }
 
 function follow() {
+  retryTimer = null;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  socket = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(token)}`);
-  socket.onopen = () => {
+  const current = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(token)}`);
+  let opened = false;
+  socket = current;
+  current.onopen = () => {
+    opened = true;
     retry = 0;
     $("live").textContent = "live";
     $("live").className = "on";
     // What changed while the page was not following.
     load().catch(() => {});
   };
-  socket.onmessage = (message) => {
+  current.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    if (event.type === "note.created" || event.type === "note.updated") showNote(event.note, true);
+    if (event.type === "note.created") showNote(event.note, true, true);
+    else if (event.type === "note.updated") showNote(event.note, true, false);
     else if (event.type === "note.deleted") removeNote(event.id);
     else if (event.type === "activity") showActivity(event.entry, true);
     else if (event.type === "resync") load().catch(() => {});
   };
-  socket.onclose = () => {
+  current.onclose = async (closed) => {
+    if (socket !== current) return; // signed out, or replaced
+    socket = null;
     $("live").textContent = "offline";
     $("live").className = "off";
-    if (token) setTimeout(follow, Math.min(10000, 500 * 2 ** retry++));
+    // Refused, or closed because the token expired: ask the API, whose 401 signs out.
+    if (!opened || closed.code === 1008) await api("GET", "/users/me").catch(() => {});
+    if (token) retryTimer = setTimeout(follow, Math.min(10000, 500 * 2 ** retry++));
   };
 }
 
@@ -139,7 +166,11 @@ function signOut() {
   token = null;
   me = null;
   sessionStorage.removeItem("notes.token");
-  if (socket) socket.close();
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  const open = socket;
+  socket = null;
+  if (open) open.close();
   $("who").textContent = "";
   $("account").hidden = false;
   $("board").hidden = true;
@@ -171,7 +202,7 @@ $("note-form").onsubmit = async (e) => {
   $("note-error").textContent = "";
   try {
     const note = await api("POST", "/notes/", { title: $("new-title").value, body: $("new-body").value });
-    showNote(note, false);
+    showNote(note, false, true);
     $("new-title").value = "";
     $("new-body").value = "";
   } catch (err) {

@@ -223,22 +223,74 @@ async fn tokens_are_checked_signature_expiry_and_scopes() {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        let claims = json!({ "sub": "1", "scope": "me", "iat": now - 120, "exp": now - 60 });
         let key = jsonwebtoken::EncodingKey::from_secret("k".repeat(32).as_bytes());
-        let old = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap();
-        let refused = keyed
+        let sign = |header: jsonwebtoken::Header, claims: Value| {
+            jsonwebtoken::encode(&header, &claims, &key).unwrap()
+        };
+        let hs256 = jsonwebtoken::Header::default;
+        // base64url without padding, by hand: the test needs no other crate.
+        let b64 = |v: Value| {
+            const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let bytes = v.to_string().into_bytes();
+            let mut out = String::new();
+            for chunk in bytes.chunks(3) {
+                let n = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+                for i in 0..=chunk.len() {
+                    out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+                }
+            }
+            out
+        };
+        let claims = |sub: &str, exp: u64| json!({ "sub": sub, "scope": "me", "iat": now - 120, "exp": exp });
+        let forged = [
+            // Expired five seconds ago: no leeway.
+            sign(hs256(), claims("1", now - 5)),
+            // Another algorithm, the same key.
+            sign(
+                jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+                claims("1", now + 600),
+            ),
+            // No signature at all.
+            format!(
+                "{}.{}.",
+                b64(json!({ "alg": "none", "typ": "JWT" })),
+                b64(claims("1", now + 600))
+            ),
+            // A subject that is not a user ID, and one no user has.
+            sign(hs256(), claims("ann", now + 600)),
+            sign(hs256(), claims("999", now + 600)),
+        ];
+        let mut answers = Vec::new();
+        for token in &forged {
+            let resp = keyed
+                .get("/users/me")
+                .header("authorization", &bearer(token))
+                .send()
+                .await;
+            answers.push(resp);
+        }
+        // The same claims, rightly signed, pass: what is refused is what was forged.
+        let right = sign(hs256(), claims("1", now + 600));
+        let accepted = keyed
             .get("/users/me")
-            .header("authorization", &bearer(&old))
+            .header("authorization", &bearer(&right))
             .send()
             .await;
+        assert_eq!(accepted.status(), 200);
         keyed.shutdown().await;
-        refused
+        answers
     };
-    assert_eq!(expired.status(), 401);
-    assert_eq!(
-        expired.json::<Value>(),
-        json!({ "detail": "Could not validate credentials" })
-    );
+    for (i, refused) in expired.iter().enumerate() {
+        assert_eq!(refused.status(), 401, "forged token {i}");
+        assert_eq!(
+            refused.json::<Value>(),
+            json!({ "detail": "Could not validate credentials" }),
+            "forged token {i}"
+        );
+    }
 
     // A token for reading cannot write.
     let reader = token(&c, "ann", "notes:read").await;
@@ -317,6 +369,9 @@ async fn notes_are_paged_filtered_and_changed_only_by_their_author() {
     assert_eq!(second["data"].as_array().unwrap().len(), 1);
     let found: Value = page("?q=GROCER").await.json();
     assert_eq!(found["count"], 2);
+    // `_` and `%` are letters to search for, not wildcards.
+    assert_eq!(page("?q=_").await.json::<Value>()["count"], 0);
+    assert_eq!(page("?q=%25").await.json::<Value>()["count"], 0);
 
     let bad = page("?limit=0&offset=-1").await;
     assert_eq!(bad.status(), 422);
@@ -385,13 +440,24 @@ async fn notes_are_paged_filtered_and_changed_only_by_their_author() {
         .await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(deleted.text(), "");
-    let gone = c
-        .get(&format!("/notes/{id}"))
-        .header("authorization", &ann)
-        .send()
-        .await;
-    assert_eq!(gone.status(), 404);
-    assert_eq!(gone.json::<Value>(), json!({ "detail": "Note not found" }));
+    for gone in [
+        c.get(&format!("/notes/{id}"))
+            .header("authorization", &ann)
+            .send()
+            .await,
+        c.patch(&format!("/notes/{id}"))
+            .header("authorization", &ann)
+            .json(&json!({ "body": "again" }))
+            .send()
+            .await,
+        c.delete(&format!("/notes/{id}"))
+            .header("authorization", &ann)
+            .send()
+            .await,
+    ] {
+        assert_eq!(gone.status(), 404);
+        assert_eq!(gone.json::<Value>(), json!({ "detail": "Note not found" }));
+    }
     c.shutdown().await;
 }
 
@@ -474,13 +540,17 @@ async fn changes_reach_followers_live_and_the_job_writes_the_activity_log() {
         .map(|e| e["summary"].as_str().unwrap())
         .collect();
     assert_eq!(summaries, ["deleted “Live”", "wrote “Live”"]);
-    let jobs: Value = c
-        .get("/jobs/status")
-        .header("authorization", &bearer(&token(&c, "ann", "me").await))
-        .send()
-        .await
-        .json();
-    assert_eq!(jobs, json!({ "pending": 0, "dead": 0 }));
+    // Both entries written: nothing waits, nothing died.
+    let jobs = c.jobs().expect("the app has a queue");
+    let name = notes::live::record_activity().name();
+    for _ in 0..100 {
+        if jobs.pending(name).await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(jobs.pending(name).await.unwrap(), 0);
+    assert!(jobs.dead(10).await.unwrap().is_empty());
     c.shutdown().await;
 }
 
@@ -544,4 +614,90 @@ fn a_wrong_database_url_is_refused_with_the_reason() {
         refused.as_deref(),
         Some("DATABASE_URL must start with `sqlite:` or `postgres://`, not `mysql`")
     );
+}
+
+#[tokio::test]
+async fn a_live_connection_ends_when_its_token_does() {
+    let mut config = Config::with_database(&database().await);
+    config.secret_key = Some("k".repeat(32));
+    let channels = notes::channels(&config).await.unwrap();
+    let c = TestClient::start(notes::app(config, channels).unwrap()).await;
+    sign_up(&c, "ann").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let key = jsonwebtoken::EncodingKey::from_secret("k".repeat(32).as_bytes());
+    let claims = json!({ "sub": "1", "scope": "notes:read", "iat": now, "exp": now + 2 });
+    let short = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap();
+    let mut ws = c
+        .websocket(&format!("/ws?token={short}"))
+        .connect()
+        .await
+        .unwrap_or_else(|r| panic!("refused: {}", r.status()));
+    let closed = tokio::time::timeout(Duration::from_secs(10), ws.receive())
+        .await
+        .expect("closed within 10 s")
+        .expect_err("a close, not a message");
+    assert_eq!(
+        (closed.code, closed.reason.as_str()),
+        (1008, "Token expired")
+    );
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn sign_ups_from_one_client_are_rate_limited() {
+    let c = client().await;
+    for i in 0..10 {
+        let resp = c
+            .post("/users/")
+            .json(&json!({ "username": format!("user{i}"), "password": "correct horse" }))
+            .send()
+            .await;
+        assert_eq!(resp.status(), 201);
+    }
+    let eleventh = c
+        .post("/users/")
+        .json(&json!({ "username": "user10", "password": "correct horse" }))
+        .send()
+        .await;
+    assert_eq!(eleventh.status(), 429);
+    assert!(eleventh.header("retry-after").is_some());
+    c.shutdown().await;
+}
+
+#[test]
+fn settings_problems_never_repeat_a_secret() {
+    let mut config = Config::with_database("sqlite://x.sqlite");
+    config.secret_key = Some("hunter2".to_owned());
+    assert_eq!(
+        config.problems(),
+        ["SECRET_KEY: String should have at least 32 characters (it has 7)"]
+    );
+    assert!(!format!("{config:?}").contains("hunter2"));
+
+    // Without a key: fine on loopback alone, refused beyond it or with other instances.
+    config.secret_key = None;
+    assert!(config.problems().is_empty());
+    config.listen_addr = "0.0.0.0:8000".to_owned();
+    assert!(config.problems()[0].starts_with("SECRET_KEY: required when listening beyond"));
+    config.listen_addr = "[::1]:8000".to_owned();
+    config.channels_url = Some("redis://:pw@cache:6379".to_owned());
+    assert!(config.problems()[0].starts_with("SECRET_KEY: required with CHANNELS_URL"));
+    assert!(!format!("{config:?}").contains("pw@"));
+
+    assert_eq!(
+        notes::config::redact("postgres://app:s3cret@db:5432/notes"),
+        "postgres://app:***@db:5432/notes"
+    );
+    assert_eq!(
+        notes::config::redact("sqlite://notes.sqlite"),
+        "sqlite://notes.sqlite"
+    );
+    let memory = notes::app(
+        Config::with_database("sqlite::memory:"),
+        hasten::channels::Channels::in_process(),
+    );
+    assert!(memory.err().unwrap().contains("in-memory SQLite"));
 }

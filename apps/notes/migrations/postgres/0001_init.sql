@@ -13,7 +13,9 @@ CREATE TABLE notes (
     title TEXT NOT NULL,
     body TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    -- 1 when written, one more at each change: what makes each change's activity entry unique.
+    revision BIGINT NOT NULL DEFAULT 1
 );
 
 CREATE INDEX notes_by_owner ON notes (owner_id);

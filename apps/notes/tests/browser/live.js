@@ -13,6 +13,7 @@ const base = process.argv[2] || 'http://127.0.0.1:8000';
 const shots = process.argv[3] || '.';
 const LOCAL = ['127.0.0.1', 'localhost', '[::1]', '::1'];
 const blocked = [];
+const pageErrors = [];
 
 async function newPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
@@ -29,7 +30,7 @@ async function newPage(browser) {
     const url = new URL(ws.url());
     if (!LOCAL.includes(url.hostname)) blocked.push(ws.url());
   });
-  page.on('pageerror', e => { throw e; });
+  page.on('pageerror', e => pageErrors.push(e.message));
   return page;
 }
 
@@ -76,13 +77,24 @@ async function signUp(page, name) {
       throw new Error('Bob is offered to delete a note that is not his');
     }
     await bobPage.locator('#activity li', { hasText: `${ann} wrote “${title}”` }).waitFor({ timeout: 15000 });
+    await annPage.locator('#activity li', { hasText: `${ann} wrote “${title}”` }).waitFor({ timeout: 15000 });
+    // Ann's page has the note once (from her request and from the live event), and both
+    // pages count it.
+    const annCopies = await annPage.locator('#notes li', { hasText: title }).count();
+    if (annCopies !== 1) throw new Error(`Ann's page shows her note ${annCopies} times`);
+    for (const [who, page] of [['Ann', annPage], ['Bob', bobPage]]) {
+      const count = await page.locator('#count').innerText();
+      if (count !== '(1)') throw new Error(`${who}'s page counts ${count}, not (1)`);
+    }
     await bobPage.screenshot({ path: path.join(shots, 'notes-live.png') });
 
     // Ann deletes it: it leaves Bob's page too.
     await annPage.locator('#notes li', { hasText: title }).locator('button.delete').click();
+    await annPage.locator('#notes li', { hasText: title }).waitFor({ state: 'detached', timeout: 10000 });
     await seen.waitFor({ state: 'detached', timeout: 10000 });
     if (bobNavigations.length !== 0) throw new Error(`Bob's page reloaded: ${bobNavigations}`);
     if (blocked.length) throw new Error(`requests tried to leave the machine: ${blocked.join(', ')}`);
+    if (pageErrors.length) throw new Error(`the page threw: ${pageErrors.join('; ')}`);
     console.log(`ok   two users, one note: created by ${ann}, seen live by ${bob}, deleted live; nothing left the machine`);
   } finally {
     await browser.close();
