@@ -33,6 +33,10 @@
 //! # let _ = app;
 //! ```
 //!
+//! A secret (`#[schemars(extend("writeOnly" = true))]`, or `format: password`, as pydantic
+//! documents `SecretStr`) is never repeated in a problem: `APP_SECRET_KEY: String should
+//! have at least 32 characters (the value is not shown: a secret)`.
+//!
 //! Values are read as a query string's are: text, coerced to the field's type as
 //! pydantic does (`"8000"` is a number, `"yes"` a boolean), and a value that starts with
 //! `[` or `{` is read as JSON (lists, maps and nested models). Environment variables win
@@ -127,6 +131,17 @@ impl Settings {
             };
             object.insert(field, value);
         }
+        let secrets: Vec<String> = schema
+            .as_object()
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .map(|p| {
+                p.iter()
+                    .filter(|(_, field)| is_secret(field))
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut errors = Errors::default();
         match crate::validation::body::validate_body::<T>(
             Value::Object(object),
@@ -135,12 +150,13 @@ impl Settings {
             &mut errors,
         ) {
             Some(value) => Ok(value),
-            None => Err(self.problems(errors)),
+            None => Err(self.problems(errors, &secrets)),
         }
     }
 
-    /// Each error as `NAME: message (got input)`.
-    fn problems(&self, errors: Errors) -> Vec<String> {
+    /// Each error as `NAME: message (got input)`; the input of a field in `secrets` is
+    /// never repeated.
+    fn problems(&self, errors: Errors, secrets: &[String]) -> Vec<String> {
         if errors.rejection.is_some() {
             return vec!["the settings type's schema cannot be compiled".to_owned()];
         }
@@ -150,8 +166,12 @@ impl Settings {
             .iter()
             .map(|e| {
                 let mut loc = e["loc"].as_array().cloned().unwrap_or_default().into_iter();
+                let mut secret = false;
                 let var = match loc.next() {
-                    Some(Value::String(field)) => format!("{}{field}", self.prefix).to_uppercase(),
+                    Some(Value::String(field)) => {
+                        secret = secrets.contains(&field);
+                        format!("{}{field}", self.prefix).to_uppercase()
+                    }
                     _ => "settings".to_owned(),
                 };
                 let rest: Vec<String> = loc
@@ -168,11 +188,29 @@ impl Settings {
                 let msg = e["msg"].as_str().unwrap_or("invalid");
                 match &e["input"] {
                     Value::Null | Value::Object(_) => format!("{place}: {msg}"),
+                    _ if secret => format!("{place}: {msg} (the value is not shown: a secret)"),
                     input => format!("{place}: {msg} (got {input})"),
                 }
             })
             .collect()
     }
+}
+
+/// Whether a field's schema marks it secret: `writeOnly`, or `format: password` (how
+/// pydantic documents `SecretStr`), on the field or on a branch of its `anyOf` (an
+/// `Option`).
+fn is_secret(field: &Value) -> bool {
+    let marked = |s: &Value| {
+        s.get("writeOnly") == Some(&Value::Bool(true))
+            || s.get("format").and_then(Value::as_str) == Some("password")
+    };
+    marked(field)
+        || ["anyOf", "oneOf", "allOf"].iter().any(|k| {
+            field
+                .get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|branches| branches.iter().any(marked))
+        })
 }
 
 /// `NAME=value` lines: `#` comments, an optional `export `, optional quotes.

@@ -124,3 +124,53 @@ async fn a_missing_env_file_is_skipped() {
         "postgres://env/app 8000 false []"
     );
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Keyed {
+    #[schemars(length(min = 32), extend("writeOnly" = true))]
+    secret_key: String,
+    #[schemars(length(min = 32), extend("format" = "password"))]
+    api_token: Option<String>,
+    #[schemars(length(min = 3))]
+    name: String,
+}
+
+#[tokio::test]
+async fn a_secret_setting_is_never_repeated_in_a_problem() {
+    std::env::set_var("SET5_SECRET_KEY", "hunter2");
+    std::env::set_var("SET5_API_TOKEN", "tok3n");
+    std::env::set_var("SET5_NAME", "ab");
+    let err = Settings::from_env()
+        .prefix("SET5_")
+        .env_file(None)
+        .load::<Keyed>()
+        .expect_err("short values");
+    let text = err.join("\n");
+    assert_eq!(
+        err,
+        [
+            "SET5_SECRET_KEY: String should have at least 32 characters (the value is not shown: a secret)",
+            "SET5_API_TOKEN: String should have at least 32 characters (the value is not shown: a secret)",
+            r#"SET5_NAME: String should have at least 3 characters (got "ab")"#,
+        ],
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2") && !text.contains("tok3n"),
+        "{text}"
+    );
+
+    // Right values are read as any others.
+    std::env::set_var("SET5_SECRET_KEY", "k".repeat(32));
+    std::env::remove_var("SET5_API_TOKEN");
+    std::env::set_var("SET5_NAME", "abc");
+    let keyed = Settings::from_env()
+        .prefix("SET5_")
+        .env_file(None)
+        .load::<Keyed>()
+        .expect("valid settings");
+    assert_eq!(
+        (keyed.secret_key.len(), keyed.api_token, keyed.name.as_str()),
+        (32, None, "abc")
+    );
+}
