@@ -142,6 +142,32 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
                 }
                 (alias, _) => opt_str(alias),
             };
+            // A header's name as `HeaderName` wants it (lower case), when it is one;
+            // otherwise it is parsed from the wire name when read.
+            let header_name = match a.source {
+                Some(Source::Header) => {
+                    let wire = match &a.alias {
+                        Some(alias) => alias.clone(),
+                        None if convert => p.name.replace('_', "-"),
+                        None => p.name.clone(),
+                    }
+                    .to_ascii_lowercase();
+                    let token = !wire.is_empty()
+                        && wire
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                    if token {
+                        quote!({
+                            static NAME: ::hasten::__private::HeaderName =
+                                ::hasten::__private::HeaderName::from_static(#wire);
+                            ::hasten::__private::Some(&NAME)
+                        })
+                    } else {
+                        quote!(::hasten::__private::None)
+                    }
+                }
+                _ => quote!(::hasten::__private::None),
+            };
             let (gt, ge, lt, le) = (
                 opt_tokens(&a.gt),
                 opt_tokens(&a.ge),
@@ -205,6 +231,7 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
                     include_in_schema: #include_in_schema,
                     required: #required,
                     embed: #body_use.is_json() && (#embed || #json_count > 1),
+                    header_name: #header_name,
                     ..::hasten::__private::ParamSpec::new(#name)
                 }
             }
@@ -345,7 +372,9 @@ pub(crate) fn extract_tokens(
                 }
             }
         });
-        quote! { #extract #rule #validator }
+        // One block per parameter: the steps' bindings end inside it, so the
+        // handler's future keeps only the final value across later awaits.
+        quote! { let #var = { #extract #rule #validator #var }; }
     }).collect()
 }
 

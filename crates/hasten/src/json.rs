@@ -205,7 +205,9 @@ where
         errors: &mut Errors,
     ) -> Extracted<Self> {
         if spec.embed {
-            return embedded_json::<T>(ctx, spec, errors, true)
+            // Boxed: the embedded path's future is the larger, and rarer, one; it
+            // would otherwise size every `Json` extractor's.
+            return Box::pin(embedded_json::<T>(ctx, spec, errors, true))
                 .await
                 .flatten()
                 .map(Json);
@@ -239,7 +241,9 @@ where
         errors: &mut Errors,
     ) -> Extracted<Self> {
         if spec.embed {
-            return embedded_json::<T>(ctx, spec, errors, false)
+            // Boxed: the embedded path's future is the larger, and rarer, one; it
+            // would otherwise size every `Json` extractor's.
+            return Box::pin(embedded_json::<T>(ctx, spec, errors, false))
                 .await
                 .map(|o| o.map(Json));
         }

@@ -139,6 +139,7 @@ pub mod __private {
         run_optional_validator, run_param_validator, ModelParam, ValidateProbe, ViaNoRule,
         ViaValidate,
     };
+    pub use http::HeaderName;
 
     /// Whether the request is traced (it carries a request span).
     pub fn traced(ctx: &RequestCtx) -> bool {

@@ -82,8 +82,11 @@ pub(crate) fn read_error(e: crate::body::BoxError) -> BodyError {
 /// Read a whole body, refusing once it passes `limit`. A `Content-Length` over the
 /// limit is refused before reading anything. (The connection reads and drops the rest
 /// after the 413 is sent; see `connection.rs`.)
+///
+/// The body is borrowed, not moved in: an `async fn` keeps a moved-in argument twice
+/// in its future, and this future sits inside every handler's that reads a body.
 pub(crate) async fn read_body(
-    mut body: RequestBody,
+    body: &mut RequestBody,
     headers: &HeaderMap,
     limit: usize,
 ) -> Result<Bytes, BodyError> {

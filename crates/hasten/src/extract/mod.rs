@@ -141,6 +141,10 @@ pub struct ParamSpec {
     /// A body parameter that is one field of an embedding JSON object (several body
     /// parameters, or `#[body(embed)]`).
     pub embed: bool,
+    /// For a header: its name, worked out once (the wire name, lower-cased) so that
+    /// reading it is a lookup, not a parse. `None` where the macro could not, or for
+    /// other sources.
+    pub header_name: Option<&'static http::HeaderName>,
 }
 
 impl ParamSpec {
@@ -164,6 +168,7 @@ impl ParamSpec {
             include_in_schema: true,
             required: false,
             embed: false,
+            header_name: None,
         }
     }
 
@@ -399,14 +404,16 @@ impl RequestCtx {
 
     /// Read the whole body within the app's body limit.
     pub async fn read_body(&mut self) -> Result<Bytes, BodyError> {
-        match self.body.take() {
-            Some(body) => {
-                let bytes = read_body(body, &self.parts.headers, self.rt.limits.body).await?;
-                self.raw_body = Some(bytes.clone());
-                Ok(bytes)
-            }
-            None => Ok(Bytes::new()),
-        }
+        // Read where it lies, then gone, whatever the outcome: moved out first, the
+        // body would sit in this future twice.
+        let Some(body) = self.body.as_mut() else {
+            return Ok(Bytes::new());
+        };
+        let read = read_body(body, &self.parts.headers, self.rt.limits.body).await;
+        self.body = None;
+        let bytes = read?;
+        self.raw_body = Some(bytes.clone());
+        Ok(bytes)
     }
 
     /// The body read so far, parsed as JSON (`null` if it was not read or is not JSON).

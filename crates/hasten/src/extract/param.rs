@@ -460,11 +460,11 @@ fn head_value<'a>(
         // The last one wins (Starlette's multidict).
         Source::Query => ctx.parts.uri.query().and_then(|q| query_value(q, &name)),
         // The first one wins.
-        Source::Header => ctx
-            .parts
-            .headers
-            .get(name.as_ref())
-            .map(|v| String::from_utf8_lossy(v.as_bytes())),
+        Source::Header => match spec.header_name {
+            Some(header) => ctx.parts.headers.get(header),
+            None => ctx.parts.headers.get(name.as_ref()),
+        }
+        .map(|v| String::from_utf8_lossy(v.as_bytes())),
         Source::Cookie => cookies(&ctx.parts.headers)
             .filter(|(k, _)| *k == name)
             .last()
