@@ -322,6 +322,14 @@ impl Drop for RequestDeps {
     }
 }
 
+/// Whether the dependencies are all this request keeps, with nothing left for the end
+/// of the request (no cleanup): the epilogue then has nothing of theirs to do.
+pub(crate) fn only_resolved(ctx: &RequestCtx) -> bool {
+    ctx.locals
+        .sole::<RequestDeps>()
+        .is_some_and(|d| d.cleanups.is_empty() && d.pending.is_none())
+}
+
 fn deps(ctx: &mut RequestCtx) -> &mut RequestDeps {
     ctx.locals.get_or_default::<RequestDeps>()
 }

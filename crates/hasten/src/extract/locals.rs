@@ -28,6 +28,14 @@ impl Locals {
         self.first.is_none()
     }
 
+    /// The value of type `T` when it is the only one kept.
+    pub(crate) fn sole<T: Any + Send>(&self) -> Option<&T> {
+        match (&self.first, self.rest.is_empty()) {
+            (Some((_, value)), true) => value.downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+
     /// The value of type `T`, if there is one.
     pub(crate) fn get<T: Any + Send>(&self) -> Option<&T> {
         let ty = TypeId::of::<T>();

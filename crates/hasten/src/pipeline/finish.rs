@@ -49,7 +49,8 @@ pub(crate) fn validation_failed(ctx: &mut RequestCtx, errors: Errors) -> Respons
 /// rest when there is a rest (a file to open, a cleanup to run first): a plain
 /// function, not an `async` one, so the common case adds no future to the handler's.
 pub fn respond(ctx: &mut RequestCtx, resp: Response) -> Result<Response, BoxFuture<Response>> {
-    if ctx.locals.is_empty() && resp.extensions().is_empty() {
+    let inert = ctx.locals.is_empty() || crate::depends::only_resolved(ctx);
+    if inert && resp.extensions().is_empty() {
         // Nothing set through `SetResponse`, no cleanups, no tasks, no file to open,
         // no error to re-render: steps 1 and 5 are all there is (most requests).
         return Ok(plain(ctx, resp));

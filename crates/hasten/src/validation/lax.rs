@@ -12,6 +12,12 @@ fn underscores_ok(digits: &str) -> bool {
 /// between digits, and a fraction of zeros (`"3.0"`, `"1_000.00"`). Not `"1."`,
 /// `"1.5"`, `"1e3"` or `"0x10"`.
 pub(crate) fn int(text: &str) -> Option<i128> {
+    // The usual case, a few plain digits, read directly (18 digits fit in a `u64`).
+    let b = text.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        let n = b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        return Some(i128::from(n));
+    }
     let t = text.trim();
     // The usual case, plain digits, parses without an allocation.
     if let Ok(i) = t.parse::<i128>() {
