@@ -1,6 +1,5 @@
 //! [`Json<T>`]: a JSON request body (validated, every error reported) and a JSON response.
 
-use bytes::{BufMut, BytesMut};
 use http::header::CONTENT_TYPE;
 use http::HeaderMap;
 use schemars::JsonSchema;
@@ -47,9 +46,11 @@ impl<T> std::ops::DerefMut for Json<T> {
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        let mut buf = BytesMut::with_capacity(128).writer();
+        // A `Vec` writer: serde_json's writes inline into it, where `BytesMut`'s
+        // writer costs a call per write.
+        let mut buf = Vec::with_capacity(128);
         match serde_json::to_writer(&mut buf, &self.0) {
-            Ok(()) => with_type(Body::full(buf.into_inner().freeze()), content_type::JSON),
+            Ok(()) => with_type(Body::full(bytes::Bytes::from(buf)), content_type::JSON),
             Err(e) => {
                 tracing::error!(error = %e, "failed to serialise JSON response");
                 internal_error()
