@@ -61,12 +61,16 @@ impl<T: Serialize> IntoResponse for Json<T> {
 
 /// Whether the request declares a JSON body: `application/json` or `application/*+json`.
 pub(crate) fn is_json(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
         return false;
     };
-    if ct.eq_ignore_ascii_case("application/json") {
+    // The usual value, compared as bytes before anything is parsed.
+    if value.as_bytes().eq_ignore_ascii_case(b"application/json") {
         return true;
     }
+    let Ok(ct) = value.to_str() else {
+        return false;
+    };
     let mime = ct.split(';').next().unwrap_or("").trim();
     let Some((ty, sub)) = mime.split_once('/') else {
         return false;
