@@ -468,8 +468,9 @@ async fn resolve<D: Dependency, C: CachePolicy>(
                     _marker: PhantomData,
                 });
         }
+        // The scopes are the same after resolving (nested ones are undone): one key.
+        let key = cache_key(id, ctx);
         if C::CACHED {
-            let key = cache_key(id, ctx);
             let cached = ctx
                 .locals
                 .get::<RequestDeps>()
@@ -505,7 +506,6 @@ async fn resolve<D: Dependency, C: CachePolicy>(
                 run: Box::new(move |outcome| cleanup(shared, outcome)),
             });
         }
-        let key = cache_key(id, ctx);
         deps(ctx).cache.insert(key, value.clone());
         Some(Depends {
             value,

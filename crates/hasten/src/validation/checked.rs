@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::compiled::{text_admits, Additional, Compiled, Kind, NodeId, Type};
+use super::compiled::{text_admits, Additional, Compiled, NodeId, Type};
 use super::constraints::{length_admits, Num};
 use super::lax;
 
@@ -59,20 +59,7 @@ impl State<'_> {
     /// The node that checks a value at `id`: `$ref`s followed, and an `Option`'s
     /// single branch taken. `None`: nothing this pass can check there.
     fn target(&self, id: Option<NodeId>) -> Option<&Type> {
-        let mut node = self.compiled.resolve(id?);
-        for _ in 0..8 {
-            if !node.all_of.is_empty() {
-                return None;
-            }
-            match &node.kind {
-                Kind::Typed { ty, .. } => return Some(ty),
-                Kind::Union(u) if u.branches.len() == 1 => {
-                    node = self.compiled.resolve(u.branches[0].1);
-                }
-                _ => return None,
-            }
-        }
-        None
+        self.compiled.typed(id?)
     }
 
     /// The node a value of an `Option`, or a newtype, is checked against: the same.

@@ -166,6 +166,9 @@ pub(crate) struct Compiled {
     /// Such a constraint sits inside a union, where the fast path cannot tell which
     /// branch serde took: the type is always validated from its JSON value.
     pub(crate) checks_in_unions: bool,
+    /// For each node, the typed node a value there is checked against
+    /// ([`Compiled::typed_node`]), worked out once: the fast path asks for every value.
+    typed: Vec<Option<NodeId>>,
 }
 
 /// Hashes a `TypeId` by its own bits: it is already a hash.
@@ -263,12 +266,47 @@ impl Compiled {
             union_depth: 0,
         };
         let root_id = c.compile(root)?;
-        Ok(Compiled {
+        let mut compiled = Compiled {
             nodes: c.nodes,
             root: root_id,
             checks: c.checks,
             checks_in_unions: c.checks_in_unions,
-        })
+            typed: Vec::new(),
+        };
+        compiled.typed = (0..compiled.nodes.len())
+            .map(|id| compiled.typed_node(id))
+            .collect();
+        Ok(compiled)
+    }
+
+    /// The typed node (`Kind::Typed`) that checks a value at `id`: `$ref`s followed and
+    /// an `Option`'s single branch taken. `None` where no one type decides (an `allOf`,
+    /// a union of several, anything).
+    fn typed_node(&self, id: NodeId) -> Option<NodeId> {
+        let mut id = self.resolve_id(id);
+        for _ in 0..MAX_DEPTH {
+            let node = &self.nodes[id];
+            if !node.all_of.is_empty() {
+                return None;
+            }
+            match &node.kind {
+                Kind::Typed { .. } => return Some(id),
+                Kind::Union(u) if u.branches.len() == 1 => {
+                    id = self.resolve_id(u.branches[0].1);
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// The type a value at `id` is checked against, as [`typed_node`](Self::typed_node)
+    /// finds it (looked up, not walked).
+    pub(crate) fn typed(&self, id: NodeId) -> Option<&Type> {
+        match &self.nodes[self.typed.get(id).copied().flatten()?].kind {
+            Kind::Typed { ty, .. } => Some(ty),
+            _ => None,
+        }
     }
 
     pub(crate) fn node(&self, id: NodeId) -> &Node {
@@ -276,14 +314,19 @@ impl Compiled {
     }
 
     /// Follow `$ref`s to the node that checks.
-    pub(crate) fn resolve(&self, mut id: NodeId) -> &Node {
+    pub(crate) fn resolve(&self, id: NodeId) -> &Node {
+        &self.nodes[self.resolve_id(id)]
+    }
+
+    /// The id of the node [`resolve`](Self::resolve) finds.
+    fn resolve_id(&self, mut id: NodeId) -> NodeId {
         for _ in 0..MAX_DEPTH {
             match &self.nodes[id].kind {
                 Kind::Ref(target) if self.nodes[id].all_of.is_empty() => id = *target,
                 _ => break,
             }
         }
-        &self.nodes[id]
+        id
     }
 
     /// Validate `value`. `Ok`: the value with lax coercions applied; `Err`: the
