@@ -136,35 +136,29 @@ pub(crate) fn spec_tokens(params: &[Param], names: &[String]) -> Vec<TokenStream
             let convert = a.convert_underscores.unwrap_or(true);
             // A header's wire name (`user_agent` -> `user-agent`) is worked out here, once,
             // rather than on every request.
-            let alias = match (&a.alias, a.source) {
-                (None, Some(Source::Header)) if convert && p.name.contains('_') => {
-                    opt_str(&Some(p.name.replace('_', "-")))
-                }
+            let header_wire = matches!(a.source, Some(Source::Header)).then(|| match &a.alias {
+                Some(alias) => alias.clone(),
+                None if convert => p.name.replace('_', "-"),
+                None => p.name.clone(),
+            });
+            let alias = match (&a.alias, &header_wire) {
+                (None, Some(wire)) if *wire != p.name => opt_str(&Some(wire.clone())),
                 (alias, _) => opt_str(alias),
             };
-            // A header's name as `HeaderName` wants it (lower case), when it is one;
+            // The same name as `HeaderName` wants it (lower case), when it is a valid one;
             // otherwise it is parsed from the wire name when read.
-            let header_name = match a.source {
-                Some(Source::Header) => {
-                    let wire = match &a.alias {
-                        Some(alias) => alias.clone(),
-                        None if convert => p.name.replace('_', "-"),
-                        None => p.name.clone(),
-                    }
-                    .to_ascii_lowercase();
-                    let token = !wire.is_empty()
-                        && wire
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-                    if token {
-                        quote!({
-                            static NAME: ::hasten::__private::HeaderName =
-                                ::hasten::__private::HeaderName::from_static(#wire);
-                            ::hasten::__private::Some(&NAME)
-                        })
-                    } else {
-                        quote!(::hasten::__private::None)
-                    }
+            let header_name = match header_wire.map(|w| w.to_ascii_lowercase()) {
+                Some(wire)
+                    if !wire.is_empty()
+                        && wire.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+                        }) =>
+                {
+                    quote!({
+                        static NAME: ::hasten::__private::HeaderName =
+                            ::hasten::__private::HeaderName::from_static(#wire);
+                        ::hasten::__private::Some(&NAME)
+                    })
                 }
                 _ => quote!(::hasten::__private::None),
             };

@@ -214,6 +214,13 @@ impl ParamSpec {
     /// Checks made once when the app is built (a bad regular expression, say): the
     /// same rule as for body fields.
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(header) = self.header_name {
+            // The name read on each request is the one documented and reported.
+            debug_assert_eq!(
+                header.as_str(),
+                self.wire_name(Source::Header).to_ascii_lowercase()
+            );
+        }
         if let Some(p) = self.constraints.pattern {
             crate::validation::constraints::pattern(p)
                 .map_err(|e| format!("parameter `{}`: invalid pattern: {e}", self.name))?;

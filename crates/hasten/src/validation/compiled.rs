@@ -303,7 +303,7 @@ impl Compiled {
     /// The type a value at `id` is checked against, as [`typed_node`](Self::typed_node)
     /// finds it (looked up, not walked).
     pub(crate) fn typed(&self, id: NodeId) -> Option<&Type> {
-        match &self.nodes[self.typed.get(id).copied().flatten()?].kind {
+        match &self.nodes[self.typed[id]?].kind {
             Kind::Typed { ty, .. } => Some(ty),
             _ => None,
         }
