@@ -470,21 +470,29 @@ fn head_value<'a>(
     spec: &ParamSpec,
     source: Source,
 ) -> Option<Option<Cow<'a, str>>> {
-    let name = spec.wire_name(source);
+    // The wire name is worked out only where it is read: a header's is known already.
+    let name = || spec.wire_name(source);
     Some(match source {
-        Source::Path => ctx.path_param_cow(&name),
+        Source::Path => ctx.path_param_cow(&name()),
         // The last one wins (Starlette's multidict).
-        Source::Query => ctx.parts.uri.query().and_then(|q| query_value(q, &name)),
+        Source::Query => ctx.parts.uri.query().and_then(|q| query_value(q, &name())),
         // The first one wins.
         Source::Header => match spec.header_name {
             Some(header) => ctx.parts.headers.get(header),
-            None => ctx.parts.headers.get(name.as_ref()),
+            None => ctx.parts.headers.get(name().as_ref()),
         }
-        .map(|v| String::from_utf8_lossy(v.as_bytes())),
-        Source::Cookie => cookies(&ctx.parts.headers)
-            .filter(|(k, _)| *k == name)
-            .last()
-            .map(|(_, v)| Cow::Borrowed(v)),
+        .map(|v| match v.to_str() {
+            // Visible ASCII, as header values almost always are: no scan for UTF-8.
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(v.as_bytes()),
+        }),
+        Source::Cookie => {
+            let name = name();
+            cookies(&ctx.parts.headers)
+                .filter(|(k, _)| *k == name)
+                .last()
+                .map(|(_, v)| Cow::Borrowed(v))
+        }
         Source::Form | Source::Body => return None,
     })
 }

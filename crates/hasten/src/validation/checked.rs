@@ -72,11 +72,11 @@ impl State<'_> {
         match self.target(id) {
             // An integer takes a float only when it has no fraction, as pydantic does.
             Some(Type::Integer { bounds }) => {
-                (n.exact.is_some() || n.value.fract() == 0.0) && bounds.admits(n)
+                (n.exact.is_some() || n.value().fract() == 0.0) && bounds.admits(n)
             }
             Some(Type::Number { bounds }) => bounds.admits(n),
             // pydantic reads 0 and 1 as booleans, nothing else.
-            Some(Type::Boolean) => n.value == 0.0 || n.value == 1.0,
+            Some(Type::Boolean) => n.value() == 0.0 || n.value() == 1.0,
             // Text given a number: pydantic refuses it (a UUID or a datetime reads it as
             // a timestamp; the slow path does that), whatever serde would read. A model
             // or a list given a number: pydantic refuses what serde may accept.
@@ -448,6 +448,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
             properties,
             fallback,
             next: Cell::new(None),
+            expected: Cell::new(0),
             seen: &seen,
             state: self.state,
         };
@@ -507,6 +508,8 @@ struct Map<'a, 's, 'c, A> {
     fallback: Option<NodeId>,
     /// The node of the value that comes next, found from its key.
     next: Cell<Option<NodeId>>,
+    /// The property whose key is expected next: the one after the last found.
+    expected: Cell<usize>,
     /// How many required properties were seen (each counted once: JSON objects with a
     /// repeated key are refused by serde's derive).
     seen: &'a Cell<usize>,
@@ -524,11 +527,19 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, '_, '_, A> {
         let fallback = self.fallback;
         let next = &self.next;
         let seen = self.seen;
+        let expected = &self.expected;
         next.set(None);
         self.map.next_key_seed(KeySeed {
             seed,
             found: &|key: &str| {
-                let node = match properties.iter().find(|(name, _, _)| name == key) {
+                // Keys mostly come in the order the properties are declared: the one
+                // after the last is tried first.
+                let at = match properties.get(expected.get()) {
+                    Some((name, _, _)) if name == key => Some(expected.get()),
+                    _ => properties.iter().position(|(name, _, _)| name == key),
+                };
+                expected.set(at.map_or(0, |i| i + 1));
+                let node = match at.map(|i| &properties[i]) {
                     Some((_, id, required)) => {
                         if *required {
                             seen.set(seen.get() + 1);

@@ -55,25 +55,35 @@ impl Bound {
     }
 }
 
-/// A number to check: its value, and the exact integer when it is one.
+/// A number to check: an exact integer, or a float.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Num {
-    pub(crate) value: f64,
+    /// The float, when `exact` is `None` (an integer's float is worked out only when a
+    /// float bound or step needs it).
+    float: f64,
     pub(crate) exact: Option<i128>,
 }
 
 impl Num {
     pub(crate) fn int(i: i128) -> Self {
         Num {
-            value: i as f64,
+            float: 0.0,
             exact: Some(i),
         }
     }
 
     pub(crate) fn float(f: f64) -> Self {
         Num {
-            value: f,
+            float: f,
             exact: None,
+        }
+    }
+
+    /// The number as a float.
+    pub(crate) fn value(self) -> f64 {
+        match self.exact {
+            Some(i) => i as f64,
+            None => self.float,
         }
     }
 
@@ -81,7 +91,7 @@ impl Num {
         match (self.exact, bound) {
             (Some(i), Bound::Int(b)) => i.cmp(&b),
             _ => self
-                .value
+                .value()
                 .partial_cmp(&bound.as_f64())
                 .unwrap_or(Ordering::Less),
         }
@@ -110,7 +120,7 @@ impl Bounds {
             let ok = match (n.exact, m) {
                 (Some(i), Bound::Int(d)) if d != 0 => i % d == 0,
                 _ => {
-                    let q = n.value / m.as_f64();
+                    let q = n.value() / m.as_f64();
                     (q - q.round()).abs() < 1e-9
                 }
             };
@@ -118,7 +128,7 @@ impl Bounds {
                 return Some(("multiple_of", m));
             }
         }
-        if n.exact.is_none() && n.value.is_nan() {
+        if n.exact.is_none() && n.float.is_nan() {
             // NaN compares false with every bound: the first bound declared fails.
             return [
                 ("le", self.le),
