@@ -1036,10 +1036,10 @@ mod tests {
         assert_eq!(i32::parse("").unwrap_err().0.kind, "int_parsing");
         let e = u8::parse("300").unwrap_err().into_inner();
         assert_eq!(e.kind, "less_than_equal");
-        assert_eq!(e.ctx, Some(json!({"le": 255})));
+        assert_eq!(e.ctx.map(|c| c.to_value()), Some(json!({"le": 255})));
         let e = u32::parse("-1").unwrap_err().into_inner();
         assert_eq!(e.kind, "greater_than_equal");
-        assert_eq!(e.ctx, Some(json!({"ge": 0})));
+        assert_eq!(e.ctx.map(|c| c.to_value()), Some(json!({"ge": 0})));
     }
 
     #[test]

@@ -46,7 +46,7 @@ use std::fmt::Display;
 
 use serde_json::{json, Value};
 
-use crate::validation::{LocItem, ValidationError};
+use crate::validation::{ErrorContext, LocItem, ValidationError};
 
 /// A rule a value must keep beyond its fields' own checks (pydantic's
 /// `model_validator`): it runs once the value's fields are valid, wherever the value is
@@ -84,7 +84,7 @@ impl<T: Validate + ?Sized> Validate for Box<T> {
 pub struct Invalid {
     kind: Cow<'static, str>,
     msg: String,
-    ctx: Option<Value>,
+    ctx: Option<ErrorContext>,
 }
 
 impl Invalid {
@@ -95,7 +95,7 @@ impl Invalid {
             kind: Cow::Borrowed("value_error"),
             msg: format!("Value error, {message}"),
             // pydantic puts the exception in `ctx.error`; FastAPI shows it as `{}`.
-            ctx: Some(json!({ "error": {} })),
+            ctx: Some(ErrorContext::one("error", json!({}))),
         }
     }
 
@@ -109,9 +109,10 @@ impl Invalid {
         }
     }
 
-    /// Set the error's `ctx` object.
-    pub fn with_ctx(mut self, ctx: Value) -> Self {
-        self.ctx = Some(ctx);
+    /// Set the error's `ctx`: an [`ErrorContext`], or a JSON object
+    /// (`json!({"limit": 5})`).
+    pub fn with_ctx(mut self, ctx: impl Into<ErrorContext>) -> Self {
+        self.ctx = Some(ctx.into());
         self
     }
 

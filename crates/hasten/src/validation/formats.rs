@@ -13,12 +13,12 @@
 //! temporal values are *read* instead: any JSON value may be given (a number is a unix
 //! timestamp to pydantic), and what was read is written in the form serde reads.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::constraints::Check;
 #[cfg(feature = "datetime")]
 use super::temporal::Temporal;
-use super::ValidationError;
+use super::{ErrorContext, ValidationError};
 
 /// A string format hasten enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +143,7 @@ impl Format {
                     format!("Input should be a valid URL, {reason}"),
                     input(),
                 )
-                .with_ctx(json!({ "error": reason }))
+                .with_ctx(ErrorContext::one("error", reason))
             }),
             Format::Email => email_error(text).map(|reason| {
                 ValidationError::new(
@@ -151,7 +151,7 @@ impl Format {
                     format!("value is not a valid email address: {reason}"),
                     input(),
                 )
-                .with_ctx(json!({ "reason": reason }))
+                .with_ctx(ErrorContext::one("reason", reason))
             }),
         };
         match error {
@@ -170,7 +170,7 @@ fn uuid_parsing(e: &::uuid::Error, input: Value) -> ValidationError {
         format!("Input should be a valid UUID, {reason}"),
         input,
     )
-    .with_ctx(json!({ "error": reason }))
+    .with_ctx(ErrorContext::one("error", reason))
 }
 
 /// A UUID as pydantic reads one from JSON: text in any form the `uuid` crate parses

@@ -171,7 +171,7 @@ mod tests {
         let e = json_invalid(body.as_bytes(), &err);
         (
             serde_json::to_value(&e.loc).unwrap(),
-            e.ctx.unwrap()["error"].clone(),
+            e.ctx.unwrap().get("error").cloned().unwrap_or_default(),
         )
     }
 

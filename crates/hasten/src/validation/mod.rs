@@ -85,7 +85,167 @@ pub struct ValidationError {
     /// The offending input (`null` when missing).
     pub input: Value,
     /// Error context such as `{"ge": 1}`; omitted when `None`.
-    pub ctx: Option<Value>,
+    pub ctx: Option<ErrorContext>,
+}
+
+/// An error's context, as pydantic gives it: the values its message was made from
+/// (`{"ge": 1}`, `{"pattern": "^a"}`), serialised as a JSON object.
+///
+/// Its entries are kept in order, as written, without the hashing a JSON map costs:
+/// most errors have one entry, and a refused request can have many errors.
+///
+/// ```
+/// use hasten::validation::{ErrorContext, ValidationError};
+/// use serde_json::json;
+///
+/// let e = ValidationError::new("too_big", "Too big", json!(7))
+///     .with_ctx(ErrorContext::new().with("limit", 5));
+/// assert_eq!(e.ctx.as_ref().and_then(|c| c.get("limit")), Some(&json!(5)));
+/// // Any JSON object converts too.
+/// let same = ErrorContext::from(json!({ "limit": 5 }));
+/// assert_eq!(e.ctx, Some(same));
+/// assert_eq!(e.ctx.unwrap().to_value(), json!({ "limit": 5 }));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ErrorContext {
+    repr: CtxRepr,
+}
+
+#[derive(Debug, Clone)]
+enum CtxRepr {
+    /// Entries in order (keys unique: [`ErrorContext::with`] replaces).
+    Entries(Vec<(Cow<'static, str>, Value)>),
+    /// A JSON value that is not an object, kept as it was given.
+    Other(Value),
+}
+
+impl Default for CtxRepr {
+    fn default() -> Self {
+        CtxRepr::Entries(Vec::new())
+    }
+}
+
+impl ErrorContext {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A context of one entry.
+    pub fn one(key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
+        ErrorContext {
+            repr: CtxRepr::Entries(vec![(key.into(), value.into())]),
+        }
+    }
+
+    /// The context with `key` set to `value` (replaced if it was there).
+    pub fn with(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
+        let (key, value) = (key.into(), value.into());
+        match &mut self.repr {
+            CtxRepr::Entries(entries) => match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => entries.push((key, value)),
+            },
+            CtxRepr::Other(_) => {
+                self.repr = CtxRepr::Entries(vec![(key, value)]);
+            }
+        }
+        self
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match &self.repr {
+            CtxRepr::Entries(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            CtxRepr::Other(_) => None,
+        }
+    }
+
+    /// The value of `key`, to change it.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        match &mut self.repr {
+            CtxRepr::Entries(entries) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+            CtxRepr::Other(_) => None,
+        }
+    }
+
+    /// The entries, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        let entries = match &self.repr {
+            CtxRepr::Entries(entries) => entries.as_slice(),
+            CtxRepr::Other(_) => &[],
+        };
+        entries.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// As JSON: an object of the entries (or the value given, if it was not an object).
+    pub fn to_value(&self) -> Value {
+        match &self.repr {
+            CtxRepr::Entries(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            ),
+            CtxRepr::Other(v) => v.clone(),
+        }
+    }
+}
+
+impl From<Value> for ErrorContext {
+    /// A JSON object's entries, in order; any other value is kept as it is (and
+    /// serialised as given).
+    fn from(value: Value) -> Self {
+        let repr = match value {
+            Value::Object(map) => {
+                CtxRepr::Entries(map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())
+            }
+            other => CtxRepr::Other(other),
+        };
+        ErrorContext { repr }
+    }
+}
+
+impl From<ErrorContext> for Value {
+    fn from(ctx: ErrorContext) -> Value {
+        match ctx.repr {
+            CtxRepr::Entries(entries) => Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v))
+                    .collect(),
+            ),
+            CtxRepr::Other(v) => v,
+        }
+    }
+}
+
+/// Equal when their JSON is: the same entries, in any order.
+impl PartialEq for ErrorContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_value() == other.to_value()
+    }
+}
+
+impl PartialEq<Value> for ErrorContext {
+    fn eq(&self, other: &Value) -> bool {
+        self.to_value() == *other
+    }
+}
+
+impl Serialize for ErrorContext {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.repr {
+            CtxRepr::Entries(entries) => {
+                let mut m = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    m.serialize_entry(k.as_ref(), v)?;
+                }
+                m.end()
+            }
+            CtxRepr::Other(v) => v.serialize(s),
+        }
+    }
 }
 
 impl ValidationError {
@@ -104,9 +264,9 @@ impl ValidationError {
         }
     }
 
-    /// Set the context object.
-    pub fn with_ctx(mut self, ctx: Value) -> Self {
-        self.ctx = Some(ctx);
+    /// Set the context: an [`ErrorContext`], or a JSON object (`json!({"ge": 1})`).
+    pub fn with_ctx(mut self, ctx: impl Into<ErrorContext>) -> Self {
+        self.ctx = Some(ctx.into());
         self
     }
 
@@ -341,7 +501,7 @@ impl std::error::Error for RequestValidationError {}
 mod write {
     use serde_json::Value;
 
-    use super::{LocItem, ValidationError};
+    use super::{CtxRepr, ErrorContext, LocItem, ValidationError};
 
     /// About how many bytes [`error`] writes: enough, mostly, that the buffer is
     /// allocated once.
@@ -356,7 +516,9 @@ mod write {
             + e.msg.len()
             + 12 * e.loc.len()
             + value(&e.input)
-            + e.ctx.as_ref().map_or(0, |c| 8 + value(c))
+            + e.ctx.as_ref().map_or(0, |c| {
+                10 + c.iter().map(|(k, v)| 4 + k.len() + value(v)).sum::<usize>()
+            })
     }
 
     /// One error, its members in pydantic's order.
@@ -381,7 +543,7 @@ mod write {
         value(out, &e.input);
         if let Some(ctx) = &e.ctx {
             out.extend_from_slice(b",\"ctx\":");
-            value(out, ctx);
+            context(out, ctx);
         }
         out.push(b'}');
     }
@@ -422,6 +584,23 @@ mod write {
             .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
     }
 
+    /// An error's context: an object of its entries.
+    fn context(out: &mut Vec<u8>, ctx: &ErrorContext) {
+        if let CtxRepr::Other(v) = &ctx.repr {
+            return value(out, v);
+        }
+        out.push(b'{');
+        for (i, (k, item)) in ctx.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            text(out, k);
+            out.push(b':');
+            value(out, item);
+        }
+        out.push(b'}');
+    }
+
     /// A JSON value.
     pub(super) fn value(out: &mut Vec<u8>, v: &Value) {
         match v {
@@ -460,7 +639,7 @@ mod write {
 pub mod messages {
     use serde_json::{json, Value};
 
-    use super::ValidationError;
+    use super::{CtxRepr, ErrorContext, ValidationError};
 
     /// `int_parsing` for a string that is not an integer.
     pub fn int_parsing(input: Value) -> ValidationError {
@@ -560,6 +739,11 @@ pub mod messages {
         }
     }
 
+    /// A context of one entry, `{key: value}`.
+    fn ctx1(key: &'static str, value: impl Into<Value>) -> ErrorContext {
+        ErrorContext::one(key, value)
+    }
+
     fn shown(bound: &Value) -> Shown {
         match bound.as_u64() {
             Some(n) => Shown::Digits(Digits::of(n)),
@@ -606,7 +790,7 @@ pub mod messages {
             ]),
             input,
         )
-        .with_ctx(json!({ "min_length": min_length }))
+        .with_ctx(ctx1("min_length", min_length))
     }
 
     /// `string_too_long`.
@@ -621,7 +805,7 @@ pub mod messages {
             ]),
             input,
         )
-        .with_ctx(json!({ "max_length": max_length }))
+        .with_ctx(ctx1("max_length", max_length))
     }
 
     /// `too_short` for a list with too few items.
@@ -654,9 +838,13 @@ pub mod messages {
             ]),
             input,
         )
-        .with_ctx(
-            json!({ "field_type": field_type, "min_length": min_length, "actual_length": actual }),
-        )
+        .with_ctx(ErrorContext {
+            repr: CtxRepr::Entries(vec![
+                ("field_type".into(), field_type.into()),
+                ("min_length".into(), min_length.into()),
+                ("actual_length".into(), actual.into()),
+            ]),
+        })
     }
 
     /// `too_long` for a `List`, `Set` or `Tuple` with too many items.
@@ -679,9 +867,13 @@ pub mod messages {
             ]),
             input,
         )
-        .with_ctx(
-            json!({ "field_type": field_type, "max_length": max_length, "actual_length": actual }),
-        )
+        .with_ctx(ErrorContext {
+            repr: CtxRepr::Entries(vec![
+                ("field_type".into(), field_type.into()),
+                ("max_length".into(), max_length.into()),
+                ("actual_length".into(), actual.into()),
+            ]),
+        })
     }
 
     /// `string_pattern_mismatch`.
@@ -691,22 +883,20 @@ pub mod messages {
             concat(&["String should match pattern '", pattern, "'"]),
             input,
         )
-        .with_ctx(json!({ "pattern": pattern }))
+        .with_ctx(ctx1("pattern", pattern))
     }
 
     /// The four range errors: `kind` is one of `gt`, `ge`, `lt`, `le`; `bound` is the limit
     /// as a JSON number (kept as written: `1`, `0.5`).
     pub fn range(kind: &str, input: Value, bound: Value) -> ValidationError {
-        let (ty, words) = match kind {
-            "gt" => ("greater_than", "greater than"),
-            "ge" => ("greater_than_equal", "greater than or equal to"),
-            "lt" => ("less_than", "less than"),
-            _ => ("less_than_equal", "less than or equal to"),
+        let (key, ty, words) = match kind {
+            "gt" => ("gt", "greater_than", "greater than"),
+            "ge" => ("ge", "greater_than_equal", "greater than or equal to"),
+            "lt" => ("lt", "less_than", "less than"),
+            _ => ("le", "less_than_equal", "less than or equal to"),
         };
         let msg = concat(&["Input should be ", words, " ", shown(&bound).as_str()]);
-        let mut ctx = serde_json::Map::new();
-        ctx.insert(kind.to_owned(), bound);
-        ValidationError::new(ty, msg, input).with_ctx(Value::Object(ctx))
+        ValidationError::new(ty, msg, input).with_ctx(ctx1(key, bound))
     }
 
     /// `multiple_of`: "Input should be a multiple of 0.5".
@@ -716,7 +906,7 @@ pub mod messages {
             concat(&["Input should be a multiple of ", shown(&step).as_str()]),
             input,
         )
-        .with_ctx(json!({ "multiple_of": step }))
+        .with_ctx(ctx1("multiple_of", step))
     }
 
     /// Python's way of listing choices: `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`.
@@ -736,7 +926,7 @@ pub mod messages {
     pub fn enumeration<S: AsRef<str>>(input: Value, choices: &[S]) -> ValidationError {
         let expected = expected_list(choices);
         ValidationError::new("enum", format!("Input should be {expected}"), input)
-            .with_ctx(json!({ "expected": expected }))
+            .with_ctx(ctx1("expected", expected))
     }
 
     /// `model_attributes_type` for a body that is not an object.
@@ -757,7 +947,7 @@ pub mod messages {
             format!("Input should be {expected}"),
             input,
         )
-        .with_ctx(json!({ "expected": expected }))
+        .with_ctx(ctx1("expected", expected))
     }
 
     /// `set_type` for a value that is not a set (a list of unique items).
@@ -783,7 +973,7 @@ pub mod messages {
     /// `json_invalid`: `offset` is the character offset, `error` Python's `json` message.
     pub fn json_invalid(offset: usize, error: &str) -> ValidationError {
         ValidationError::new("json_invalid", "JSON decode error", json!({}))
-            .with_ctx(json!({ "error": error }))
+            .with_ctx(ctx1("error", error))
             .at(vec!["body".into(), offset.into()])
     }
 }
@@ -816,7 +1006,7 @@ mod tests {
     fn range_message_keeps_the_bound_as_written() {
         let e = range("ge", json!("0"), json!(1));
         assert_eq!(e.msg, "Input should be greater than or equal to 1");
-        assert_eq!(e.ctx, Some(json!({"ge": 1})));
+        assert_eq!(e.ctx.map(|c| c.to_value()), Some(json!({"ge": 1})));
         let e = range("lt", json!("3"), json!(2.5));
         assert_eq!(e.msg, "Input should be less than 2.5");
     }

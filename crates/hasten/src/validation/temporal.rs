@@ -34,7 +34,7 @@ use speedate::{
 };
 use strum::EnumMessage;
 
-use super::ValidationError;
+use super::{ErrorContext, ValidationError};
 
 /// What a `format` reads: the pydantic type it stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ fn with_reason(
 ) -> Box<ValidationError> {
     Box::new(
         ValidationError::new(kind, format!("{prefix}, {reason}"), input.clone())
-            .with_ctx(json!({ "error": reason })),
+            .with_ctx(ErrorContext::one("error", reason)),
     )
 }
 
