@@ -115,8 +115,9 @@ pub struct ErrorContext {
 enum CtxRepr {
     /// Entries in order (keys unique: [`ErrorContext::with`] replaces).
     Entries(Vec<(Cow<'static, str>, Value)>),
-    /// A JSON value that is not an object, kept as it was given.
-    Other(Value),
+    /// A JSON value that is not an object, kept as it was given (boxed: it is rare,
+    /// and a JSON value is three times the size of the list).
+    Other(Box<Value>),
 }
 
 impl Default for CtxRepr {
@@ -187,7 +188,7 @@ impl ErrorContext {
                     .map(|(k, v)| (k.to_string(), v.clone()))
                     .collect(),
             ),
-            CtxRepr::Other(v) => v.clone(),
+            CtxRepr::Other(v) => (**v).clone(),
         }
     }
 }
@@ -200,7 +201,7 @@ impl From<Value> for ErrorContext {
             Value::Object(map) => {
                 CtxRepr::Entries(map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())
             }
-            other => CtxRepr::Other(other),
+            other => CtxRepr::Other(Box::new(other)),
         };
         ErrorContext { repr }
     }
@@ -215,7 +216,7 @@ impl From<ErrorContext> for Value {
                     .map(|(k, v)| (k.into_owned(), v))
                     .collect(),
             ),
-            CtxRepr::Other(v) => v,
+            CtxRepr::Other(v) => *v,
         }
     }
 }
