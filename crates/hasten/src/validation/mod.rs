@@ -563,7 +563,7 @@ mod write {
     }
 
     /// Whether JSON must escape a byte of `bytes` (a control character, `"` or `\\`),
-    /// eight bytes at a time.
+    /// eight bytes at a time; the last eight are read again rather than one by one.
     pub(super) fn needs_escape(bytes: &[u8]) -> bool {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -572,17 +572,19 @@ mod write {
         let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
         let quote = ONES * u64::from(b'"');
         let backslash = ONES * u64::from(b'\\');
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
+        let bad = |c: &[u8]| {
             let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            if below(x, 0x20) | below(x ^ quote, 1) | below(x ^ backslash, 1) != 0 {
-                return true;
-            }
+            below(x, 0x20) | below(x ^ quote, 1) | below(x ^ backslash, 1) != 0
+        };
+        let n = bytes.len();
+        if n < 8 {
+            return bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
         }
-        chunks
-            .remainder()
-            .iter()
-            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        let mut chunks = bytes.chunks_exact(8);
+        if chunks.any(bad) {
+            return true;
+        }
+        n % 8 != 0 && bad(&bytes[n - 8..])
     }
 
     /// An error's context: an object of its entries.
@@ -1036,7 +1038,7 @@ mod tests {
     fn every_byte_that_json_escapes_is_found_at_every_position() {
         for b in 0..=255u8 {
             let escapes = b < 0x20 || b == b'"' || b == b'\\';
-            for len in [1, 7, 8, 9, 17] {
+            for len in [1, 7, 8, 9, 15, 16, 17, 23] {
                 for at in 0..len {
                     let mut bytes = vec![b'a'; len];
                     // Neighbours that sit just above and below the bounds.
