@@ -584,7 +584,7 @@ mod write {
         if chunks.any(bad) {
             return true;
         }
-        n % 8 != 0 && bad(&bytes[n - 8..])
+        !n.is_multiple_of(8) && bad(&bytes[n - 8..])
     }
 
     /// An error's context: an object of its entries.

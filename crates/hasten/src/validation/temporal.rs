@@ -27,7 +27,7 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use speedate::{
     Date, DateConfig, DateTime, DateTimeConfig, Duration, MicrosecondsPrecisionOverflowBehavior,
     ParseError, Time, TimeConfig,
@@ -425,6 +425,7 @@ impl Temporal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn read(t: Temporal, v: Value) -> Result<String, Value> {
         t.read(&v).map_err(|e| serde_json::to_value(e).unwrap())
