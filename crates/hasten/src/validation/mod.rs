@@ -589,11 +589,16 @@ mod write {
 
     /// An error's context: an object of its entries.
     fn context(out: &mut Vec<u8>, ctx: &ErrorContext) {
-        if let CtxRepr::Other(v) = &ctx.repr {
-            return value(out, v);
+        match &ctx.repr {
+            CtxRepr::Other(v) => value(out, v),
+            CtxRepr::Entries(_) => object(out, ctx.iter()),
         }
+    }
+
+    /// A JSON object of these entries.
+    fn object<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'a str, &'a Value)>) {
         out.push(b'{');
-        for (i, (k, item)) in ctx.iter().enumerate() {
+        for (i, (k, item)) in entries.enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -618,18 +623,7 @@ mod write {
                 }
                 out.push(b']');
             }
-            Value::Object(map) => {
-                out.push(b'{');
-                for (i, (k, item)) in map.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    text(out, k);
-                    out.push(b':');
-                    value(out, item);
-                }
-                out.push(b'}');
-            }
+            Value::Object(map) => object(out, map.iter().map(|(k, v)| (k.as_str(), v))),
             // null, booleans and numbers.
             other => {
                 let _ = serde_json::to_writer(&mut *out, other);
