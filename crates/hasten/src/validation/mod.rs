@@ -134,12 +134,18 @@ impl ErrorContext {
 
     /// A context of one entry.
     pub fn one(key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
+        Self::entries(vec![(key.into(), value.into())])
+    }
+
+    /// A context of these entries, in this order (keys unique).
+    pub(crate) fn entries(entries: Vec<(Cow<'static, str>, Value)>) -> Self {
         ErrorContext {
-            repr: CtxRepr::Entries(vec![(key.into(), value.into())]),
+            repr: CtxRepr::Entries(entries),
         }
     }
 
-    /// The context with `key` set to `value` (replaced if it was there).
+    /// The context with `key` set to `value` (replaced if it was there); a context
+    /// made from a JSON value that was not an object becomes an object of this entry.
     pub fn with(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
         let (key, value) = (key.into(), value.into());
         match &mut self.repr {
@@ -181,15 +187,7 @@ impl ErrorContext {
 
     /// As JSON: an object of the entries (or the value given, if it was not an object).
     pub fn to_value(&self) -> Value {
-        match &self.repr {
-            CtxRepr::Entries(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect(),
-            ),
-            CtxRepr::Other(v) => (**v).clone(),
-        }
+        Value::from(self.clone())
     }
 }
 
@@ -225,12 +223,6 @@ impl From<ErrorContext> for Value {
 impl PartialEq for ErrorContext {
     fn eq(&self, other: &Self) -> bool {
         self.to_value() == other.to_value()
-    }
-}
-
-impl PartialEq<Value> for ErrorContext {
-    fn eq(&self, other: &Value) -> bool {
-        self.to_value() == *other
     }
 }
 
@@ -636,7 +628,7 @@ mod write {
 pub mod messages {
     use serde_json::{json, Value};
 
-    use super::{CtxRepr, ErrorContext, ValidationError};
+    use super::{ErrorContext, ValidationError};
 
     /// `int_parsing` for a string that is not an integer.
     pub fn int_parsing(input: Value) -> ValidationError {
@@ -736,11 +728,6 @@ pub mod messages {
         }
     }
 
-    /// A context of one entry, `{key: value}`.
-    fn ctx1(key: &'static str, value: impl Into<Value>) -> ErrorContext {
-        ErrorContext::one(key, value)
-    }
-
     fn shown(bound: &Value) -> Shown {
         match bound.as_u64() {
             Some(n) => Shown::Digits(Digits::of(n)),
@@ -787,7 +774,7 @@ pub mod messages {
             ]),
             input,
         )
-        .with_ctx(ctx1("min_length", min_length))
+        .with_ctx(ErrorContext::one("min_length", min_length))
     }
 
     /// `string_too_long`.
@@ -802,7 +789,7 @@ pub mod messages {
             ]),
             input,
         )
-        .with_ctx(ctx1("max_length", max_length))
+        .with_ctx(ErrorContext::one("max_length", max_length))
     }
 
     /// `too_short` for a list with too few items.
@@ -835,13 +822,11 @@ pub mod messages {
             ]),
             input,
         )
-        .with_ctx(ErrorContext {
-            repr: CtxRepr::Entries(vec![
-                ("field_type".into(), field_type.into()),
-                ("min_length".into(), min_length.into()),
-                ("actual_length".into(), actual.into()),
-            ]),
-        })
+        .with_ctx(ErrorContext::entries(vec![
+            ("field_type".into(), field_type.into()),
+            ("min_length".into(), min_length.into()),
+            ("actual_length".into(), actual.into()),
+        ]))
     }
 
     /// `too_long` for a `List`, `Set` or `Tuple` with too many items.
@@ -864,13 +849,11 @@ pub mod messages {
             ]),
             input,
         )
-        .with_ctx(ErrorContext {
-            repr: CtxRepr::Entries(vec![
-                ("field_type".into(), field_type.into()),
-                ("max_length".into(), max_length.into()),
-                ("actual_length".into(), actual.into()),
-            ]),
-        })
+        .with_ctx(ErrorContext::entries(vec![
+            ("field_type".into(), field_type.into()),
+            ("max_length".into(), max_length.into()),
+            ("actual_length".into(), actual.into()),
+        ]))
     }
 
     /// `string_pattern_mismatch`.
@@ -880,7 +863,7 @@ pub mod messages {
             concat(&["String should match pattern '", pattern, "'"]),
             input,
         )
-        .with_ctx(ctx1("pattern", pattern))
+        .with_ctx(ErrorContext::one("pattern", pattern))
     }
 
     /// The four range errors: `kind` is one of `gt`, `ge`, `lt`, `le`; `bound` is the limit
@@ -893,7 +876,7 @@ pub mod messages {
             _ => ("le", "less_than_equal", "less than or equal to"),
         };
         let msg = concat(&["Input should be ", words, " ", shown(&bound).as_str()]);
-        ValidationError::new(ty, msg, input).with_ctx(ctx1(key, bound))
+        ValidationError::new(ty, msg, input).with_ctx(ErrorContext::one(key, bound))
     }
 
     /// `multiple_of`: "Input should be a multiple of 0.5".
@@ -903,7 +886,7 @@ pub mod messages {
             concat(&["Input should be a multiple of ", shown(&step).as_str()]),
             input,
         )
-        .with_ctx(ctx1("multiple_of", step))
+        .with_ctx(ErrorContext::one("multiple_of", step))
     }
 
     /// Python's way of listing choices: `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`.
@@ -923,7 +906,7 @@ pub mod messages {
     pub fn enumeration<S: AsRef<str>>(input: Value, choices: &[S]) -> ValidationError {
         let expected = expected_list(choices);
         ValidationError::new("enum", format!("Input should be {expected}"), input)
-            .with_ctx(ctx1("expected", expected))
+            .with_ctx(ErrorContext::one("expected", expected))
     }
 
     /// `model_attributes_type` for a body that is not an object.
@@ -944,7 +927,7 @@ pub mod messages {
             format!("Input should be {expected}"),
             input,
         )
-        .with_ctx(ctx1("expected", expected))
+        .with_ctx(ErrorContext::one("expected", expected))
     }
 
     /// `set_type` for a value that is not a set (a list of unique items).
@@ -970,7 +953,7 @@ pub mod messages {
     /// `json_invalid`: `offset` is the character offset, `error` Python's `json` message.
     pub fn json_invalid(offset: usize, error: &str) -> ValidationError {
         ValidationError::new("json_invalid", "JSON decode error", json!({}))
-            .with_ctx(ctx1("error", error))
+            .with_ctx(ErrorContext::one("error", error))
             .at(vec!["body".into(), offset.into()])
     }
 }
