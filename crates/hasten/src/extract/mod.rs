@@ -739,15 +739,29 @@ pub struct Errors {
     pub(crate) validation: RequestValidationError,
     /// Boxed: rare, and the collector lives in every handler's future.
     pub(crate) rejection: Option<Box<crate::Response>>,
-    /// Which dependant (the operation, or a dependency) each error came from, in
-    /// order; see [`Errors::open_dependant`].
-    origins: Vec<u32>,
+    /// Where each error came from, in order; see [`Errors::open_dependant`]. Nothing
+    /// is allocated for a request without errors.
+    origins: Vec<Origin>,
     /// The dependant being extracted, and the next number to give one.
     current: u32,
     next: u32,
-    /// Dependants in the order they finished (post-order: a dependency before the one
-    /// that uses it).
-    finished: Vec<u32>,
+    /// How many dependants have finished.
+    closed: u32,
+}
+
+/// The dependant (the operation, or a dependency) an error came from, and when it
+/// finished: dependants finish in post-order, a dependency before the one that uses
+/// it; the operation never does, so its errors come last.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    dependant: u32,
+    finished: u32,
+}
+
+impl Origin {
+    /// Not finished (yet): the operation's errors, or those of a dependency still
+    /// being extracted.
+    const OPEN: u32 = u32::MAX;
 }
 
 impl Errors {
@@ -778,7 +792,13 @@ impl Errors {
 
     /// Done extracting the dependency opened by [`open_dependant`](Self::open_dependant).
     pub fn close_dependant(&mut self, outer: u32) {
-        self.finished.push(self.current);
+        let rank = self.closed;
+        self.closed += 1;
+        for origin in &mut self.origins {
+            if origin.dependant == self.current {
+                origin.finished = rank;
+            }
+        }
         self.current = outer;
     }
 
@@ -790,7 +810,6 @@ impl Errors {
         if self.next == 0 && self.validation.errors().len() < 2 {
             return self.validation;
         }
-        let finished = &self.finished;
         let origins = &self.origins;
         let rank = |e: &ValidationError| match e.loc.first() {
             Some(LocItem::Key(k)) => match k.as_ref() {
@@ -802,14 +821,10 @@ impl Errors {
             },
             _ => 4,
         };
-        // The operation itself (0) finishes last.
+        // The operation itself never finishes: its errors come after its dependencies'.
         let key = |i: usize, e: &ValidationError| {
             let r = rank(e);
-            let origin = origins.get(i).copied().unwrap_or(0);
-            let when = finished
-                .iter()
-                .position(|d| *d == origin)
-                .unwrap_or(usize::MAX);
+            let when = origins.get(i).map_or(Origin::OPEN, |o| o.finished);
             (r == 4, if r == 4 { 0 } else { when }, r)
         };
         let keys = (self.validation.errors().iter().enumerate()).map(|(i, e)| key(i, e));
@@ -836,7 +851,10 @@ impl Errors {
         let kept = self.validation.errors().len();
         self.validation.push(err);
         if self.validation.errors().len() > kept {
-            self.origins.push(self.current);
+            self.origins.push(Origin {
+                dependant: self.current,
+                finished: Origin::OPEN,
+            });
         }
     }
 
@@ -902,5 +920,68 @@ pub trait FromRequest: Sized + Send + 'static {
     /// Describe the parameter for the documentation (and check the app can supply it).
     fn describe(spec: &'static ParamSpec, doc: &mut OperationDoc) {
         let _ = (spec, doc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Errors;
+    use crate::validation::{LocItem, ValidationError};
+
+    fn at(source: &'static str, name: &'static str) -> ValidationError {
+        ValidationError::missing().at(vec![LocItem::Key(source.into()), LocItem::Key(name.into())])
+    }
+
+    fn locs(errors: Errors) -> Vec<String> {
+        let ordered = errors.into_ordered();
+        (ordered.errors().iter())
+            .map(|e| match (&e.loc[0], &e.loc[1]) {
+                (LocItem::Key(s), LocItem::Key(n)) => format!("{s}.{n}"),
+                _ => unreachable!("two keys"),
+            })
+            .collect()
+    }
+
+    /// FastAPI's order: each dependency's errors before those of the one that uses it
+    /// (post-order), the operation's last; path, query, header, cookie within one; the
+    /// body at the end. Here the operation uses `a`, which uses `b`; errors arrive
+    /// interleaved as extraction goes in and out of them.
+    #[test]
+    fn errors_are_ordered_by_dependant_then_source() {
+        let mut errors = Errors::new();
+        errors.push(at("query", "op_q"));
+        errors.push(at("body", "item"));
+        let op = errors.open_dependant(); // a
+        errors.push(at("header", "a_h"));
+        let a = errors.open_dependant(); // b, inside a
+        errors.push(at("cookie", "b_c"));
+        errors.push(at("path", "b_p"));
+        errors.close_dependant(a);
+        errors.push(at("query", "a_q"));
+        errors.close_dependant(op);
+        errors.push(at("path", "op_p"));
+        assert_eq!(
+            locs(errors),
+            [
+                "path.b_p",
+                "cookie.b_c",
+                "query.a_q",
+                "header.a_h",
+                "path.op_p",
+                "query.op_q",
+                "body.item"
+            ]
+        );
+    }
+
+    /// A dependency that reported nothing takes no part; the order is the sources'.
+    #[test]
+    fn without_dependencies_the_sources_order_the_errors() {
+        let mut errors = Errors::new();
+        let outer = errors.open_dependant();
+        errors.close_dependant(outer);
+        errors.push(at("cookie", "c"));
+        errors.push(at("query", "q"));
+        assert_eq!(locs(errors), ["query.q", "cookie.c"]);
     }
 }
