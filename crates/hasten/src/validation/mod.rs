@@ -569,7 +569,27 @@ mod write {
         let bad = |x: u64| below(x, 0x20) | below(x ^ quote, 1) | below(x ^ backslash, 1);
         let n = bytes.len();
         if n < 8 {
-            return bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            // Short strings (most of a 422's keys and inputs) as one word too: two
+            // overlapping halves, or the first, middle and last bytes, padded with a
+            // letter.
+            let word = match n {
+                0 => return false,
+                1..=3 => [
+                    bytes[0],
+                    bytes[n / 2],
+                    bytes[n - 1],
+                    b'a',
+                    b'a',
+                    b'a',
+                    b'a',
+                    b'a',
+                ],
+                _ => {
+                    let (a, b) = (&bytes[..4], &bytes[n - 4..]);
+                    [a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]]
+                }
+            };
+            return bad(u64::from_le_bytes(word)) != 0;
         }
         let word = |i: usize| {
             let c = &bytes[i..i + 8];
@@ -1027,7 +1047,7 @@ mod tests {
     fn every_byte_that_json_escapes_is_found_at_every_position() {
         for b in 0..=255u8 {
             let escapes = b < 0x20 || b == b'"' || b == b'\\';
-            for len in [1, 7, 8, 9, 15, 16, 17, 23] {
+            for len in [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 23, 32, 33] {
                 for at in 0..len {
                     let mut bytes = vec![b'a'; len];
                     // Neighbours that sit just above and below the bounds.
@@ -1046,6 +1066,8 @@ mod tests {
         assert!(!super::write::needs_escape(
             "plain é ✓ text, long enough".as_bytes()
         ));
+        assert!(!super::write::needs_escape(b""));
+        assert!(!super::write::needs_escape("é✓".as_bytes()));
     }
 
     #[test]
